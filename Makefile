@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test install install-test browser-deps bench default-data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp files re-run pip only when pyproject.toml changes.
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[app,osm]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[app,osm,test]'
+	touch $(VENV)/.installed-app $@
+
+install: $(VENV)/.installed-app
+install-test: $(VENV)/.installed-test
+
+# The browser test drives Debian's Chromium; Playwright never downloads a browser.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's chromium for the browser test"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+	  || echo "chromium could not be installed: the browser test will be skipped"; \
+	fi
+
+run: install
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: install-test browser-deps
+	$(BIN)/python -m pytest
+
+bench: install-test
+	$(BIN)/python -m benchmarks
+
+default-data: install
+	$(BIN)/python scripts/build_default.py --shared ../shared
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts
