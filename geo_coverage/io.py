@@ -28,6 +28,8 @@ __all__ = [
     "write_xlsx",
     "write_json",
     "write_text",
+    "write_bytes",
+    "read_csv",
     "atomic_path",
     "dataframe_to_geojson_bytes",
     "dataframe_to_xlsx_bytes",

@@ -1,0 +1,162 @@
+"""Verbs ``indicators``, ``report`` and ``gaps``: the plan, the coverage table, the gap list."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .. import gaps as gaps_module
+from .. import io
+from ..coverage import TABLE_COLUMNS, evaluate
+from ..dataset import load_dataset
+from ..errors import DataError
+from ..plan import Plan, default_plan, load_plan
+
+LEVEL_CHOICES = ("city", "district", "street")
+
+
+def add_data_options(parser) -> None:
+    """--data and --plan, shared by every verb that evaluates a dataset."""
+    parser.add_argument("--data", metavar="DIR", help="data folder (default: the embedded Beijing data)")
+    parser.add_argument("--plan", metavar="FILE", help="plan YAML or shipped plan id (default: Beijing 2021–2025)")
+
+
+def load_plan_arg(args) -> Plan:
+    return load_plan(args.plan) if getattr(args, "plan", None) else default_plan()
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("indicators", help="list the plan's indicators")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--plan", metavar="FILE", help="plan YAML or shipped plan id")
+    p.add_argument("--with-companions", action="store_true",
+                   help="also list analytic companions (e.g. 2SFCA beside a plain ratio)")
+    p.set_defaults(handler=cmd_indicators)
+
+    p = subparsers.add_parser("report", help="coverage of every indicator per unit")
+    p.add_argument("--level", choices=LEVEL_CHOICES, action="append",
+                   help="level(s) to report (default: all)")
+    p.add_argument("--indicator", nargs="+", action="extend", metavar="ID", help="indicator id(s)")
+    add_data_options(p)
+    p.add_argument("--format", choices=("table", "csv", "json", "xlsx", "geojson"), default="table")
+    p.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
+    p.set_defaults(handler=cmd_report)
+
+    p = subparsers.add_parser("gaps", help="ranked gap list of one level, exported")
+    p.add_argument("--level", choices=LEVEL_CHOICES, default="street")
+    p.add_argument("--indicator", metavar="ID", help="one indicator (default: all)")
+    p.add_argument("--district", metavar="CODE", help="only units of this district")
+    add_data_options(p)
+    p.add_argument("--format", choices=gaps_module.EXPORT_FORMATS,
+                   help="file format (default: from the --out suffix)")
+    p.add_argument("--out", metavar="PATH", required=True, help="PATH.xlsx | PATH.csv | PATH.geojson")
+    p.set_defaults(handler=cmd_gaps)
+
+
+def cmd_indicators(args) -> int:
+    plan = load_plan_arg(args)
+    chosen = plan.all_indicators if args.with_companions else plan.indicators
+    rows = [{
+        "id": ind.id, "name_zh": ind.name_zh, "name_en": ind.name_en, "group": ind.group,
+        "type": ind.type, "layer": ind.layer,
+        "measure": _measure_text(ind), "population": ind.population,
+        "target": dict(ind.target), "comparator": ind.comparator,
+        "target_is_default": ind.target_is_default, "unit": ind.unit_en,
+        "shortfall_unit": ind.shortfall_unit, "levels": list(ind.levels), "clause": ind.clause,
+        "companion_of": ind.companion_of,
+    } for ind in chosen]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    frame = pd.DataFrame([{
+        "id": r["id"], "名称": r["name_zh"], "type": r["type"], "layer": r["layer"],
+        "target": _target_text(r), "levels": ",".join(r["levels"]), "clause": r["clause"],
+    } for r in rows])
+    print(frame.to_string(index=False))
+    return 0
+
+
+def _measure_text(ind) -> str:
+    parts = [m.describe() for m in (ind.numerator, ind.denominator) if m is not None]
+    if ind.type in ("access", "accessible_ratio"):
+        parts.append(f"within {ind.catchment_m():.0f} m ({ind.mode})")
+    return " / ".join(parts)
+
+
+def _target_text(row) -> str:
+    values = sorted(set(row["target"].values()))
+    text = "/".join(f"{v:g}" for v in values)
+    return f"{row['comparator']} {text}" + (" (default)" if row["target_is_default"] else "")
+
+
+def cmd_report(args) -> int:
+    plan = load_plan_arg(args)
+    for ind_id in args.indicator or []:
+        plan.indicator(ind_id)
+    if args.format == "xlsx" and not args.out:
+        raise DataError("XLSX needs a file.", fix="Add --out report.xlsx.")
+    dataset = load_dataset(args.data)
+    table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator)
+    fmt = args.format
+    if fmt == "table":
+        _print_table(table)
+        return 0
+    if fmt == "csv":
+        data = io.dataframe_to_csv_bytes(table)
+    elif fmt == "json":
+        data = json.dumps(table_records(table), ensure_ascii=False, indent=1).encode("utf-8")
+    elif fmt == "xlsx":
+        sheets = {"覆盖 Coverage": gaps_module.bilingual(table)}
+        data = io.dataframe_to_xlsx_bytes(sheets, notes=gaps_module.provenance_notes(dataset, plan))
+    else:  # geojson: one feature per row, with its unit outline
+        pieces = []
+        for level, rows in table.groupby("level", sort=False):
+            pieces.append(gaps_module.gap_geoframe(rows, dataset, level=level))
+        data = io.dataframe_to_geojson_bytes(pd.concat(pieces, ignore_index=True))
+    _emit(data, args.out)
+    return 0
+
+
+def table_records(table: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts with the contract's columns (NaN → null, codes as strings)."""
+    frame = table[TABLE_COLUMNS].astype(object).where(table[TABLE_COLUMNS].notna(), None)
+    return frame.to_dict(orient="records")
+
+
+def _print_table(table: pd.DataFrame) -> None:
+    shown = table[["level", "unit_code", "unit_name", "indicator", "value", "target", "status",
+                   "shortfall", "shortfall_unit"]].copy()
+    shown["value"] = shown["value"].round(2)
+    with pd.option_context("display.max_rows", None, "display.width", 200):
+        print(shown.to_string(index=False))
+
+
+def _emit(data: bytes, out) -> None:
+    if out:
+        io.write_bytes(data, Path(out))
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def cmd_gaps(args) -> int:
+    plan = load_plan_arg(args)
+    fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in gaps_module.EXPORT_FORMATS:
+        raise DataError(f"Cannot tell the format from '{args.out}'.",
+                        fix="Use an .xlsx, .csv or .geojson file name, or --format.")
+    indicators = [args.indicator] if args.indicator else None
+    if indicators:
+        plan.indicator(args.indicator)
+    dataset = load_dataset(args.data)
+    table = evaluate(dataset, plan, levels=[args.level], indicators=indicators)
+    gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
+                                dataset=dataset, district=args.district)
+    data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table)
+    io.write_bytes(data, Path(args.out))
+    print(f"{len(gaps)} gaps written to {args.out}", file=sys.stderr)
+    return 0
