@@ -94,14 +94,21 @@ def gcj02_to_bd09(lon, lat):
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat):
-    """BD-09 → GCJ-02."""
+def bd09_to_gcj02(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 10):
+    """BD-09 → GCJ-02: Baidu's closed-form inverse (~7 cm), refined by fixed-point iteration."""
     lon, lat = _arrays(lon, lat)
     x = lon - 0.0065
     y = lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    for _ in range(max_iterations):
+        blon, blat = gcj02_to_bd09(glon, glat)
+        elon, elat = blon - lon, blat - lat
+        glon, glat = glon - elon, glat - elat
+        if np.nanmax(np.abs(elon), initial=0.0) < tolerance and np.nanmax(np.abs(elat), initial=0.0) < tolerance:
+            break
+    return glon, glat
 
 
 def to_wgs84(lon, lat, datum: str):

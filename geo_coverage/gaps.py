@@ -100,13 +100,13 @@ def gap_list(table: pd.DataFrame, plan: Plan, *, level: str, indicator: str | No
             names = dataset.units["district"]["name"].to_dict()
         if level in dataset.units and "outline_quality" in dataset.units[level]:
             quality = dataset.units[level]["outline_quality"].to_dict()
-    rows["district_name"] = rows["district_code"].map(names).fillna("")
+    rows["district_name"] = rows["district_code"].map(lambda c: names.get(c, ""))
     indicators = {ind.id: ind for ind in plan.all_indicators}
     rows["indicator_name_zh"] = rows["indicator"].map(lambda i: indicators[i].name_zh)
     rows["indicator_name_en"] = rows["indicator"].map(lambda i: indicators[i].name_en)
     rows["unit"] = rows["indicator"].map(lambda i: indicators[i].unit_zh)
     rows["clause"] = rows["indicator"].map(lambda i: indicators[i].clause)
-    rows["outline_quality"] = rows["unit_code"].map(quality).fillna("")
+    rows["outline_quality"] = rows["unit_code"].map(lambda c: quality.get(c, ""))
     status_order = rows["status"].map({"gap": 0, "no_data": 1, "met": 2})
     rows = rows.assign(_order=status_order).sort_values(
         ["_order", "shortfall", "indicator", "unit_code"], ascending=[True, False, True, True],

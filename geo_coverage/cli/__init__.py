@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or argparse's own one-line error
+        return int(exc.code or 0)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USER_ERROR
