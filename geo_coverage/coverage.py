@@ -64,6 +64,9 @@ def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "") 
 
 def _condition(series: pd.Series, op: str, value) -> np.ndarray:
     if isinstance(value, bool):
+        if pd.api.types.is_bool_dtype(series.dtype) and not series.isna().any():
+            left = series.to_numpy(dtype=bool)
+            return (left == value) if op == "==" else (left != value)
         truthy = series.map(_as_bool).to_numpy(dtype=object)
         left = np.array([t is True for t in truthy]) if value else np.array([t is False for t in truthy])
         return left if op == "==" else ~left
@@ -98,14 +101,12 @@ class _Aggregator:
         self.codes = {}
         for level in dataset.levels:
             units = dataset.units[level]
-            index = {code: i for i, code in enumerate(units.index)}
             if level == "city":
                 inside = (frame["district_code"].to_numpy(dtype=object) != "")
                 codes = np.where(inside, 0, -1)
             else:
                 column = "street_code" if level == "street" else "district_code"
-                codes = np.array([index.get(c, -1) for c in frame[column].to_numpy(dtype=object)],
-                                 dtype=np.int64)
+                codes = units.index.get_indexer(frame[column].astype(str)).astype(np.int64)
             self.codes[level] = (codes, len(units))
 
     def sum(self, level: str, values: np.ndarray) -> np.ndarray:
