@@ -216,15 +216,17 @@ def largest_remainder(weights, total: int) -> np.ndarray:
 class PowerDiagramSettings:
     """How the street cells are fitted.
 
-    ``sample_points`` grid points per district measure cell areas during the fit;
-    ``iterations`` weight updates of size ``step`` × (target − area); ``site_margin`` keeps each
-    representative point at least that fraction of the way inside its own cell's bisectors.
+    ``sample_points`` grid points per district measure cell areas during the fit; each of the
+    ``iterations`` moves the weights by ``step`` × (target − area) and the generators by
+    ``relaxation`` of the way to their cell's centroid (a damped Lloyd step), then pulls back any
+    generator whose representative point would leave its cell.
     """
 
-    sample_points: int = 40_000
+    sample_points: int = 20_000
     iterations: int = 300
-    step: float = 0.6
-    site_margin: float = 0.7
+    step: float = 0.5
+    relaxation: float = 0.05
+    max_drift: float = 0.3
 
 
 def local_metric_scale(latitude: float) -> tuple[float, float]:
@@ -235,14 +237,16 @@ def local_metric_scale(latitude: float) -> tuple[float, float]:
     return float(metres_lon), float(metres_lat)
 
 
-def fit_power_weights(region, sites_xy: np.ndarray, targets: np.ndarray, *, scale: tuple[float, float],
-                      settings: PowerDiagramSettings) -> np.ndarray:
-    """Weights (m²) of a power diagram of ``sites_xy`` (lon, lat) whose cells in ``region`` have
-    areas near ``targets`` (m², summing to the region's area), each site staying in its cell.
+def fit_power_diagram(region, sites_xy: np.ndarray, targets: np.ndarray, *, scale: tuple[float, float],
+                      settings: PowerDiagramSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Generators (lon, lat) and weights (m²) of a power diagram whose cells in ``region`` have
+    areas near ``targets`` (m², summing to the region's area) and contain their ``sites_xy``.
 
-    Areas are measured by counting a regular grid of sample points; the weights are moved by a
-    damped step towards the target and then clamped so that ``w_j - w_i <= margin * d_ij²`` for
-    all pairs, which keeps every site inside its own cell.
+    Areas and centroids are measured on a regular grid of sample points.  Each iteration moves the
+    weights towards the target areas and the generators part of the way to their cells'
+    centroids (compact cells), then restores the one hard rule: the representative point of a
+    unit lies in that unit's cell (pull its generator back towards it, and if needed raise its
+    weight just enough).
     """
     kx, ky = scale
     minx, miny, maxx, maxy = shapely.bounds(region)
@@ -257,26 +261,63 @@ def fit_power_weights(region, sites_xy: np.ndarray, targets: np.ndarray, *, scal
     inside = shapely.contains_xy(region, grid_x, grid_y)
     px, py = (grid_x[inside] - minx) * kx, (grid_y[inside] - miny) * ky
     cell_area = area_m2 / inside.sum()
-    sx, sy = (sites_xy[:, 0] - minx) * kx, (sites_xy[:, 1] - miny) * ky
-    n = len(sx)
+    sites = np.column_stack([(sites_xy[:, 0] - minx) * kx, (sites_xy[:, 1] - miny) * ky])
+    n = len(sites)
+    generators = sites.copy()
     weights = np.zeros(n)
-    if n == 1:
-        return weights
-    point_dist2 = (px[:, None] - sx[None, :]) ** 2 + (py[:, None] - sy[None, :]) ** 2
-    site_dist2 = (sx[:, None] - sx[None, :]) ** 2 + (sy[:, None] - sy[None, :]) ** 2
-    bound = settings.site_margin * site_dist2
-    for _ in range(settings.iterations):
-        owner = np.argmin(point_dist2 - weights[None, :], axis=1)
-        areas = np.bincount(owner, minlength=n) * cell_area
-        weights = weights + settings.step * (targets - areas)
-        weights -= weights.mean()
-        # Min-plus relaxation (Bellman-Ford): afterwards w_j <= w_i + bound_ij for every pair.
-        for _ in range(n):
-            relaxed = np.minimum(weights, np.min(weights[:, None] + bound, axis=0))
-            if np.array_equal(relaxed, weights):
-                break
-            weights = relaxed
-    return weights
+    reach = settings.max_drift * np.sqrt(np.asarray(targets, dtype=float) / np.pi)
+    if n > 1:
+        for _ in range(settings.iterations):
+            power = (px[:, None] - generators[None, :, 0]) ** 2 + (py[:, None] - generators[None, :, 1]) ** 2 - weights
+            owner = np.argmin(power, axis=1)
+            counts = np.bincount(owner, minlength=n)
+            weights = weights + settings.step * (targets - counts * cell_area)
+            weights -= weights.mean()
+            occupied = counts > 0
+            centroids = generators.copy()
+            centroids[occupied, 0] = np.bincount(owner, px, minlength=n)[occupied] / counts[occupied]
+            centroids[occupied, 1] = np.bincount(owner, py, minlength=n)[occupied] / counts[occupied]
+            generators = generators + settings.relaxation * (centroids - generators)
+            # A generator may drift from its representative point by at most a fraction of its
+            # target radius: small cells can move off a district edge, large ones keep their place.
+            offset = generators - sites
+            distance = np.hypot(offset[:, 0], offset[:, 1])
+            shrink = np.minimum(1.0, reach / np.maximum(distance, 1e-9))
+            generators = sites + offset * shrink[:, None]
+            generators, weights = _keep_sites_in_cells(sites, generators, weights)
+    lonlat = np.column_stack([minx + generators[:, 0] / kx, miny + generators[:, 1] / ky])
+    return lonlat, weights
+
+
+def _keep_sites_in_cells(sites: np.ndarray, generators: np.ndarray, weights: np.ndarray,
+                         *, pull_rounds: int = 8, raise_rounds: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Pull generators back (and, as a last resort, raise weights) until every site is in its cell.
+
+    A site is inside its own cell when its power distance to its own generator is the smallest;
+    a margin of 1 % of the squared distance to the nearest other site keeps it off the edge.
+    """
+    generators, weights = generators.copy(), weights.copy()
+    n = len(sites)
+    site_gap = ((sites[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(site_gap, np.inf)
+    margin = 0.01 * site_gap.min(axis=1)
+    diagonal = np.arange(n)
+    for attempt in range(pull_rounds + raise_rounds):
+        power = ((sites[:, None, :] - generators[None, :, :]) ** 2).sum(axis=2) - weights[None, :]
+        own = power[diagonal, diagonal]
+        power[diagonal, diagonal] = np.inf
+        deficit = own + margin - power.min(axis=1)
+        bad = deficit > 0
+        if not bad.any():
+            break
+        if attempt < pull_rounds and not np.array_equal(generators[bad], sites[bad]):
+            generators[bad] = sites[bad] + 0.5 * (generators[bad] - sites[bad])
+        else:
+            # Raising w_i past the deficit puts site i back in its cell; it can only take ground
+            # from neighbours (whose sites are re-checked next round), and the outer iteration
+            # re-balances the areas.
+            weights[bad] += deficit[bad] + margin[bad]
+    return generators, weights
 
 
 def power_cells(region, sites_xy: np.ndarray, weights: np.ndarray, *, scale: tuple[float, float]) -> np.ndarray:
@@ -334,8 +375,8 @@ def street_outlines(district_geometry, sites_xy: np.ndarray, target_km2: np.ndar
     area_m2 = shapely.area(district_geometry) * scale[0] * scale[1]
     targets = np.asarray(target_km2, dtype=float)
     targets = targets / targets.sum() * area_m2
-    weights = fit_power_weights(district_geometry, sites_xy, targets, scale=scale, settings=settings)
-    cells = power_cells(district_geometry, sites_xy, weights, scale=scale)
+    generators, weights = fit_power_diagram(district_geometry, sites_xy, targets, scale=scale, settings=settings)
+    cells = power_cells(district_geometry, generators, weights, scale=scale)
     return snap_partition(cells, region=district_geometry)
 
 
