@@ -370,14 +370,13 @@ def power_cells(region, sites_xy: np.ndarray, weights: np.ndarray, *, scale: tup
 
 def street_outlines(district_geometry, sites_xy: np.ndarray, target_km2: np.ndarray, *,
                     settings: PowerDiagramSettings) -> np.ndarray:
-    """Approximate street outlines that tile ``district_geometry`` exactly (WGS84, on the grid)."""
+    """Approximate street cells clipped to ``district_geometry`` (WGS84; not yet on the grid)."""
     scale = local_metric_scale(float(np.mean(shapely.bounds(district_geometry)[[1, 3]])))
     area_m2 = shapely.area(district_geometry) * scale[0] * scale[1]
     targets = np.asarray(target_km2, dtype=float)
     targets = targets / targets.sum() * area_m2
     generators, weights = fit_power_diagram(district_geometry, sites_xy, targets, scale=scale, settings=settings)
-    cells = power_cells(district_geometry, generators, weights, scale=scale)
-    return snap_partition(cells, region=district_geometry)
+    return power_cells(district_geometry, generators, weights, scale=scale)
 
 
 def build_streets(shared: SharedPaths, districts: gpd.GeoDataFrame, *,
@@ -402,6 +401,9 @@ def build_streets(shared: SharedPaths, districts: gpd.GeoDataFrame, *,
         sites = table.iloc[rows][["lon", "lat"]].to_numpy()
         geometry[rows] = street_outlines(district_index.loc[code, "geometry"], sites,
                                          table.iloc[rows]["area_km2"].to_numpy(), settings=settings)
+    # One city-wide noding: snapping each district on its own would bend shared district edges
+    # differently on either side and leave centimetre slivers between neighbouring districts.
+    geometry = snap_partition(geometry, region=shapely.union_all(districts.geometry.values, grid_size=GRID_SIZE))
 
     estimates = {"pop_total": "pop_est_2020", "pop_0_2": "age_0_2_est", "pop_0_14": "age_0_14_est",
                  "pop_60_plus": "age_60_plus_est", "pop_65_plus": "age_65_plus_est"}
@@ -796,10 +798,27 @@ def round_coordinates(geometries, decimals: int = 6):
     return shapely.transform(np.asarray(geometries, dtype=object), lambda xy: np.round(xy, decimals))
 
 
+def outlines_from_streets(city: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                          streets: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """District and city outlines rebuilt as unions of the streets, so all three levels nest exactly.
+
+    The city-wide noding of the streets moves district edges by at most the grid (~0.1 m), so the
+    rebuilt districts are the converted real outlines to that precision.
+    """
+    districts = districts.copy()
+    parents = streets["parent_code"].to_numpy()
+    districts["geometry"] = [shapely.union_all(streets.geometry.values[parents == code], grid_size=GRID_SIZE)
+                             for code in districts["code"]]
+    city = city.copy()
+    city["geometry"] = [shapely.union_all(districts.geometry.values, grid_size=GRID_SIZE)]
+    return city, districts
+
+
 def build_all(shared: SharedPaths, *, settings: PowerDiagramSettings = PowerDiagramSettings()) -> dict[str, gpd.GeoDataFrame]:
     """Every output file of the default, keyed by its path relative to the repository root."""
     city, districts = build_districts(shared)
     streets = build_streets(shared, districts, settings=settings)
+    city, districts = outlines_from_streets(city, districts, streets)
     layers = build_layers(shared, city, districts, streets)
     unit_columns = list(UNIT_COLUMNS)
     outputs = {
