@@ -329,6 +329,16 @@ def _rollup(finest: pd.DataFrame, parent_of: Mapping[str, str], units, level: st
 def _access_measures(dataset: Dataset, indicator: Indicator, plan: Plan, *, settings):
     """Numerators and denominators of an access indicator at the finest unit level.
 
-    Returns ``None`` while access cannot be computed, which the table reports as ``no_data``.
+    Returns ``None`` when access cannot be computed (the group's population column is missing),
+    which the table reports as ``no_data``.
     """
-    return None
+    from . import access  # access imports this module; import it only when needed
+
+    settings = settings if settings is not None else access.AccessSettings()
+    column = plan.population_column(indicator.population)
+    finest = dataset.units["street" if "street" in dataset.units else "district"]
+    if column not in finest:
+        return None
+    # Demand points are memoised per dataset object, so the indicators share one grid.
+    demand = access.cached_demand_points(dataset, settings=settings)
+    return access.unit_measures(dataset, indicator, settings=settings, demand=demand, plan=plan)

@@ -8,6 +8,7 @@ errors into :class:`~geo_coverage.errors.DataError` naming the file and how to f
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -34,6 +35,11 @@ __all__ = [
     "dataframe_to_geojson_bytes",
     "dataframe_to_xlsx_bytes",
     "dataframe_to_csv_bytes",
+    "RasterWindow",
+    "write_raster",
+    "raster_to_bytes",
+    "read_raster_window",
+    "read_road_graph",
 ]
 
 
@@ -205,3 +211,132 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise DataError(f"Malformed CSV: {str(exc).splitlines()[0]}", file=path,
                         fix="Check quoting and the number of columns in every row.") from None
+
+
+# --- rasters --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RasterWindow:
+    """The part of a raster's first band covering some bounds.
+
+    ``values`` is float64 with nodata (and non-finite) cells set to NaN; ``transform`` maps the
+    window's (column, row) to the raster's CRS, ``crs`` is that CRS.
+    """
+
+    values: "np.ndarray"
+    transform: object
+    crs: object
+
+
+def _geotiff_profile(values, *, transform, crs, nodata, compress) -> dict:
+    profile = {"driver": "GTiff", "height": values.shape[-2], "width": values.shape[-1],
+               "count": 1 if values.ndim == 2 else values.shape[0], "dtype": str(values.dtype),
+               "crs": crs, "transform": transform, "nodata": nodata,
+               "tiled": True, "blockxsize": 256, "blockysize": 256}
+    if compress:
+        profile["compress"] = compress
+    return profile
+
+
+def raster_to_bytes(values, *, transform, crs, nodata=None, compress: str | None = "deflate") -> bytes:
+    """A GeoTIFF of ``values`` (2-D, or 3-D for bands) as bytes, built in memory by rasterio."""
+    from rasterio.io import MemoryFile
+
+    with MemoryFile() as memory:
+        profile = _geotiff_profile(values, transform=transform, crs=crs, nodata=nodata, compress=compress)
+        with memory.open(**profile) as out:
+            out.write(values if values.ndim == 3 else values[None, ...])
+        return bytes(memory.read())
+
+
+def write_raster(values, target: str | Path, *, transform, crs, nodata=None) -> Path:
+    """Write ``values`` as a tiled, compressed GeoTIFF (atomically)."""
+    return write_bytes(raster_to_bytes(values, transform=transform, crs=crs, nodata=nodata), target)
+
+
+def read_raster_window(source: str | Path | bytes, *, bounds=None, bounds_crs=None) -> RasterWindow:
+    """Read band 1 of a raster, only the window covering ``bounds`` (a country raster never loads whole).
+
+    Parameters
+    ----------
+    source
+        A raster file (GeoTIFF or anything GDAL reads) or GeoTIFF bytes.
+    bounds
+        ``(minx, miny, maxx, maxy)`` in ``bounds_crs``; ``None`` reads the whole band.
+    bounds_crs
+        CRS of ``bounds`` (default: the raster's own).
+    """
+    import numpy as np
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.io import MemoryFile
+    from rasterio.windows import Window, from_bounds
+
+    origin = "<in-memory GeoTIFF>" if isinstance(source, (bytes, bytearray)) else Path(source)
+    if not isinstance(source, (bytes, bytearray)) and not Path(source).exists():
+        raise DataError("File not found.", file=origin, fix="Check the path of the population raster.")
+    with contextlib.ExitStack() as stack:
+        try:
+            if isinstance(source, (bytes, bytearray)):
+                dataset = stack.enter_context(stack.enter_context(MemoryFile(bytes(source))).open())
+            else:
+                dataset = stack.enter_context(rasterio.open(source))
+        except RasterioError as exc:
+            raise DataError(f"Cannot read as a raster: {str(exc).splitlines()[0]}", file=origin,
+                            fix="Pass a GeoTIFF (e.g. a WorldPop population grid).") from None
+        if dataset.crs is None:
+            raise DataError("The raster has no CRS.", file=origin,
+                            fix="Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`.")
+        window = Window(0, 0, dataset.width, dataset.height)
+        if bounds is not None:
+            if bounds_crs is not None and dataset.crs != bounds_crs:
+                from rasterio.warp import transform_bounds
+
+                bounds = transform_bounds(bounds_crs, dataset.crs, *bounds, densify_pts=21)
+            window = from_bounds(*bounds, transform=dataset.transform)
+            window = window.round_offsets(op="floor").round_lengths(op="ceil")
+            try:
+                window = window.intersection(Window(0, 0, dataset.width, dataset.height))
+            except Exception:  # rasterio raises WindowError when they do not overlap
+                raise DataError("The raster does not overlap the units.", file=origin,
+                                fix="Use a raster that covers the city (check its CRS).") from None
+            # A half-open window can gain a cell on either side; pad by one and clip again.
+            window = Window(window.col_off - 1, window.row_off - 1, window.width + 2,
+                            window.height + 2).intersection(Window(0, 0, dataset.width, dataset.height))
+        values = dataset.read(1, window=window, masked=True)
+        transform = dataset.window_transform(window)
+        array = np.ma.filled(values.astype("float64"), np.nan)
+        array[~np.isfinite(array)] = np.nan
+        return RasterWindow(values=array, transform=transform, crs=dataset.crs)
+
+
+# --- road networks --------------------------------------------------------------------------------
+
+
+def read_road_graph(path: str | Path):
+    """Read a road graph file into a networkx MultiDiGraph: OSM XML (.osm, .xml) or osmnx GraphML.
+
+    OSM XML is read with ``osmnx.graph_from_xml`` (offline) without simplification, keeping every
+    component, so the graph is exactly the file's ways.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("File not found.", file=path, fix="Check the path of the road network.")
+    try:
+        import osmnx
+    except ImportError:  # pragma: no cover - osmnx is an optional extra
+        raise DataError("Reading road networks needs osmnx.", file=path,
+                        fix="Install it: pip install 'geo-coverage[osm]'.") from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".osm", ".xml"):
+            return osmnx.graph_from_xml(path, simplify=False, retain_all=True)
+        if suffix == ".graphml":
+            return osmnx.load_graphml(path)
+    except Exception as exc:  # osmnx and its XML/GraphML parsers raise many types
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"Cannot read the road network: {reason}", file=path,
+                        fix="Pass OSM XML (.osm) or osmnx GraphML (.graphml).") from None
+    raise DataError(f"Unknown road-network format '{suffix}'.", file=path,
+                    fix="Use .osm / .xml (OSM XML), .graphml, or node and edge CSV files.")

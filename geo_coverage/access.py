@@ -1,0 +1,434 @@
+"""Access indicators: who lives within reach of a facility, and how much capacity each can reach.
+
+* ``access``: the share of a population group living within a catchment (a walking distance such
+  as the 300 / 500 / 1,000 m life circles of GB 50180-2018, or minutes by a mode) of the nearest
+  facility of a kind.
+* ``accessible_ratio``: the two-step floating catchment area (2SFCA, Luo & Wang 2003) and its
+  enhanced form with distance decay (E2SFCA, Luo & Qi 2009): each facility's supply is shared by
+  everyone within its catchment, and each resident's accessibility is the sum of the shares of the
+  facilities they can reach (supply per person).  Reported per 1,000, population-weighted.
+
+Both are measured on demand points (population cells, :mod:`geo_coverage.population`) and summed
+to the finest units, so streets add up to districts and districts to the city.
+
+Decay functions are small factories returning vectorised ``cost -> weight`` functions, as in PySAL
+``access``; they can be swapped freely.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .catchment import (
+    CostTable,
+    RoadNetwork,
+    covered_by_any,
+    network_costs,
+    network_nearest_cost,
+    straight_line_costs,
+)
+from .dataset import Dataset
+from .errors import DataError
+from .plan import DEFAULT_SPEED_KMH, DECAYS, Indicator, Plan
+from .population import DemandPoints, demand_points
+
+__all__ = [
+    "AccessSettings",
+    "Decay",
+    "step_decay",
+    "gaussian_decay",
+    "gravity_decay",
+    "decay_from_name",
+    "two_step_fca",
+    "enhanced_two_step_fca",
+    "coverage_within",
+    "pair_costs",
+    "facility_points",
+    "unit_measures",
+    "point_measures",
+    "cached_demand_points",
+]
+
+Decay = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """How access is measured.  Immutable; build a new one to change anything.
+
+    Attributes
+    ----------
+    resolution_m
+        Cell size of the population grid built from unit populations (when ``raster`` is None).
+    detour_factor
+        Travel distance per straight-line metre when no road network is given.  1.3 is the
+        circuity commonly measured for urban street networks (network ÷ straight-line distance
+        between random origin–destination pairs is about 1.2–1.4), and Beijing's large gated
+        blocks push walking routes towards the upper end; the plan's catchments are travel
+        distances, so a 1,000 m walk reaches about 770 m as the crow flies.
+    walk_speed_kmh, drive_speed_kmh
+        Turn minutes into distances (defaults: :data:`geo_coverage.plan.DEFAULT_SPEED_KMH`).
+    network
+        A :class:`~geo_coverage.catchment.RoadNetwork` in the dataset's CRS; ``None`` for straight
+        lines with the detour factor.
+    catchments
+        ``indicator id -> catchment`` overriding the plan, in the indicator's own unit: metres for
+        distance catchments (life circles), minutes for ``max_minutes`` ones.
+    decays
+        ``indicator id -> decay name`` (step | gaussian | gravity) overriding the plan.
+    raster
+        A population GeoTIFF; ``None`` spreads unit populations evenly.
+    demand_cells_per_radius
+        For 2SFCA, demand cells are merged into squares no wider than the catchment radius
+        divided by this (a 30-minute drive uses 500 m squares, a walk keeps the 100 m grid).
+    """
+
+    resolution_m: float = 100.0
+    detour_factor: float = 1.3
+    walk_speed_kmh: float = DEFAULT_SPEED_KMH["walk"]
+    drive_speed_kmh: float = DEFAULT_SPEED_KMH["drive"]
+    network: RoadNetwork | None = None
+    catchments: Mapping[str, float] = field(default_factory=dict)
+    decays: Mapping[str, str] = field(default_factory=dict)
+    raster: str | Path | None = None
+    demand_cells_per_radius: float = 20.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "catchments",
+                           MappingProxyType({str(k): float(v) for k, v in self.catchments.items()}))
+        object.__setattr__(self, "decays", MappingProxyType({str(k): str(v) for k, v in self.decays.items()}))
+        for name, decay in self.decays.items():
+            if decay not in DECAYS:
+                raise DataError(f"Unknown decay '{decay}' for '{name}'.", fix=f"Use one of {DECAYS}.")
+        for name, value in (("resolution_m", self.resolution_m), ("walk_speed_kmh", self.walk_speed_kmh),
+                            ("drive_speed_kmh", self.drive_speed_kmh)):
+            if not value > 0:
+                raise DataError(f"{name} must be positive, not {value}.")
+        if self.detour_factor < 1:
+            raise DataError(f"Detour factor {self.detour_factor} is below 1.", fix="Use 1 or more, e.g. 1.3.")
+        for name, value in self.catchments.items():
+            if not value > 0:
+                raise DataError(f"Catchment {value} for '{name}' is not positive.")
+
+    @property
+    def speed_kmh(self) -> Mapping[str, float]:
+        return MappingProxyType({"walk": float(self.walk_speed_kmh), "drive": float(self.drive_speed_kmh)})
+
+    def catchment(self, indicator: Indicator) -> tuple[float, str]:
+        """``(max_cost, weight)``: metres with ``'length'`` or minutes with ``'time'``."""
+        override = self.catchments.get(indicator.id)
+        if indicator.max_distance_m is not None:
+            return (override if override is not None else float(indicator.max_distance_m)), "length"
+        if indicator.max_minutes is not None:
+            return (override if override is not None else float(indicator.max_minutes)), "time"
+        raise DataError(f"Indicator '{indicator.id}' has no catchment.",
+                        fix="Give it 'life_circle', 'max_distance_m' or 'max_minutes' in the plan.")
+
+    def decay(self, indicator: Indicator) -> str:
+        return self.decays.get(indicator.id, indicator.decay)
+
+    def straight_radius_m(self, max_cost: float, *, weight: str, mode: str) -> float:
+        """The straight-line radius equivalent to a catchment (travel metres ÷ detour)."""
+        metres = max_cost if weight == "length" else max_cost / 60.0 * self.speed_kmh[mode] * 1000.0
+        return metres / self.detour_factor
+
+
+# --- decay functions ------------------------------------------------------------------------------
+
+
+def step_decay(steps: Mapping[float, float] | None = None, *, max_cost: float | None = None) -> Decay:
+    """Weights by cost band: ``{upper bound: weight}``, 0 beyond the last bound.
+
+    ``step_decay(max_cost=30)`` is plain 2SFCA (weight 1 inside the catchment); PySAL's E2SFCA
+    default is ``{10: 1, 20: 0.68, 30: 0.22}``.
+    """
+    if steps is None:
+        if max_cost is None:
+            raise DataError("A step decay needs its steps or a max_cost.")
+        steps = {float(max_cost): 1.0}
+    bounds = np.array(sorted(float(k) for k in steps), dtype=float)
+    values = np.array([float(steps[k]) for k in sorted(steps)], dtype=float)
+    if (values < 0).any():
+        raise DataError("Step weights must not be negative.")
+    with_zero = np.append(values, 0.0)
+
+    def weight(cost):
+        # The first bound at or above the cost (a cost equal to a bound belongs to that band).
+        return with_zero[np.searchsorted(bounds, np.asarray(cost, dtype=float), side="left")]
+
+    return weight
+
+
+def gaussian_decay(sigma: float) -> Decay:
+    """``exp(-cost² / 2σ²)`` (1 at zero cost; no normalisation, as in PySAL)."""
+    if sigma == 0:
+        raise DataError("The Gaussian width must not be zero.")
+    sigma = float(sigma)
+    return lambda cost: np.exp(-np.square(np.asarray(cost, dtype=float)) / (2.0 * sigma * sigma))
+
+
+def gravity_decay(scale: float, alpha: float, *, min_cost: float = 0.0) -> Decay:
+    """``(max(cost, min_cost) / scale) ** alpha`` (give a negative ``alpha`` for decay)."""
+    scale, alpha, min_cost = float(scale), float(alpha), float(min_cost)
+    return lambda cost: np.power(np.maximum(np.asarray(cost, dtype=float), min_cost) / scale, alpha)
+
+
+def decay_from_name(name: str, *, max_cost: float) -> Decay:
+    """The plan's decay names with defaults scaled to the catchment.
+
+    ``step``: 1 inside the catchment (plain 2SFCA).  ``gaussian``: σ = half the catchment (the
+    edge weighs e⁻² ≈ 0.14).  ``gravity``: inverse cost, ``(max(c, catchment/10) / catchment)⁻¹``
+    (the floor keeps a facility on one's doorstep from dominating).
+    """
+    if name == "step":
+        return step_decay(max_cost=max_cost)
+    if name == "gaussian":
+        return gaussian_decay(max_cost / 2.0)
+    if name == "gravity":
+        return gravity_decay(max_cost, -1.0, min_cost=max_cost / 10.0)
+    raise DataError(f"Unknown decay '{name}'.", fix=f"Use one of {DECAYS}.")
+
+
+def _e2sfca_steps(max_cost: float) -> dict[float, float]:
+    # PySAL's default {10: 1, 20: 0.68, 30: 0.22} for 30 minutes, in thirds of any catchment.
+    return {max_cost / 3.0: 1.0, 2.0 * max_cost / 3.0: 0.68, float(max_cost): 0.22}
+
+
+# --- floating catchments --------------------------------------------------------------------------
+
+
+def two_step_fca(demand, supply, costs: CostTable, *, max_cost: float, decay: Decay | None = None
+                 ) -> np.ndarray:
+    """Two-step floating catchment accessibility of every demand location.
+
+    With weights ``w(c)`` (1 for plain 2SFCA) over pairs with ``c ≤ max_cost``::
+
+        R_j = S_j / Σ_i w(c_ij) P_i          (supply per person competing for facility j)
+        A_i = Σ_j w(c_ij) R_j                (supply per person reachable from i)
+
+    Parameters
+    ----------
+    demand
+        Population ``P_i`` of each origin of ``costs``.
+    supply
+        Supply ``S_j`` of each destination (beds, places, or 1 per facility).
+    costs
+        Origin (demand) × destination (supply) costs.
+    max_cost, decay
+        Catchment and weight function (default: step, 1 within the catchment).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``A_i`` for every origin; 0 where nothing is in reach.  A facility nobody can reach
+        serves nobody (``R_j = 0``).
+    """
+    demand = np.asarray(demand, dtype=float)
+    supply = np.asarray(supply, dtype=float)
+    if len(demand) != costs.n_origins or len(supply) != costs.n_destinations:
+        raise DataError(f"{len(demand)} demand and {len(supply)} supply values do not match the "
+                        f"cost table's {costs.n_origins} origins and {costs.n_destinations} destinations.")
+    inside = costs.costs <= max_cost
+    origin, destination = costs.origins[inside], costs.destinations[inside]
+    weight = (np.ones(int(inside.sum())) if decay is None
+              else np.asarray(decay(costs.costs[inside]), dtype=float))
+    competing = np.bincount(destination, weights=weight * demand[origin], minlength=len(supply))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(competing > 0, supply / competing, 0.0)
+    return np.bincount(origin, weights=weight * ratio[destination], minlength=len(demand))
+
+
+def enhanced_two_step_fca(demand, supply, costs: CostTable, *, max_cost: float,
+                          decay: Decay | None = None) -> np.ndarray:
+    """E2SFCA: :func:`two_step_fca` with a distance decay.
+
+    The default decay is PySAL's E2SFCA step weights scaled to the catchment: 1 in the first
+    third, 0.68 in the second, 0.22 in the last.  Pass :func:`gaussian_decay` or
+    :func:`gravity_decay` (or any vectorised function) to swap it.
+    """
+    if decay is None:
+        decay = step_decay(_e2sfca_steps(max_cost))
+    return two_step_fca(demand, supply, costs, max_cost=max_cost, decay=decay)
+
+
+# --- costs between demand and facilities -------------------------------------------------------
+
+
+def pair_costs(origins, destinations, *, max_cost: float, weight: str = "length", mode: str = "walk",
+               settings: AccessSettings = AccessSettings()) -> CostTable:
+    """Origin–destination costs within ``max_cost``: on ``settings.network``, else straight line.
+
+    ``origins`` may be a KD-tree of the origins (straight-line case).  Costs are metres for
+    ``weight='length'`` and minutes for ``'time'``.
+    """
+    if settings.network is not None:
+        xy = origins.data if hasattr(origins, "query_ball_point") else origins
+        return network_costs(settings.network, xy, destinations, max_cost=max_cost, weight=weight,
+                             mode=mode, speed_kmh=settings.speed_kmh)
+    speed = None if weight == "length" else settings.speed_kmh[mode]
+    return straight_line_costs(origins, destinations, max_cost=max_cost,
+                               detour_factor=settings.detour_factor, speed_kmh=speed)
+
+
+def coverage_within(origins, destinations, *, max_cost: float, weight: str = "length",
+                    mode: str = "walk", settings: AccessSettings = AccessSettings()) -> np.ndarray:
+    """Whether each origin is within ``max_cost`` of its nearest destination.
+
+    Straight line: one ball query around the destinations with radius ``max_cost`` ÷ detour
+    (``origins`` may be a prebuilt KD-tree).  Network: one multi-source Dijkstra.
+    """
+    destinations = np.asarray(destinations, dtype=float).reshape(-1, 2)
+    if settings.network is not None:
+        xy = origins.data if hasattr(origins, "query_ball_point") else origins
+        cost = network_nearest_cost(settings.network, xy, destinations, max_cost=max_cost,
+                                    weight=weight, mode=mode, speed_kmh=settings.speed_kmh)
+        return np.isfinite(cost)
+    radius = settings.straight_radius_m(max_cost, weight=weight, mode=mode)
+    return covered_by_any(origins, destinations, radius=radius)
+
+
+def facility_points(frame) -> tuple[np.ndarray, np.ndarray]:
+    """``(xy, positions)`` of a layer's facilities that have a location (points; else a point on
+    the surface), positions indexing the frame's rows."""
+    geometries = np.asarray(frame.geometry.values, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geometries) | shapely.is_empty(geometries)))
+    points = geometries[present]
+    not_point = shapely.get_type_id(points) != 0
+    if not_point.any():
+        points = points.copy()
+        points[not_point] = shapely.point_on_surface(points[not_point])
+    return np.column_stack([shapely.get_x(points), shapely.get_y(points)]), present
+
+
+# --- the coverage engine's hook ------------------------------------------------------------------
+
+
+class _DemandMemo:
+    """Demand points of the last few datasets, keyed by the dataset object and the grid settings.
+
+    A memo of immutable results, not a setting: a dataset is immutable, an entry dies with its
+    dataset (a weak reference guards against a recycled ``id``), and at most a few are kept.
+    """
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self.entries: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, dataset: Dataset, settings: AccessSettings) -> DemandPoints:
+        key = (id(dataset), float(settings.resolution_m), str(settings.raster))
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and entry[0]() is dataset:
+                return entry[1]
+        demand = demand_points(dataset, resolution_m=settings.resolution_m, raster=settings.raster)
+        with self.lock:
+            self.entries[key] = (weakref.ref(dataset), demand)
+            while len(self.entries) > self.size:
+                self.entries.pop(next(iter(self.entries)))
+        return demand
+
+
+_DEMAND_MEMO = _DemandMemo()
+
+
+def cached_demand_points(dataset: Dataset, *, settings: AccessSettings | None = None) -> DemandPoints:
+    """:func:`~geo_coverage.population.demand_points` for ``settings``, built once per dataset object."""
+    return _DEMAND_MEMO.get(dataset, settings or AccessSettings())
+
+
+def point_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSettings | None = None,
+                   demand: DemandPoints | None = None, plan: Plan | None = None
+                   ) -> tuple[DemandPoints, np.ndarray, np.ndarray]:
+    """Per demand point: ``(points, population of the group, numerator share)``.
+
+    For ``access`` the numerator per point is its population if covered, else 0; for
+    ``accessible_ratio`` it is population × 2SFCA accessibility.  The points are those used (a
+    coarser grid for wide 2SFCA catchments).  Maps use this to show who is not covered.
+    """
+    from .coverage import COUNTED_STATUSES, facility_values
+
+    settings = settings or AccessSettings()
+    if indicator.type not in ("access", "accessible_ratio"):
+        raise DataError(f"Indicator '{indicator.id}' is of type '{indicator.type}', not an access type.")
+    if plan is None:
+        from .plan import default_plan
+
+        plan = default_plan()
+    column = plan.population_column(indicator.population)
+    if demand is None:
+        demand = demand_points(dataset, resolution_m=settings.resolution_m, raster=settings.raster)
+    max_cost, weight = settings.catchment(indicator)
+    frame = dataset.layer(indicator.layer)
+    if frame is not None and "status" in frame:
+        frame = frame[frame["status"].isin(COUNTED_STATUSES)]
+    facility_xy, present = (facility_points(frame) if frame is not None
+                            else (np.zeros((0, 2)), np.zeros(0, dtype=np.int64)))
+
+    if indicator.type == "access":
+        population = demand.weight(column)
+        covered = coverage_within(demand.tree() if settings.network is None else demand.xy,
+                                  facility_xy, max_cost=max_cost, weight=weight, mode=indicator.mode,
+                                  settings=settings)
+        return demand, population, np.where(covered, population, 0.0)
+
+    supply = facility_values(frame.iloc[present], indicator.numerator) if frame is not None \
+        else np.zeros(0)
+    useful = supply > 0
+    facility_xy, supply = facility_xy[useful], supply[useful]
+    radius = settings.straight_radius_m(max_cost, weight=weight, mode=indicator.mode)
+    steps = int(radius / (settings.demand_cells_per_radius * demand.resolution_m))
+    points = demand.coarsened(steps * demand.resolution_m) if steps >= 2 else demand
+    population = points.weight(column)
+    if len(facility_xy) == 0:
+        return points, population, np.zeros(len(points))
+    costs = pair_costs(points.tree() if settings.network is None else points.xy, facility_xy,
+                       max_cost=max_cost, weight=weight, mode=indicator.mode, settings=settings)
+    decay = decay_from_name(settings.decay(indicator), max_cost=max_cost)
+    accessibility = two_step_fca(population, supply, costs, max_cost=max_cost, decay=decay)
+    return points, population, population * accessibility
+
+
+def unit_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSettings | None = None,
+                  demand: DemandPoints | None = None, plan: Plan | None = None) -> pd.DataFrame:
+    """Numerator and denominator of an access indicator for every finest unit.
+
+    Parameters
+    ----------
+    dataset
+        Units and facility layers (metric CRS).
+    indicator
+        An ``access`` or ``accessible_ratio`` indicator.
+    settings
+        :class:`AccessSettings` (default: straight line × 1.3, 100 m grid).
+    demand
+        Demand points to reuse (cache them per dataset); built from ``settings`` if ``None``.
+    plan
+        The plan naming the indicator's population column (default: the shipped plan).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the finest units' codes (streets, else districts), columns ``numerator`` and
+        ``denominator``.  ``access``: residents of the group within the catchment of the nearest
+        facility, and the group's population.  ``accessible_ratio``: Σ population × 2SFCA
+        accessibility (supply per person) and the group's population, so numerator ÷ denominator
+        × 1,000 is the population-weighted reachable supply per 1,000.  Both add up across units.
+    """
+    points, population, numerator = point_measures(dataset, indicator, settings=settings,
+                                                   demand=demand, plan=plan)
+    n_units = len(points.unit_codes)
+    index = pd.Index(points.unit_codes, name="code")
+    return pd.DataFrame({
+        "numerator": np.bincount(points.unit_index, weights=numerator, minlength=n_units),
+        "denominator": np.bincount(points.unit_index, weights=population, minlength=n_units),
+    }, index=index)
