@@ -56,6 +56,7 @@ __all__ = [
     "unit_measures",
     "point_measures",
     "cached_demand_points",
+    "accessibility_from_tables",
 ]
 
 Decay = Callable[[np.ndarray], np.ndarray]
@@ -432,3 +433,104 @@ def unit_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSet
         "numerator": np.bincount(points.unit_index, weights=numerator, minlength=n_units),
         "denominator": np.bincount(points.unit_index, weights=population, minlength=n_units),
     }, index=index)
+
+
+# --- bring-your-own-matrix ------------------------------------------------------------------------
+
+
+def _id_column(frame: pd.DataFrame, column: str, origin) -> np.ndarray:
+    if column not in frame:
+        raise DataError(f"Missing column '{column}'.", file=origin, column=column,
+                        fix=f"Name the id column with the matching option (columns: {', '.join(map(str, frame.columns))}).")
+    ids = frame[column].astype(str).str.strip().to_numpy(dtype=object)
+    blank = ids == ""
+    if blank.any():
+        raise DataError("Empty id.", file=origin, row=int(np.flatnonzero(blank)[0]) + 2, column=column)
+    return ids
+
+
+def _value_column(frame: pd.DataFrame, column: str, origin) -> np.ndarray:
+    if column not in frame:
+        raise DataError(f"Missing column '{column}'.", file=origin, column=column,
+                        fix=f"Name the value column with the matching option (columns: {', '.join(map(str, frame.columns))}).")
+    text = frame[column].astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"'{frame[column].iloc[row]}' is not a number of zero or more.", file=origin,
+                        row=row + 2, column=column, fix="Use plain non-negative numbers (a dot for decimals).")
+    return values
+
+
+def _positions(ids: np.ndarray, known: pd.Index, *, origin, column: str, what: str) -> np.ndarray:
+    found = known.get_indexer(ids)
+    if (found < 0).any():
+        row = int(np.flatnonzero(found < 0)[0])
+        raise DataError(f"Unknown {what} id '{ids[row]}'.", file=origin, row=row + 2, column=column,
+                        fix=f"Every {what} id in the costs must appear in the {what} file.")
+    return found
+
+
+def _unique_index(ids: np.ndarray, *, origin, column: str) -> pd.Index:
+    duplicated = pd.Series(ids).duplicated().to_numpy()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        raise DataError(f"Duplicate id '{ids[row]}'.", file=origin, row=row + 2, column=column,
+                        fix="Give every location one row.")
+    return pd.Index(ids)
+
+
+def accessibility_from_tables(demand: pd.DataFrame, supply: pd.DataFrame, costs: pd.DataFrame, *,
+                              method: str = "2sfca", max_cost: float, decay: str | None = None,
+                              demand_id: str = "id", demand_value: str = "population",
+                              supply_id: str = "id", supply_value: str = "supply",
+                              cost_origin: str = "origin_id", cost_destination: str = "destination_id",
+                              cost_value: str = "cost", origins: Mapping[str, object] | None = None
+                              ) -> pd.DataFrame:
+    """2SFCA / E2SFCA from text tables (a planner's own travel-time matrix).
+
+    Parameters
+    ----------
+    demand, supply, costs
+        Tables read as text (ids keep leading zeros).  Costs are long form, origin = demand id,
+        destination = supply id; pairs absent are out of reach.
+    method
+        ``2sfca`` (decay default ``step``: 1 within ``max_cost``) or ``e2sfca`` (default: PySAL's
+        stepped weights scaled to ``max_cost``).
+    decay
+        ``step`` | ``gaussian`` | ``gravity`` (see :func:`decay_from_name`), overriding the default.
+    origins
+        ``{'demand': path, 'supply': path, 'costs': path}`` for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, accessibility``: one row per demand id in file order, 0 where nothing is in reach.
+    """
+    where = dict(origins or {})
+    if method not in ("2sfca", "e2sfca"):
+        raise DataError(f"Unknown method '{method}'.", fix="Use 2sfca or e2sfca.")
+    if not (np.isfinite(max_cost) and max_cost > 0):
+        raise DataError(f"--max-cost {max_cost} must be a positive number.")
+    demand_ids = _id_column(demand, demand_id, where.get("demand"))
+    demand_index = _unique_index(demand_ids, origin=where.get("demand"), column=demand_id)
+    population = _value_column(demand, demand_value, where.get("demand"))
+    supply_ids = _id_column(supply, supply_id, where.get("supply"))
+    supply_index = _unique_index(supply_ids, origin=where.get("supply"), column=supply_id)
+    capacity = _value_column(supply, supply_value, where.get("supply"))
+    origin = _positions(_id_column(costs, cost_origin, where.get("costs")), demand_index,
+                        origin=where.get("costs"), column=cost_origin, what="demand")
+    destination = _positions(_id_column(costs, cost_destination, where.get("costs")), supply_index,
+                             origin=where.get("costs"), column=cost_destination, what="supply")
+    cost = _value_column(costs, cost_value, where.get("costs"))
+    table = CostTable.from_arrays(origin, destination, cost, n_origins=len(demand_ids),
+                                  n_destinations=len(supply_ids))
+    if decay is not None:
+        weight = decay_from_name(decay, max_cost=max_cost)
+    elif method == "e2sfca":
+        weight = step_decay(_e2sfca_steps(max_cost))
+    else:
+        weight = None
+    values = two_step_fca(population, capacity, table, max_cost=max_cost, decay=weight)
+    return pd.DataFrame({"id": demand_ids, "accessibility": values})

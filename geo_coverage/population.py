@@ -248,9 +248,7 @@ def demand_points(dataset: Dataset, *, resolution_m: float = 100.0,
     with np.errstate(divide="ignore", invalid="ignore"):
         share = cell_values / unit_sum[unit]
 
-    xs, ys = window.transform * (cols + 0.5, rows + 0.5)
-    xs = np.asarray(xs, dtype=float)
-    ys = np.asarray(ys, dtype=float)
+    xs, ys = _cell_centres(window.transform, rows, cols)
     if window.crs != dataset.crs:
         from pyproj import Transformer
 
@@ -294,13 +292,22 @@ def demand_points(dataset: Dataset, *, resolution_m: float = 100.0,
     )
 
 
+def _cell_centres(transform, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of cell centres (the affine written out: no per-call object overhead)."""
+    column = np.asarray(cols, dtype=float) + 0.5
+    row = np.asarray(rows, dtype=float) + 0.5
+    return (transform.a * column + transform.b * row + transform.c,
+            transform.d * column + transform.e * row + transform.f)
+
+
 def _cell_size_m(window, crs) -> float:
     """Approximate cell size in metres of a raster window (for coarsening decisions)."""
     width = abs(window.transform.a)
     if window.crs.is_geographic:
         # A degree of latitude is ~111 km; longitude cells shrink with latitude, take the smaller.
         rows = window.values.shape[0]
-        _, lat = window.transform * (0, rows / 2)
+        _, lat = _cell_centres(window.transform, np.array([rows / 2.0]), np.array([0.0]))
+        lat = float(lat[0])
         return float(min(width, abs(window.transform.e)) * 111_320.0 * np.cos(np.radians(lat)))
     return float(width)
 
