@@ -493,6 +493,7 @@ class Calibration:
     urban_communities: int = 3_300           # public: ~3,300 urban communities
     villages: int = 3_800                    # public: ~3,800 villages
     child_welfare_institutions: int = 18     # assumption: below the plan's 20
+    districts_with_child_welfare: int = 13   # assumption: district-level ones in 13 of 16 districts
     paediatric_beds_per_1000_children: float = 2.1   # assumption: near the 2.2 target, below it
     paediatricians_per_1000_children: float = 0.8    # assumption: near the 0.85 target, below it
     hospitals: int = 120                     # assumption: hospitals with a paediatric ward
@@ -613,12 +614,11 @@ def build_layers(shared: SharedPaths, city: gpd.GeoDataFrame, districts: gpd.Geo
     city_level = 3
     district_level = c.child_welfare_institutions - city_level
     district_counts = np.zeros(len(districts), dtype=np.int64)
-    chosen = rng.choice(len(districts), size=13, replace=False)
+    chosen = rng.choice(len(districts), size=c.districts_with_child_welfare, replace=False)
     district_counts[chosen] = 1
-    extra = rng.choice(chosen, size=district_level - 13, replace=False)
+    extra = rng.choice(chosen, size=district_level - c.districts_with_child_welfare, replace=False)
     district_counts[extra] += 1
     counts = np.zeros(len(streets), dtype=np.int64)
-    levels = []
     for position, code in enumerate(districts["code"]):
         rows = np.flatnonzero(district_of == code)
         picks = rng.choice(rows, size=district_counts[position], replace=True)
