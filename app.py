@@ -1,0 +1,91 @@
+"""geo-coverage: the planner's map.  Reads widgets, calls the library, renders.
+
+Run with ``make run`` (``streamlit run app.py``).  Everything computed here comes from
+``geo_coverage``; the sections live in ``ui/``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
+
+from ui import coverage_view, data, map_view  # noqa: E402 - set_page_config must come first
+from ui.i18n import GROUPS, LANGUAGES, LEVELS, label, t  # noqa: E402
+
+
+def sidebar() -> dict:
+    """Every choice the planner makes, read from widgets (each with a key)."""
+    with st.sidebar:
+        language = st.radio(t("language", st.session_state.get("language", "zh")),
+                            list(LANGUAGES), key="language", horizontal=True,
+                            format_func=LANGUAGES.get)
+        plan_ids = data.plan_ids()
+        plan_id = st.selectbox(t("plan", language), plan_ids, key="plan",
+                               format_func=lambda p: (data.plan(p).name_zh if language == "zh"
+                                                      else data.plan(p).name_en))
+        plan = data.plan(plan_id)
+        indicators = {ind.id: ind for ind in plan.all_indicators}
+        order = sorted(indicators, key=lambda i: (list(GROUPS).index(indicators[i].group)
+                                                  if indicators[i].group in GROUPS else 9))
+        if st.session_state.get("indicator") not in indicators:
+            st.session_state["indicator"] = order[0]
+
+        def indicator_label(indicator_id: str) -> str:
+            ind = indicators[indicator_id]
+            group = label(GROUPS[ind.group], language) if ind.group in GROUPS else ind.group
+            name = ind.name_zh if language == "zh" else f"{ind.name_en} · {ind.name_zh}"
+            return f"【{group}】{name} ({ind.clause})"
+
+        indicator_id = st.selectbox(t("indicator", language), order, key="indicator",
+                                    format_func=indicator_label)
+        indicator = indicators[indicator_id]
+        dataset_key, dataset = data.current_dataset()
+        levels = [lvl for lvl in ("district", "street")
+                  if lvl in indicator.levels and lvl in dataset.units]
+        if st.session_state.get("level") not in levels:
+            st.session_state["level"] = "street" if "street" in levels else levels[0]
+        level = st.radio(t("level", language), levels, key="level", horizontal=True,
+                         format_func=lambda lvl: label(LEVELS[lvl], language))
+        choices = map_view.base_map_choices()
+        base_map = st.selectbox(t("base_map", language), list(choices), key="base_map",
+                                format_func=lambda b: choices[b].name(language))
+        show_facilities = st.checkbox(t("show_facilities", language), value=True,
+                                      key="show_facilities")
+        st.caption(f"{t('dataset', language)}: "
+                   + (t("default_dataset", language) if dataset_key == data.DEFAULT_KEY
+                      else t("uploaded_dataset", language)))
+    return {"language": language, "plan_id": plan_id, "plan": plan, "indicator": indicator,
+            "level": level, "base_map": base_map, "show_facilities": show_facilities,
+            "dataset_key": dataset_key, "dataset": dataset}
+
+
+def coverage_tab(choice: dict) -> None:
+    language, plan, indicator, level = (choice["language"], choice["plan"], choice["indicator"],
+                                        choice["level"])
+    dataset_key, dataset = choice["dataset_key"], choice["dataset"]
+    table = data.indicator_table(dataset_key, choice["plan_id"], indicator.id, dataset, plan)
+    name = indicator.name_zh if language == "zh" else indicator.name_en
+    st.subheader(f"{name} · {indicator.clause}")
+    coverage_view.provenance_notes(dataset, plan, indicator, level, language)
+    coverage_view.headline(table, indicator, level, language)
+    fmap = map_view.build_map(dataset_key, dataset, plan, table, indicator=indicator.id,
+                              level=level, language=language, base_map=choice["base_map"],
+                              show_facilities=choice["show_facilities"])
+    map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
+    left, right = st.columns([3, 2])
+    with left:
+        coverage_view.district_chart(table, indicator, language)
+    with right:
+        coverage_view.unit_card(dataset_key, dataset, plan, choice["plan_id"], level, language)
+    coverage_view.gap_table(dataset_key, dataset, plan, choice["plan_id"], table, indicator,
+                            level, language)
+
+
+def main() -> None:
+    choice = sidebar()
+    st.title(t("title", choice["language"]))
+    coverage_tab(choice)
+
+
+main()

@@ -1,0 +1,205 @@
+"""Headline figures, the district chart, the unit card and the ranked gap table with downloads."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo_coverage.dataset import Dataset, source_class
+from geo_coverage.plan import Indicator, Plan
+
+from . import data
+from .i18n import LEVELS, STATUS, label, number, t
+from .map_view import UNIT_PICK
+
+_STATUS_COLOURS = {"met": "#2166ac", "gap": "#b2182b", "no_data": "#bdbdbd"}
+_FORMATS = (("csv", "text/csv"),
+            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("geojson", "application/geo+json"))
+
+
+def indicator_name(indicator: Indicator, language: str) -> str:
+    return indicator.name_zh if language == "zh" else indicator.name_en
+
+
+def unit_of(indicator: Indicator, language: str) -> str:
+    return indicator.unit_zh if language == "zh" else indicator.unit_en
+
+
+def provenance_notes(dataset: Dataset, plan: Plan, indicator: Indicator, level: str,
+                     language: str) -> None:
+    """Say on screen when a figure shown rests on synthetic or estimated data."""
+    layer = dataset.layer(indicator.layer)
+    classes = set()
+    if layer is not None and "source" in layer:
+        classes = {source_class(s) for s in layer["source"].astype(str).unique()}
+    kind = plan.kinds.get(indicator.layer)
+    kind_name = (kind.name_zh if language == "zh" else kind.name_en) if kind else indicator.layer
+    notes = []
+    if "synthetic" in classes:
+        notes.append(t("provenance_synthetic", language, layers=kind_name))
+    units = dataset.units.get(level)
+    uses_population = indicator.type in ("ratio", "access", "accessible_ratio")
+    if uses_population and units is not None and "pop_source" in units and \
+            (units["pop_source"].astype(str) == "estimate").any():
+        notes.append(t("provenance_estimate", language))
+    if units is not None and "outline_quality" in units and \
+            (units["outline_quality"].astype(str) == "approximate").any():
+        notes.append(t("provenance_outline", language))
+    if notes:
+        st.warning("\n\n".join(notes), icon="⚠️")
+    elif classes == {"real"}:
+        st.info(t("provenance_real", language, layers=kind_name))
+
+
+def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: str) -> None:
+    """City value vs target, units meeting the target, and the total shortfall at ``level``."""
+    unit = unit_of(indicator, language)
+    suffix = "" if unit in ("", "%") else f" {unit}"
+    percent = "%" if unit == "%" else ""
+    city = table[table["level"] == "city"]
+    rows = table[table["level"] == level]
+    first, second, third = st.columns(3)
+    if not city.empty:
+        row = city.iloc[0]
+        first.metric(t("city_value", language),
+                     number(row["value"], language, digits=2) + percent + suffix,
+                     delta=f"{t('city_target', language)} {indicator.comparator} "
+                           f"{number(row['target'], language, digits=2)}{percent}",
+                     delta_color="normal" if row["status"] == "met" else "inverse",
+                     delta_arrow="off")
+    else:
+        first.metric(t("city_value", language), "—", help=t("no_city_value", language))
+    met = int((rows["status"] == "met").sum())
+    second.metric(f"{t('units_met', language)}（{label(LEVELS[level], language)}）"
+                  if language == "zh" else f"{t('units_met', language)} ({label(LEVELS[level], language)})",
+                  f"{met} / {len(rows)}")
+    shortfall = rows["shortfall"].sum(min_count=1)
+    third.metric(t("total_shortfall", language),
+                 f"{number(shortfall, language, digits=0)} {indicator.shortfall_unit}")
+
+
+def district_chart(table: pd.DataFrame, indicator: Indicator, language: str) -> None:
+    rows = table[table["level"] == "district"]
+    if rows.empty:
+        return
+    st.markdown(f"**{t('district_chart', language)}**")
+    frame = pd.DataFrame({
+        "name": rows["unit_name"].astype(str),
+        "value": rows["value"].astype(float),
+        "status": rows["status"].map(lambda s: label(STATUS[s], language)),
+    })
+    target = float(indicator.target_at("district"))
+    colours = alt.Scale(domain=[label(STATUS[s], language) for s in _STATUS_COLOURS],
+                        range=list(_STATUS_COLOURS.values()))
+    unit = unit_of(indicator, language)
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("name:N", sort="-y", title=None, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("value:Q", title=unit),
+        color=alt.Color("status:N", scale=colours, title=t("status", language)),
+        tooltip=[alt.Tooltip("name:N", title=t("unit", language)),
+                 alt.Tooltip("value:Q", title=t("value", language), format=",.2f"),
+                 alt.Tooltip("status:N", title=t("status", language))])
+    rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+        color="#222", strokeDash=[6, 4], size=2).encode(
+        y="target:Q", tooltip=[alt.Tooltip("target:Q", title=t("target", language))])
+    st.altair_chart((bars + rule).properties(height=300), width="stretch")
+
+
+def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, level: str,
+              language: str) -> None:
+    """Pick a unit (map click or selectbox): every indicator for it, and its population figures."""
+    st.markdown(f"#### {t('unit_card', language)}")
+    units = dataset.units_at(level)
+    district_names = dataset.units["district"]["name"].to_dict() if "district" in dataset.units else {}
+    names = units["name"].astype(str)
+    if language == "en" and "name_en" in units:
+        names = units["name_en"].where(units["name_en"].astype(str) != "", names).astype(str)
+    options = list(units.index.astype(str))
+    labels = {code: (f"{names[code]} · {district_names.get(units.at[code, 'parent_code'], '')} ({code})"
+                     if level == "street" else f"{names[code]} ({code})") for code in options}
+    if st.session_state.get(UNIT_PICK) not in options:
+        st.session_state[UNIT_PICK] = None
+    code = st.selectbox(t("pick_unit", language), options, key=UNIT_PICK, index=None,
+                        format_func=lambda c: labels.get(c, c),
+                        placeholder=t("pick_unit", language))
+    if code is None:
+        return
+    with st.spinner(t("computing_all", language)):
+        table = data.full_table(dataset_key, plan_id, dataset, plan)
+    rows = table[(table["level"] == level) & (table["unit_code"] == code)]
+    indicators = {ind.id: ind for ind in plan.all_indicators}
+    card = pd.DataFrame({
+        t("indicator_col", language): rows["indicator"].map(
+            lambda i: indicator_name(indicators[i], language)),
+        t("value", language): [number(v, language, digits=2) + " " + unit_of(indicators[i], language)
+                               for v, i in zip(rows["value"], rows["indicator"])],
+        t("target", language): [f"{indicators[i].comparator} {number(v, language, digits=2)}"
+                                for v, i in zip(rows["target"], rows["indicator"])],
+        t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),
+        t("shortfall", language): [f"{number(v, language, digits=0)} {u}" if pd.notna(v) else "—"
+                                   for v, u in zip(rows["shortfall"], rows["shortfall_unit"])],
+        t("clause", language): rows["indicator"].map(lambda i: indicators[i].clause),
+    })
+    unit = units.loc[code]
+    st.markdown(f"**{labels[code]}**")
+    population = {column: number(unit[column], language, digits=0)
+                  for column in ("pop_total", "pop_0_2", "pop_0_14", "pop_60_plus", "pop_65_plus")
+                  if column in unit and pd.notna(unit[column])}
+    meta = f"{t('population_source', language)}: **{unit.get('pop_source', '—')}**"
+    if "outline_quality" in unit and str(unit["outline_quality"]):
+        meta += f" · {t('outline', language)}: **{unit['outline_quality']}**"
+    st.markdown(f"{t('population', language)}: "
+                + " · ".join(f"{column} {value}" for column, value in population.items()))
+    st.markdown(meta)
+    st.dataframe(card, hide_index=True, width="stretch", key="unit_card_table")
+
+
+def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, table: pd.DataFrame,
+              indicator: Indicator, level: str, language: str) -> None:
+    """The ranked gap list (filterable by district) and its CSV / XLSX / GeoJSON downloads."""
+    st.markdown(f"#### {t('gap_table', language)}")
+    districts = dataset.units["district"] if "district" in dataset.units else None
+    choices = [""] + (list(districts.index.astype(str)) if districts is not None else [])
+    district_label = {"": t("all_districts", language)}
+    if districts is not None:
+        name_column = "name_en" if language == "en" and "name_en" in districts else "name"
+        district_label.update({code: f"{districts.at[code, name_column] or districts.at[code, 'name']}"
+                               for code in districts.index.astype(str)})
+    if level == "district":
+        choices = [""]
+    district = st.selectbox(t("district_filter", language), choices, key="district_filter",
+                            format_func=lambda c: district_label.get(c, c)) or None
+    gaps = data.gap_rows(dataset_key, plan_id, indicator.id, level, district, table, dataset, plan)
+    if gaps.empty:
+        st.success(t("no_gaps", language))
+    else:
+        st.caption(f"{len(gaps)} {t('rows', language)}")
+        st.dataframe(display_frame(gaps, language), hide_index=True, width="stretch",
+                     key="gap_table")
+    columns = st.columns(len(_FORMATS))
+    stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "")
+    for column, (fmt, mime) in zip(columns, _FORMATS):
+        payload = data.export(dataset_key, plan_id, indicator.id, level, district, fmt, gaps,
+                              table, dataset, plan)
+        column.download_button(f"{t('download', language)} {fmt.upper()}", payload,
+                               file_name=f"{stem}.{fmt}", mime=mime, key=f"download_{fmt}",
+                               width="stretch")
+
+
+def display_frame(gaps: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The gap list for reading: localised headers and numbers."""
+    columns = {
+        "rank": ("排名", "Rank"), "district_name": ("所属区", "District"),
+        "unit_name": ("单元", "Unit"), "unit_code": ("代码", "Code"),
+        "value": ("现状值", "Value"), "target": ("目标", "Target"),
+        "shortfall": ("缺口", "Shortfall"), "shortfall_unit": ("缺口单位", "Shortfall unit"),
+        "status": ("状态", "Status"), "provenance": ("数据来源", "Data source"),
+        "outline_quality": ("边界精度", "Outline"),
+    }
+    frame = gaps[[c for c in columns if c in gaps]].copy()
+    for column, digits in (("value", 2), ("target", 2), ("shortfall", 0)):
+        frame[column] = frame[column].map(lambda v, d=digits: number(v, language, digits=d))
+    frame["status"] = frame["status"].map(lambda s: label(STATUS.get(s, (s, s)), language))
+    return frame.rename(columns={c: label(pair, language) for c, pair in columns.items()})

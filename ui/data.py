@@ -1,0 +1,75 @@
+"""Cached access to the library for the app: datasets, plans, coverage tables and map outlines.
+
+Heavy shared objects (a dataset, a plan, the display outlines) are ``st.cache_resource``; tables
+are ``st.cache_data`` (each caller gets its own copy).  A dataset is keyed by a short string
+(``"default"`` or the content hash of an upload), so switching indicator or level never reloads it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo_coverage import coverage, gaps, maps
+from geo_coverage.dataset import Dataset, load_dataset
+from geo_coverage.plan import Plan, available_plans, load_plan
+
+DEFAULT_KEY = "default"
+UPLOAD_STATE = "uploaded_dataset"  # session_state: (key, Dataset) of this user's upload
+
+
+@st.cache_resource(show_spinner=False)
+def default_dataset() -> Dataset:
+    return load_dataset()
+
+
+def current_dataset() -> tuple[str, Dataset]:
+    """This session's dataset: an upload made on the Data tab, else the embedded default."""
+    uploaded = st.session_state.get(UPLOAD_STATE)
+    if uploaded is not None:
+        return uploaded
+    return DEFAULT_KEY, default_dataset()
+
+
+@st.cache_resource(show_spinner=False)
+def plan(plan_id: str) -> Plan:
+    return load_plan(plan_id)
+
+
+def plan_ids() -> list[str]:
+    return list(available_plans())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def indicator_table(dataset_key: str, plan_id: str, indicator: str, _dataset: Dataset,
+                    _plan: Plan) -> pd.DataFrame:
+    """The coverage rows of one indicator at every level it is evaluated at."""
+    return coverage.evaluate(_dataset, _plan, indicators=[indicator])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def full_table(dataset_key: str, plan_id: str, _dataset: Dataset, _plan: Plan) -> pd.DataFrame:
+    """Every indicator (for unit cards); computed only when a card is opened."""
+    return coverage.evaluate(_dataset, _plan)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def unit_shapes(dataset_key: str, level: str, datum: str, _dataset: Dataset) -> dict:
+    """Display outlines of one level, built once per dataset, level and datum (never mutated)."""
+    return maps.unit_shapes(_dataset, level, datum=datum)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def gap_rows(dataset_key: str, plan_id: str, indicator: str, level: str, district: str | None,
+             _table: pd.DataFrame, _dataset: Dataset, _plan: Plan) -> pd.DataFrame:
+    """The ranked gap list, exactly as `geo-coverage gaps` builds it."""
+    return gaps.gap_list(_table, _plan, level=level, indicator=indicator, dataset=_dataset,
+                         district=district)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def export(dataset_key: str, plan_id: str, indicator: str, level: str, district: str | None,
+           fmt: str, _gaps: pd.DataFrame, _table: pd.DataFrame, _dataset: Dataset,
+           _plan: Plan) -> bytes:
+    """The same bytes `geo-coverage gaps --level L --indicator I [--district D]` writes."""
+    return gaps.export_bytes(_gaps, fmt, plan=_plan, dataset=_dataset, level=level, table=_table)

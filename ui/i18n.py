@@ -1,0 +1,93 @@
+"""The app's words in Chinese (default) and English, and locale-aware number formatting."""
+
+from __future__ import annotations
+
+from geo_coverage.maps import format_number
+
+__all__ = ["LANGUAGES", "t", "number", "GROUPS", "STATUS", "LEVELS"]
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+GROUPS = {"women": ("妇女", "Women"), "children": ("儿童", "Children")}
+STATUS = {"met": ("达标", "met"), "gap": ("未达标", "gap"), "no_data": ("无数据", "no data")}
+LEVELS = {"city": ("全市", "City"), "district": ("区", "District"),
+          "street": ("街道/乡镇", "Street / township")}
+
+_STRINGS = {
+    "title": ("北京市妇女儿童发展规划 · 设施覆盖与缺口", "Beijing women & children plan · coverage and gaps"),
+    "language": ("语言 Language", "Language 语言"),
+    "plan": ("规划", "Plan"),
+    "indicator": ("指标", "Indicator"),
+    "level": ("层级", "Level"),
+    "base_map": ("底图", "Base map"),
+    "show_facilities": ("显示设施点", "Show facilities"),
+    "tab_coverage": ("覆盖与缺口", "Coverage and gaps"),
+    "tab_scenario": ("情景", "Scenario"),
+    "tab_data": ("数据", "Data"),
+    "city_value": ("全市现状值", "City value"),
+    "city_target": ("目标", "target"),
+    "units_met": ("达标单元", "Units meeting the target"),
+    "total_shortfall": ("缺口合计", "Total shortfall"),
+    "no_city_value": ("该指标不在全市层级评估", "not evaluated for the whole city"),
+    "district_chart": ("各区现状值与目标", "Districts against the target"),
+    "target_line": ("目标线", "target line"),
+    "unit_card": ("单元详情", "Unit card"),
+    "pick_unit": ("点击地图上的单元，或在此选择", "Click a unit on the map, or choose it here"),
+    "all_indicators": ("该单元的全部指标", "Every indicator for this unit"),
+    "population": ("人口", "Population"),
+    "population_source": ("人口来源", "Population source"),
+    "outline": ("边界", "Outline"),
+    "gap_table": ("缺口排名", "Ranked gaps"),
+    "district_filter": ("按区筛选", "Filter by district"),
+    "all_districts": ("全部区", "All districts"),
+    "include_met": ("同时列出达标和无数据单元", "Also list units that meet the target or have no data"),
+    "download": ("下载", "Download"),
+    "no_gaps": ("所选范围内没有未达标单元。", "No unit misses the target in this selection."),
+    "rows": ("行", "rows"),
+    "provenance_synthetic": (
+        "注意：本图表中的设施数据为合成演示数据（{layers}），并非真实统计；仅危重新生儿救治中心为真实数据。",
+        "Note: the facility data shown ({layers}) are SYNTHETIC demo data, not official records; "
+        "only the critical-newborn rescue centres are real."),
+    "provenance_estimate": (
+        "街道人口为估算值（WorldPop 2020 按各区普查总数校准），并非普查数据。",
+        "Street populations are estimates (WorldPop 2020 scaled to district census totals), "
+        "not census figures."),
+    "provenance_outline": (
+        "街道边界为近似（示意）边界，由代表点生成，并非官方边界。",
+        "Street outlines are approximate (built from representative points), not official."),
+    "provenance_real": ("该图层为真实数据：{layers}。", "This layer is real data: {layers}."),
+    "map_caption": ("颜色表示现状值与目标之比：红色低于目标，蓝色达到或超过目标，灰色为无数据。",
+                    "Colour shows value ÷ target: red below the target, blue at or above it, "
+                    "grey no data."),
+    "value": ("现状值", "Value"),
+    "target": ("目标", "Target"),
+    "status": ("状态", "Status"),
+    "shortfall": ("缺口", "Shortfall"),
+    "indicator_col": ("指标", "Indicator"),
+    "clause": ("条款", "Clause"),
+    "dataset": ("数据集", "Dataset"),
+    "default_dataset": ("内置北京默认数据", "Embedded Beijing default"),
+    "uploaded_dataset": ("本次会话上传的数据", "Data uploaded in this session"),
+    "scenario_pending": ("情景功能由情景模块提供。", "Scenarios are provided by the scenario module."),
+    "access_layer": ("显示未覆盖居民与服务半径", "Show residents not covered and catchments"),
+    "district": ("区", "District"),
+    "unit": ("单元", "Unit"),
+    "code": ("代码", "Code"),
+    "computing_all": ("正在计算该单元的全部指标…", "Computing every indicator for this unit…"),
+}
+
+
+def t(key: str, language: str, **values) -> str:
+    """The string ``key`` in ``language`` ("zh" | "en"), with ``{placeholders}`` filled."""
+    zh, en = _STRINGS[key]
+    text = zh if language == "zh" else en
+    return text.format(**values) if values else text
+
+
+def label(pair: tuple[str, str], language: str) -> str:
+    return pair[0] if language == "zh" else pair[1]
+
+
+def number(value, language: str, *, digits: int = 1) -> str:
+    """A number formatted for the locale ('—' for missing)."""
+    return format_number(value, language=language, digits=digits)

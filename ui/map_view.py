@@ -1,0 +1,83 @@
+"""The map section: builds the folium map through geo_coverage.maps and shows it with st_folium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo_coverage import maps
+from geo_coverage.dataset import Dataset
+from geo_coverage.plan import Plan
+
+from . import data
+from .i18n import t
+
+UNIT_PICK = "unit_pick"          # session_state key of the unit card's selectbox
+LAST_CLICK = "map_last_click"    # the last map click already turned into a unit pick
+TIANDITU_ENV = "TIANDITU_TOKEN"
+
+
+def tianditu_token() -> str | None:
+    """A 天地图 key from the environment or .streamlit/secrets.toml (never from the code)."""
+    token = os.environ.get(TIANDITU_ENV)
+    if token:
+        return token
+    try:
+        return st.secrets.get("tianditu_token") or st.secrets.get(TIANDITU_ENV)
+    except (FileNotFoundError, KeyError, AttributeError):
+        return None
+    except Exception:  # noqa: BLE001 - st.secrets raises its own error when no file exists
+        return None
+
+
+def base_map_choices() -> dict[str, maps.BaseMap]:
+    return maps.base_maps(tianditu_token=tianditu_token())
+
+
+def build_map(dataset_key: str, dataset: Dataset, plan: Plan, table: pd.DataFrame, *,
+              indicator: str, level: str, language: str, base_map: str,
+              show_facilities: bool, extra_layers=()):
+    """The folium map; outlines come from the per-level cache, so a switch only restyles."""
+    datum = base_map_choices()[base_map].datum
+    shapes = {lvl: data.unit_shapes(dataset_key, lvl, datum, dataset)
+              for lvl in {level, "district"} if lvl in dataset.units}
+    return maps.coverage_map(table, dataset, plan, indicator=indicator, level=level,
+                             language=language, base_map=base_map,
+                             tianditu_token=tianditu_token(), shapes=shapes,
+                             show_facilities=show_facilities, extra_layers=extra_layers)
+
+
+def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
+    """Show the map; a click on a unit selects it for the unit card (via session_state)."""
+    st.caption(t("map_caption", language))
+    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True,
+                         returned_objects=["last_active_drawing", "last_object_clicked",
+                                           "last_object_clicked_tooltip"])
+    code = clicked_code(returned, unit_codes)
+    if code is None:
+        return
+    signature = json.dumps([level, code, (returned or {}).get("last_object_clicked")],
+                           sort_keys=True, default=str)
+    if st.session_state.get(LAST_CLICK) != signature:
+        st.session_state[LAST_CLICK] = signature
+        st.session_state[UNIT_PICK] = code
+
+
+def clicked_code(returned: dict | None, unit_codes: pd.Index) -> str | None:
+    """The unit code of the last clicked polygon (its GeoJSON properties, else its tooltip)."""
+    if not returned:
+        return None
+    drawing = returned.get("last_active_drawing") or {}
+    code = str((drawing.get("properties") or {}).get("code", "")) or None
+    if code in unit_codes:
+        return code
+    tooltip = returned.get("last_object_clicked_tooltip") or ""
+    match = re.search(r"\((\d{6,12})\)", tooltip)
+    if match and match.group(1) in unit_codes:
+        return match.group(1)
+    return None
