@@ -75,6 +75,16 @@ def write_text(text: str, target: str | Path, *, encoding: str = "utf-8") -> Pat
     return write_bytes(text.encode(encoding), target)
 
 
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes (e.g. a vendored JavaScript asset); a missing file is a DataError."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"Cannot read the file ({exc.strerror}).", file=path,
+                        fix="Reinstall the package so its data files are present.") from None
+
+
 # --- YAML ---------------------------------------------------------------------------------------
 
 
