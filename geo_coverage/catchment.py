@@ -17,6 +17,7 @@ the limit.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -297,7 +298,7 @@ def _csr_min(tail, head, cost, n) -> sparse.csr_matrix:
     first = np.ones(len(tail), dtype=bool)
     first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
     tail, head, cost = tail[first], head[first], cost[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
     return sparse.csr_matrix((cost.astype(float), head.astype(np.int32), indptr), shape=(n, n))
 
@@ -452,7 +453,8 @@ def _numeric_column(frame: pd.DataFrame, column: str, origin, *, default=None) -
 
 
 def bounded_shortest_paths(graph: sparse.csr_matrix, sources, *, limit, x=None, y=None,
-                           reach_ratio: float = np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                           reach_ratio: float = np.inf, workers: int = 1
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Costs from each source to every node within ``limit``, in long form.
 
     Parameters
@@ -466,7 +468,10 @@ def bounded_shortest_paths(graph: sparse.csr_matrix, sources, *, limit, x=None, 
     x, y, reach_ratio
         Node coordinates and the largest straight-line metres per unit of cost (see
         :meth:`RoadNetwork.reach_ratio`).  With them, sources are grouped in square tiles and each
-        group runs on the sub-graph of nodes it could possibly reach; without, on the whole graph.
+        group runs on the sub-graph of nodes it could possibly reach (exact: every node on a path
+        within the limit is itself within reach); without, on the whole graph.
+    workers
+        Threads running tile groups at once (scipy's Dijkstra releases the GIL).
 
     Returns
     -------
@@ -475,34 +480,69 @@ def bounded_shortest_paths(graph: sparse.csr_matrix, sources, *, limit, x=None, 
     """
     sources = np.asarray(sources, dtype=np.int64)
     limits = np.broadcast_to(np.asarray(limit, dtype=float), sources.shape)
+    graph = _as_csgraph(graph)
     n = graph.shape[0]
     if len(sources) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0)
     reach = float(np.max(limits)) * reach_ratio if x is not None else np.inf
-    width = (np.ptp(x) if x is not None else 0.0)
-    height = (np.ptp(y) if y is not None else 0.0)
-    parts = []
-    # Tiling pays when a source's 3×3 tile neighbourhood is a small part of the graph.
-    if np.isfinite(reach) and reach > 0 and 9 * reach ** 2 < 0.25 * max(width * height, 1.0):
-        tiles = _tile_groups(sources, x, y, reach)
-        node_tiles = _NodeTiles(x, y, reach)
-        local = np.full(n, -1, dtype=np.int64)
-        for members, (ti, tj) in tiles:
-            sub_nodes = node_tiles.around(ti, tj)
-            local[sub_nodes] = np.arange(len(sub_nodes))
-            sub = _subgraph(graph, sub_nodes, local)
-            for chunk in _chunks(members, len(sub_nodes)):
-                parts.append(_run(sub, local[sources[chunk]], limits[chunk], chunk, sub_nodes))
-            local[sub_nodes] = -1
+    area = float(np.ptp(x) * np.ptp(y)) if x is not None else 0.0
+    tile = _tile_size(reach, area, len(sources)) if np.isfinite(reach) and reach > 0 else np.inf
+    scratch = threading.local()
+
+    if np.isfinite(tile) and (tile + 2 * reach) ** 2 < 0.25 * area:
+        # Node buckets finer than the tiles, so a tile's neighbourhood is close to its box ± reach.
+        node_tiles = _NodeTiles(x, y, min(tile, reach) / 2.0)
+
+        def task(group):
+            members, (ti, tj) = group
+            local = getattr(scratch, "local", None)
+            if local is None:
+                local = scratch.local = np.full(n, -1, dtype=np.int32)
+            sub_nodes = node_tiles.within(ti * tile - reach, (ti + 1) * tile + reach,
+                                          tj * tile - reach, (tj + 1) * tile + reach)
+            local[sub_nodes] = np.arange(len(sub_nodes), dtype=np.int32)
+            try:
+                sub = _subgraph(graph, sub_nodes, local)
+                return [_run(sub, local[sources[chunk]], limits[chunk], chunk, sub_nodes)
+                        for chunk in _chunks(members, len(sub_nodes))]
+            finally:
+                local[sub_nodes] = -1
+
+        groups = list(_tile_groups(sources, x, y, tile))
     else:
-        everyone = np.arange(len(sources))
-        for chunk in _chunks(everyone, n):
-            parts.append(_run(graph, sources[chunk], limits[chunk], chunk, None))
+        def task(chunk):
+            return [_run(graph, sources[chunk], limits[chunk], chunk, None)]
+
+        groups = list(_chunks(np.arange(len(sources)), n))
+    if workers > 1 and len(groups) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = [part for result in pool.map(task, groups) for part in result]
+    else:
+        parts = [part for group in groups for part in task(group)]
     source_position = np.concatenate([p[0] for p in parts])
     node = np.concatenate([p[1] for p in parts])
     cost = np.concatenate([p[2] for p in parts])
     return source_position, node, cost
+
+
+def _as_csgraph(graph) -> sparse.csr_matrix:
+    """CSR with int32 indices and float64 costs: what csgraph wants, so no call copies it."""
+    graph = sparse.csr_matrix(graph)
+    if graph.indptr.dtype != np.int32 or graph.indices.dtype != np.int32 or graph.data.dtype != float:
+        graph = sparse.csr_matrix((graph.data.astype(float), graph.indices.astype(np.int32),
+                                   graph.indptr.astype(np.int32)), shape=graph.shape)
+    return graph
+
+
+def _tile_size(reach: float, area: float, n_sources: int) -> float:
+    # Tiles at least half the reach (the neighbourhood stays near 2 reach wide), large enough to
+    # hold about eight sources on average so small catchments share one Dijkstra call, and at
+    # most four reaches wide so the neighbourhood is mostly tile.
+    crowd = float(np.sqrt(max(area, 1.0) * 8.0 / max(n_sources, 1)))
+    return max(reach / 2.0, min(crowd, 4.0 * reach))
 
 
 def _chunks(members: np.ndarray, n_columns: int):
@@ -514,8 +554,9 @@ def _chunks(members: np.ndarray, n_columns: int):
 def _run(graph, local_sources, limits, chunk, sub_nodes):
     distances = dijkstra(graph, directed=True, indices=local_sources,
                          limit=max(float(np.max(limits)), 0.0))
-    row, column = np.nonzero(distances <= limits[:, None])
-    cost = distances[row, column]
+    flat = np.flatnonzero(distances <= limits[:, None])
+    row, column = np.divmod(flat, distances.shape[1])
+    cost = distances.ravel()[flat]
     node = column if sub_nodes is None else sub_nodes[column]
     return chunk[row], node.astype(np.int64), cost
 
@@ -531,12 +572,13 @@ def _tile_groups(sources, x, y, size):
 
 
 class _NodeTiles:
-    """Nodes bucketed in square tiles of the reach bound, so a tile's 3×3 neighbourhood holds
-    every node a source in the middle tile can reach."""
+    """Nodes bucketed in square cells, so the nodes of the cells covering a box are a few
+    contiguous slices (one per cell column)."""
 
     def __init__(self, x, y, size):
         ti = np.floor(x / size).astype(np.int64)
         tj = np.floor(y / size).astype(np.int64)
+        self.size = float(size)
         self.ti0, self.tj0 = ti.min(), tj.min()
         self.width = int(ti.max() - self.ti0 + 1)
         self.height = int(tj.max() - self.tj0 + 1)
@@ -544,16 +586,16 @@ class _NodeTiles:
         self.order = np.argsort(key, kind="stable")
         self.starts = np.searchsorted(key[self.order], np.arange(self.width * self.height + 1))
 
-    def around(self, ti, tj) -> np.ndarray:
+    def within(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        """Nodes of every cell meeting the box (a superset of the nodes inside it)."""
         pieces = []
-        for i in range(ti - 1 - self.ti0, ti + 2 - self.ti0):
-            if not 0 <= i < self.width:
-                continue
-            j0 = max(tj - 1 - self.tj0, 0)
-            j1 = min(tj + 1 - self.tj0, self.height - 1)
+        i0 = int(np.floor(x0 / self.size)) - self.ti0
+        i1 = int(np.floor(x1 / self.size)) - self.ti0
+        j0 = max(int(np.floor(y0 / self.size)) - self.tj0, 0)
+        j1 = min(int(np.floor(y1 / self.size)) - self.tj0, self.height - 1)
+        for i in range(max(i0, 0), min(i1, self.width - 1) + 1):
             if j0 > j1:
-                continue
-            # Tiles of one column are contiguous in the key order: one slice per column.
+                break
             start, stop = self.starts[i * self.height + j0], self.starts[i * self.height + j1 + 1]
             pieces.append(self.order[start:stop])
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
@@ -561,7 +603,7 @@ class _NodeTiles:
 
 def _subgraph(graph: sparse.csr_matrix, nodes: np.ndarray, local: np.ndarray) -> sparse.csr_matrix:
     """The sub-graph on ``nodes`` (``local`` maps a global node to its position, -1 if absent)."""
-    starts = graph.indptr[nodes]
+    starts = graph.indptr[nodes].astype(np.int64)
     counts = graph.indptr[nodes + 1] - starts
     total = int(counts.sum())
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
@@ -570,7 +612,7 @@ def _subgraph(graph: sparse.csr_matrix, nodes: np.ndarray, local: np.ndarray) ->
     columns = local[graph.indices[edges]]
     keep = columns >= 0
     rows, columns, data = rows[keep], columns[keep], graph.data[edges][keep]
-    indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+    indptr = np.zeros(len(nodes) + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=len(nodes)), out=indptr[1:])
     return sparse.csr_matrix((data, columns.astype(np.int32), indptr), shape=(len(nodes), len(nodes)))
 
