@@ -414,6 +414,40 @@ def street_name_en(name: str) -> str:
     return f"{words} {kind}".strip()
 
 
+def merge_fragments(geometries: np.ndarray, parents: np.ndarray, sites: np.ndarray, *,
+                    max_share: float = 0.1) -> np.ndarray:
+    """Give stray pieces of a street to the neighbour they share the longest edge with.
+
+    Clipping a power cell to a concave district can leave a street with small detached pieces
+    away from its representative point.  Each such piece (below ``max_share`` of the street's
+    area, and not the piece holding the point) goes to the street of the same district that shares
+    the most boundary with it; pieces with no such neighbour stay.  Pieces move whole between
+    streets whose edges are identical on the grid, so the tiling stays exact.
+    """
+    geometries = np.array(geometries, dtype=object)
+    tree = shapely.STRtree(geometries)
+    for index in np.flatnonzero(shapely.get_num_geometries(geometries) > 1):
+        parts = shapely.get_parts(geometries[index])
+        areas = shapely.area(parts)
+        holds_site = shapely.contains(parts, sites[index])
+        keep = int(np.argmax(holds_site)) if holds_site.any() else int(np.argmax(areas))
+        for position in np.argsort(-areas):
+            part = parts[position]
+            if position == keep or areas[position] >= max_share * areas.sum():
+                continue
+            neighbours = tree.query(part, predicate="intersects")
+            neighbours = neighbours[(neighbours != index) & (parents[neighbours] == parents[index])]
+            if len(neighbours) == 0:
+                continue
+            shared = shapely.length(shapely.intersection(shapely.boundary(part), geometries[neighbours]))
+            if shared.max() <= 0:
+                continue
+            target = neighbours[int(np.argmax(shared))]
+            geometries[target] = shapely.union(geometries[target], part, grid_size=GRID_SIZE)
+            geometries[index] = shapely.difference(geometries[index], part, grid_size=GRID_SIZE)
+    return geometries
+
+
 def build_streets(shared: SharedPaths, districts: gpd.GeoDataFrame, *,
                   settings: PowerDiagramSettings = PowerDiagramSettings()) -> gpd.GeoDataFrame:
     """The 331 streets with approximate outlines and populations that add up to the census."""
@@ -439,6 +473,8 @@ def build_streets(shared: SharedPaths, districts: gpd.GeoDataFrame, *,
     # One city-wide noding: snapping each district on its own would bend shared district edges
     # differently on either side and leave centimetre slivers between neighbouring districts.
     geometry = snap_partition(geometry, region=shapely.union_all(districts.geometry.values, grid_size=GRID_SIZE))
+    geometry = merge_fragments(geometry, table["district_code"].to_numpy(),
+                               shapely.points(table[["lon", "lat"]].to_numpy()))
 
     estimates = {"pop_total": "pop_est_2020", "pop_0_2": "age_0_2_est", "pop_0_14": "age_0_14_est",
                  "pop_60_plus": "age_60_plus_est", "pop_65_plus": "age_65_plus_est"}
@@ -520,11 +556,17 @@ def random_points_in(polygons: np.ndarray, counts: np.ndarray, rng: np.random.Ge
         if count == 0:
             continue
         shapely.prepare(polygon)
+        edge = shapely.boundary(polygon)
+        shapely.prepare(edge)
         taken = np.empty((0, 2))
         while len(taken) < count:
             draws = max(64, 4 * int(count))
-            candidates = np.column_stack([rng.uniform(minx, maxx, draws), rng.uniform(miny, maxy, draws)])
+            # Test the coordinates as they will be written, and keep clear of the edge so that
+            # no re-projection can move a point into the neighbouring street.
+            candidates = np.round(np.column_stack([rng.uniform(minx, maxx, draws),
+                                                   rng.uniform(miny, maxy, draws)]), 6)
             keep = shapely.contains_xy(polygon, candidates[:, 0], candidates[:, 1])
+            keep[keep] = ~shapely.dwithin(edge, shapely.points(candidates[keep]), 5 * GRID_SIZE)
             taken = np.vstack([taken, candidates[keep]])
         out[position:position + count] = taken[:count]
         position += count
