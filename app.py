@@ -14,6 +14,12 @@ from ui import coverage_view, data, map_view  # noqa: E402 - set_page_config mus
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, label, t  # noqa: E402
 
 
+# A wider sidebar so indicator names (long in both languages) are readable.
+_STYLE = """<style>
+section[data-testid="stSidebar"] {width: 370px !important; min-width: 370px !important;}
+</style>"""
+
+
 def sidebar() -> dict:
     """Every choice the planner makes, read from widgets (each with a key)."""
     with st.sidebar:
@@ -83,6 +89,7 @@ def coverage_tab(choice: dict) -> None:
 
 
 def main() -> None:
+    st.markdown(_STYLE, unsafe_allow_html=True)
     choice = sidebar()
     st.title(t("title", choice["language"]))
     coverage_tab(choice)

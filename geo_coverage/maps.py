@@ -51,6 +51,7 @@ __all__ = [
     "NO_DATA_COLOUR",
     "SOURCE_COLOURS",
     "format_number",
+    "shortfall_unit",
     "gap_ratio",
     "fill_colours",
     "unit_shapes",
@@ -421,8 +422,7 @@ def _legend_html(indicator: Indicator, target: float, *, language: str, level: s
     parts = [f'<div style="{_LEGEND_STYLE}">',
              f"<b>{html.escape(name)}</b>",
              f"<div>{html.escape(target_line)}</div>",
-             f'<div style="color:#555">{html.escape(text["legend_ratio"])}'
-             f"{html.escape(unit_suffix)}</div>",
+             f'<div style="color:#555">{html.escape(text["legend_ratio"])}</div>',
              *rows]
     if has_facilities and source_classes:
         parts.append(f'<div style="margin-top:4px"><b>{html.escape(text["legend_facility"])}</b></div>')
@@ -439,13 +439,30 @@ def _legend_html(indicator: Indicator, target: float, *, language: str, level: s
     return "".join(parts)
 
 
+# The plan names shortfall units in English; what a Chinese reader sees.
+SHORTFALL_UNITS_ZH = {
+    "beds": "张床位", "nursing beds": "张护理型床位", "institutions": "家机构", "centres": "个中心",
+    "places": "个托位", "venues": "个场所", "residents not covered": "名未覆盖居民",
+    "children not covered": "名未覆盖儿童", "stations": "个工作站", "social workers": "名社会工作者",
+    "organisations": "家社会组织", "paediatricians": "名儿科医生", "inclusive places": "个普惠性学位",
+    "communities": "个社区",
+}
+
+
+def shortfall_unit(indicator: Indicator, language: str) -> str:
+    """The indicator's shortfall unit in ``language`` (the plan's own words when untranslated)."""
+    if language == "zh":
+        return SHORTFALL_UNITS_ZH.get(indicator.shortfall_unit, indicator.shortfall_unit)
+    return indicator.shortfall_unit
+
+
 def _tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: str,
                         approximate: pd.Series) -> pd.DataFrame:
     text = _TEXT[language]
     unit = indicator.unit_zh if language == "zh" else indicator.unit_en
     unit_suffix = "" if unit in ("", "%") else f" {unit}"
     percent = "%" if unit == "%" else ""
-    shortfall_unit = indicator.shortfall_unit
+    unit_of_shortfall = shortfall_unit(indicator, language)
 
     def fmt(values: pd.Series, suffix: str) -> pd.Series:
         return values.map(lambda v: format_number(v, language=language, digits=2)) + np.where(
@@ -455,7 +472,7 @@ def _tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: s
     return pd.DataFrame({
         "value_text": fmt(rows["value"], percent + unit_suffix).to_numpy(),
         "target_text": (comparator + " " + fmt(rows["target"], percent + unit_suffix)).to_numpy(),
-        "shortfall_text": fmt(rows["shortfall"], f" {shortfall_unit}" if shortfall_unit else "")
+        "shortfall_text": fmt(rows["shortfall"], f" {unit_of_shortfall}" if unit_of_shortfall else "")
         .to_numpy(),
         "status_text": rows["status"].map(lambda s: text.get(s, s)).to_numpy(),
         "note_text": np.where(approximate.to_numpy(), text["approximate"], ""),
@@ -528,6 +545,10 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
     fmap = _offline(folium.Map(location=_centre(collection), zoom_start=9, tiles=None,
                                control_scale=True, prefer_canvas=False, height=height),
                     "leaflet")
+    # The marker clusters need the map's own maxZoom when no tile layer sets one; a fractional
+    # zoom lets the city fill the frame.
+    fmap.options["max_zoom"] = 18
+    fmap.options["zoom_snap"] = 0.25
     if tiles.tiles:
         folium.TileLayer(tiles.tiles, attr=tiles.attribution, name=tiles.name(language),
                          subdomains=tiles.subdomains, max_zoom=18).add_to(fmap)
@@ -563,7 +584,9 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                 cluster_options["disableClusteringAtZoom"] = 0  # few: always show each one
             _offline(folium.plugins.FastMarkerCluster(
                 rows_facilities, name=f"{text['facilities']} ({len(rows_facilities)})",
-                callback=_marker_callback(facilities["labels"], facilities["sources"]), options=cluster_options), "markercluster").add_to(fmap)
+                callback=_marker_callback(facilities["labels"], facilities["sources"]),
+                icon_create_function=_CLUSTER_ICON, options=cluster_options),
+                "markercluster").add_to(fmap)
     for layer in extra_layers:
         layer.add_to(fmap)
     approximate_any = bool(approximate.any())
@@ -575,6 +598,18 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
     if bounds:
         fmap.fit_bounds(bounds)
     return fmap
+
+
+# Neutral cluster badges, so the counts never compete with the red-blue fill of the units.
+_CLUSTER_ICON = """function (cluster) {
+    var count = cluster.getChildCount();
+    var size = count < 10 ? 22 : count < 100 ? 28 : 34;
+    return L.divIcon({
+        html: "<div style='width:" + size + "px;height:" + size + "px;line-height:" + size
+            + "px;border-radius:50%;background:rgba(60,60,60,0.78);color:#fff;"
+            + "border:2px solid #fff;text-align:center;font:11px sans-serif'>" + count + "</div>",
+        className: "geo-coverage-cluster", iconSize: L.point(size, size)});
+}"""
 
 
 def _classes_of(dataset: Dataset, kind: str) -> set[str]:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage.dataset import Dataset, source_class
+from geo_coverage.maps import SHORTFALL_UNITS_ZH, shortfall_unit
 from geo_coverage.plan import Indicator, Plan
 
 from . import data
@@ -77,7 +78,7 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
                   f"{met} / {len(rows)}")
     shortfall = rows["shortfall"].sum(min_count=1)
     third.metric(t("total_shortfall", language),
-                 f"{number(shortfall, language, digits=0)} {indicator.shortfall_unit}")
+                 f"{number(shortfall, language, digits=0)} {shortfall_unit(indicator, language)}")
 
 
 def district_chart(table: pd.DataFrame, indicator: Indicator, language: str) -> None:
@@ -95,16 +96,16 @@ def district_chart(table: pd.DataFrame, indicator: Indicator, language: str) -> 
                         range=list(_STATUS_COLOURS.values()))
     unit = unit_of(indicator, language)
     bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("name:N", sort="-y", title=None, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("value:Q", title=unit),
+        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+        x=alt.X("value:Q", title=unit),
         color=alt.Color("status:N", scale=colours, title=t("status", language)),
         tooltip=[alt.Tooltip("name:N", title=t("unit", language)),
                  alt.Tooltip("value:Q", title=t("value", language), format=",.2f"),
                  alt.Tooltip("status:N", title=t("status", language))])
     rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
         color="#222", strokeDash=[6, 4], size=2).encode(
-        y="target:Q", tooltip=[alt.Tooltip("target:Q", title=t("target", language))])
-    st.altair_chart((bars + rule).properties(height=300), width="stretch")
+        x="target:Q", tooltip=[alt.Tooltip("target:Q", title=t("target", language))])
+    st.altair_chart((bars + rule).properties(height=22 * len(frame) + 40), width="stretch")
 
 
 def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, level: str,
@@ -138,8 +139,9 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
         t("target", language): [f"{indicators[i].comparator} {number(v, language, digits=2)}"
                                 for v, i in zip(rows["target"], rows["indicator"])],
         t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),
-        t("shortfall", language): [f"{number(v, language, digits=0)} {u}" if pd.notna(v) else "—"
-                                   for v, u in zip(rows["shortfall"], rows["shortfall_unit"])],
+        t("shortfall", language): [
+            f"{number(v, language, digits=0)} {shortfall_unit(indicators[i], language)}"
+            if pd.notna(v) else "—" for v, i in zip(rows["shortfall"], rows["indicator"])],
         t("clause", language): rows["indicator"].map(lambda i: indicators[i].clause),
     })
     unit = units.loc[code]
@@ -202,4 +204,7 @@ def display_frame(gaps: pd.DataFrame, language: str) -> pd.DataFrame:
     for column, digits in (("value", 2), ("target", 2), ("shortfall", 0)):
         frame[column] = frame[column].map(lambda v, d=digits: number(v, language, digits=d))
     frame["status"] = frame["status"].map(lambda s: label(STATUS.get(s, (s, s)), language))
+    if language == "zh":
+        frame["shortfall_unit"] = frame["shortfall_unit"].map(
+            lambda u: SHORTFALL_UNITS_ZH.get(u, u))
     return frame.rename(columns={c: label(pair, language) for c, pair in columns.items()})

@@ -1,0 +1,179 @@
+"""The app in a real headless browser with no network: polygons drawn, legend, table, English.
+
+Drives Debian's chromium through Playwright (no browser download); skips cleanly when chromium
+or Playwright is missing.  Every request that is not to localhost is aborted, so the test proves
+the map renders offline.  Screenshots go to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server():
+    streamlit = Path(sys.executable).parent / "streamlit"
+    if not streamlit.exists():
+        pytest.skip("streamlit is not installed in this environment")
+    port = _free_port()
+    log = open(REPO / ".pytest_cache" / f"streamlit-{port}.log", "w") if (
+        REPO / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [str(streamlit), "run", str(REPO / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.skip("Debian's chromium is not installed (make browser-deps)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _offline_page(browser, blocked: list[str]):
+    page = browser.new_page(viewport={"width": 1500, "height": 1900}, locale="zh-CN")
+
+    def route(route):
+        url = route.request.url
+        host = url.split("/")[2] if "://" in url else ""
+        if url.startswith(("data:", "blob:", "about:")) or host.split(":")[0] in (
+                "127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def _polygons(page):
+    return page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+
+
+def _wait_for_polygons(page, minimum: int, timeout_s: float = 90.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    count = 0
+    while time.monotonic() < deadline:
+        try:
+            count = _polygons(page).count()
+        except Exception:  # noqa: BLE001 - the iframe may be re-mounting
+            count = 0
+        if count >= minimum:
+            return count
+        page.wait_for_timeout(250)
+    raise AssertionError(f"only {count} polygons drawn, expected at least {minimum}")
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox whose label is ``label``."""
+    page.get_by_label(label).first.click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def test_map_table_and_language_in_a_browser_without_network(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    page = _offline_page(browser, blocked)
+    try:
+        started = time.monotonic()
+        page.goto(server, wait_until="domcontentloaded")
+        # Street level by default: 331 streets plus the district outlines' paths.
+        count = _wait_for_polygons(page, 300, timeout_s=120)
+        first_load = time.monotonic() - started
+        legend = page.frame_locator(MAP_FRAME).locator(".geo-coverage-legend")
+        legend.wait_for(timeout=10_000)
+        assert "目标" in legend.inner_text()
+        assert "近似" in legend.inner_text()  # approximate street outlines said on the map
+        page.get_by_text("缺口排名").wait_for(timeout=30_000)
+        rows = page.locator('[data-testid="stDataFrame"]')
+        assert rows.count() >= 1
+        page.get_by_text("合成演示数据", exact=False).first.wait_for(timeout=10_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_zh_street.png"), full_page=True)
+
+        started = time.monotonic()
+        _choose(page, "指标", "【儿童】千人常住人口托育位数 (C4.g2, C4.m2)")
+        page.get_by_text("千人常住人口托育位数 · C4.g2", exact=False).first.wait_for(timeout=60_000)
+        _wait_for_polygons(page, 300)
+        switch = time.monotonic() - started
+        legend = page.frame_locator(MAP_FRAME).locator(".geo-coverage-legend")
+        assert "托育" in legend.inner_text()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_zh_childcare.png"), full_page=True)
+
+        page.get_by_text("English", exact=True).click()
+        page.get_by_text("Ranked gaps").wait_for(timeout=60_000)
+        _wait_for_polygons(page, 300)
+        legend = page.frame_locator(MAP_FRAME).locator(".geo-coverage-legend")
+        legend.wait_for(timeout=10_000)
+        assert "Target" in legend.inner_text()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_en_childcare.png"), full_page=True)
+        (ARTIFACTS / "browser_timing.txt").write_text(
+            f"first load to {count} polygons: {first_load:.2f} s\n"
+            f"indicator switch to polygons: {switch:.2f} s\n", encoding="utf-8")
+    finally:
+        page.close()
+    assert blocked == [], blocked  # nothing outside localhost was even asked for
