@@ -2,12 +2,14 @@
 
 Run: ``.venv/bin/python -m benchmarks.bench_access`` (writes ``benchmarks/results/access.json``).
 
-(a) Catchments of 2,000 facilities within 15 minutes on a generated road graph of ≥ 500,000
-    nodes: tiled ``scipy.sparse.csgraph.dijkstra`` (:func:`geo_coverage.catchment.bounded_shortest_paths`)
-    against the osmnx/networkx way, one ``single_source_dijkstra_path_length(cutoff=…)`` per
-    facility.  networkx is timed on a sample of facilities and extrapolated linearly (each
-    facility's search is independent, so the total is the per-facility mean × 2,000); the sample's
-    results are checked against ours.
+(a) Catchments of 2,000 facilities within 15 minutes (drive and walk) on a generated road graph
+    of 504,100 nodes: tiled ``scipy.sparse.csgraph.dijkstra``
+    (:func:`geo_coverage.catchment.bounded_shortest_paths`, one thread) against the osmnx/networkx
+    way, one search per facility: ``single_source_dijkstra_path_length(cutoff=…)`` on a plain
+    DiGraph (networkx at its fastest) and on the MultiDiGraph osmnx returns, and ``ego_graph``
+    (osmnx's isochrone recipe).  networkx is timed on a sample of facilities and extrapolated
+    linearly (each facility's search is independent: total = mean per facility × 2,000); the
+    sample's catchments are checked against ours.
 (b) 2SFCA and E2SFCA on 200,000 demand cells × 2,000 facilities against PySAL ``access`` on the
     same cost table, full size, values compared.
 (c) All access indicators of the default city at 100 m after the dataset is loaded: demand grid,
@@ -16,6 +18,7 @@ Run: ``.venv/bin/python -m benchmarks.bench_access`` (writes ``benchmarks/result
 
 from __future__ import annotations
 
+import json
 import logging
 import resource
 import sys
@@ -26,7 +29,7 @@ import pandas as pd
 
 from geo_coverage.catchment import RoadNetwork, bounded_shortest_paths, straight_line_costs
 
-from .common import best_of, peak_memory_mb, write_results
+from .common import RESULTS, best_of, peak_memory_mb, write_results
 
 SEED = 20261128
 
@@ -217,8 +220,11 @@ def bench_default_city() -> dict:
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    results = {}
     parts = {"city": bench_default_city, "fca": bench_two_step, "network": bench_network_catchments}
+    # Running one part (e.g. `-m benchmarks.bench_access city`) keeps the others' last figures.
+    previous = RESULTS / "access.json"
+    results = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
+    results = {name: results[name] for name in parts if name in results}
     for name in (argv or list(parts)):
         results[name] = parts[name]()
     path = write_results("access", results)

@@ -239,3 +239,35 @@ def test_network_settings_cover_what_networkx_says_is_within_reach(tiny_city, pl
     assert 50 < covered.sum() < 250
     result = unit_measures(city, indicator, plan=plan, settings=settings, demand=demand)
     assert result["numerator"].sum() == pytest.approx(demand.weight("pop_total")[expected].sum())
+
+
+def test_catchment_outlines_are_discs_or_reached_nodes(tiny_city, plan):
+    from geo_coverage.access import catchment_outlines
+
+    city = _with_layer(tiny_city, "mother_baby_room", [(500, 500), (2500, 500)])
+    indicator = plan.indicator("mother_baby_room_access")
+    discs = catchment_outlines(city, indicator, facility_ids=["mother_baby_room1"])
+    assert discs["id"].tolist() == ["mother_baby_room1"]
+    assert discs.geometry.iloc[0].area == pytest.approx(np.pi * (1000 / 1.3) ** 2, rel=0.01)
+
+    graph = nx.MultiDiGraph(crs=METRIC)
+    for k in range(11):  # one east–west street of 100 m blocks through the first room
+        graph.add_node(k, x=X0 + k * 100, y=Y0 + 500)
+        if k:
+            graph.add_edge(k - 1, k, length=100.0)
+    settings = AccessSettings(network=network_from_graph(graph))
+    outline = catchment_outlines(city, indicator, facility_ids=["mother_baby_room0"],
+                                 settings=settings).geometry.iloc[0]
+    # Nodes 0–10 are within 1,000 m of the room at node 5 (500 m each way): a 1 km line, widened.
+    assert outline.bounds == pytest.approx((X0 - 50, Y0 + 450, X0 + 1050, Y0 + 550))
+
+
+def test_a_network_in_another_crs_is_refused(tiny_city, plan):
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph.add_node(1, x=116.4, y=39.9)
+    graph.add_node(2, x=116.41, y=39.9)
+    graph.add_edge(1, 2, length=850.0)
+    city = _with_layer(tiny_city, "mother_baby_room", [(500, 500)])
+    settings = AccessSettings(network=network_from_graph(graph, crs="EPSG:3857"))
+    with pytest.raises(ValueError, match="road network is in"):
+        unit_measures(city, plan.indicator("mother_baby_room_access"), plan=plan, settings=settings)
