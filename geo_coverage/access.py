@@ -315,10 +315,12 @@ def facility_points(frame) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _DemandMemo:
-    """Demand points of the last few datasets, keyed by the dataset object and the grid settings.
+    """Demand points of the last few unit frames, keyed by the finest units' frame and the grid.
 
-    A memo of immutable results, not a setting: a dataset is immutable, an entry dies with its
-    dataset (a weak reference guards against a recycled ``id``), and at most a few are kept.
+    A memo of immutable results, not a setting.  Demand depends only on the finest units (and
+    the raster), so a scenario that adds or removes facilities (a new dataset sharing the same
+    unit frames) reuses it, while grown population (a new unit frame) gets a new one.  A weak
+    reference guards against a recycled ``id``; at most a few entries are kept.
     """
 
     def __init__(self, size: int = 4):
@@ -327,14 +329,17 @@ class _DemandMemo:
         self.lock = threading.Lock()
 
     def get(self, dataset: Dataset, settings: AccessSettings) -> DemandPoints:
-        key = (id(dataset), float(settings.resolution_m), str(settings.raster))
+        from .population import finest_level
+
+        units = dataset.units_at(finest_level(dataset))
+        key = (id(units), float(settings.resolution_m), str(settings.raster), str(dataset.crs))
         with self.lock:
             entry = self.entries.get(key)
-            if entry is not None and entry[0]() is dataset:
+            if entry is not None and entry[0]() is units:
                 return entry[1]
         demand = demand_points(dataset, resolution_m=settings.resolution_m, raster=settings.raster)
         with self.lock:
-            self.entries[key] = (weakref.ref(dataset), demand)
+            self.entries[key] = (weakref.ref(units), demand)
             while len(self.entries) > self.size:
                 self.entries.pop(next(iter(self.entries)))
         return demand
@@ -344,7 +349,8 @@ _DEMAND_MEMO = _DemandMemo()
 
 
 def cached_demand_points(dataset: Dataset, *, settings: AccessSettings | None = None) -> DemandPoints:
-    """:func:`~geo_coverage.population.demand_points` for ``settings``, built once per dataset object."""
+    """:func:`~geo_coverage.population.demand_points` for ``settings``, built once per unit frame
+    (datasets that differ only in facilities share it)."""
     return _DEMAND_MEMO.get(dataset, settings or AccessSettings())
 
 

@@ -271,3 +271,16 @@ def test_a_network_in_another_crs_is_refused(tiny_city, plan):
     settings = AccessSettings(network=network_from_graph(graph, crs="EPSG:3857"))
     with pytest.raises(ValueError, match="road network is in"):
         unit_measures(city, plan.indicator("mother_baby_room_access"), plan=plan, settings=settings)
+
+
+def test_demand_is_shared_by_datasets_that_differ_only_in_facilities(tiny_city):
+    from geo_coverage.access import cached_demand_points
+
+    first = cached_demand_points(tiny_city)
+    edited = _with_layer(tiny_city, "mother_baby_room", [(500, 500)])
+    assert cached_demand_points(edited) is first
+    grown = tiny_city.with_units("street", tiny_city.units["street"].assign(
+        pop_total=tiny_city.units["street"]["pop_total"] * 2))
+    doubled = cached_demand_points(grown)
+    assert doubled is not first
+    assert doubled.weight("pop_total").sum() == pytest.approx(2 * first.weight("pop_total").sum())
