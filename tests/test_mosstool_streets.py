@@ -122,3 +122,34 @@ def test_a_dataset_with_mosstool_streets_loads_and_assigns_facilities(matched, t
     agreement = float((ours == theirs).mean())
     print(f"\nkindergartens in the same street with mosstool outlines: {agreement:.3f}")
     assert 0.6 < agreement < 1.0
+
+
+def test_the_engine_runs_on_the_mosstool_street_set(matched, tmp_path):
+    """Coverage on an alternative (real-outline) street set: every street evaluated, populations
+    still add up, and city figures do not depend on which street outlines are used."""
+    from geo_coverage.coverage import evaluate
+    from geo_coverage.plan import default_plan
+
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "layers").mkdir()
+    shutil.copy(REPO / "boundaries" / "districts.geojson", tmp_path / "boundaries" / "districts.geojson")
+    columns = ["code", "name", "level", "parent_code", "pop_total", "pop_0_14", "pop_source"]
+    streets = gpd.GeoDataFrame(matched[columns], crs=METRIC_CRS,
+                               geometry=gpd.GeoSeries(matched["their_geometry"]).values)
+    io.write_geojson(streets, tmp_path / "boundaries" / "streets.geojson")
+    for kind in ("elderly_care", "childcare"):
+        shutil.copy(REPO / "layers" / f"{kind}.geojson", tmp_path / "layers" / f"{kind}.geojson")
+    plan = default_plan()
+    ids = ["elderly_beds_per_1000", "childcare_places_per_1000", "nursing_bed_share"]
+    table = evaluate(load_dataset(tmp_path), plan, indicators=ids)
+    reference = evaluate(load_dataset(), plan, indicators=ids, levels=["city"])
+    for ind in ids:
+        street = table[(table.indicator == ind) & (table.level == "street")]
+        assert len(street) == 331 and set(street.status) <= {"met", "gap", "no_data"}
+        city = table[(table.indicator == ind) & (table.level == "city")].iloc[0]
+        ref = reference[reference.indicator == ind].iloc[0]
+        assert city.value == pytest.approx(ref.value)
+    beds = table[(table.indicator == "elderly_beds_per_1000")]
+    by_district = beds[beds.level == "street"].groupby("parent_code")["denominator"].sum()
+    district = beds[beds.level == "district"].set_index("unit_code")["denominator"]
+    np.testing.assert_allclose(by_district.reindex(district.index), district)
