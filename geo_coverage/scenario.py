@@ -275,12 +275,13 @@ def _text(value, what: str, *, origin, edit=None, position=None, required=True) 
 
 
 def _number(value, what: str, *, origin, edit=None, position=None) -> float:
+    label = what if "'" in what else f"'{what}'"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _fail(f"'{what}' must be a number, not {value!r}.", origin=origin, edit=edit, position=position,
+        _fail(f"{label} must be a number, not {value!r}.", origin=origin, edit=edit, position=position,
               fix="Write a plain number.")
     number = float(value)
     if not math.isfinite(number):
-        _fail(f"'{what}' must be a finite number, not {value!r}.", origin=origin, edit=edit,
+        _fail(f"{label} must be a finite number, not {value!r}.", origin=origin, edit=edit,
               position=position)
     return number
 
