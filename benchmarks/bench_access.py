@@ -81,7 +81,7 @@ def bench_network_catchments(*, facilities: int = 2000, minutes: float = 15.0) -
     out = {"nodes": network.n_nodes, "edges": network.n_edges, "facilities": facilities,
            "minutes": minutes,
            "method": "networkx timed on a sample of facilities and extrapolated ×(2000 / sample)"}
-    samples = {"drive": (20, 10, 3), "walk": (200, 100, 50)}  # DiGraph, MultiDiGraph, ego_graph
+    samples = {"drive": (40, 20, 3), "walk": (400, 200, 50)}  # DiGraph, MultiDiGraph, ego_graph
     for mode in ("drive", "walk"):
         graph = network.graph(weight="time", mode=mode)
         ratio = network.reach_ratio(weight="time", mode=mode)

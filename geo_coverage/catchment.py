@@ -47,8 +47,9 @@ __all__ = [
 ]
 
 WEIGHTS = ("length", "time")  # metres, minutes
-# Dense result rows × columns held at once by one dijkstra call (float64: 8 bytes each).
-_MAX_DENSE_CELLS = 20_000_000
+# Dense result rows × columns held at once by one dijkstra call (float64: 32 MB); larger blocks
+# only add page faults to the inf-filling csgraph does first.
+_MAX_DENSE_CELLS = 4_000_000
 
 
 def _metres_per_minute(speed_kmh: float) -> float:
