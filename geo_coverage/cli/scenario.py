@@ -1,0 +1,154 @@
+"""Verbs ``scenario run`` (apply a scenario file, report or compare) and ``scenario optimize``
+(propose sites for new facilities and write them as a scenario file)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .. import gaps as gaps_module
+from .. import io
+from .. import scenario as scenario_module
+from ..coverage import evaluate
+from ..dataset import load_dataset
+from ..errors import ScenarioError
+from ..plan import default_plan, load_plan
+from .report import LEVEL_CHOICES, _emit, _print_table, add_data_options, table_records
+
+FORMATS = ("table", "csv", "json", "xlsx", "geojson")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("scenario", help="what-if scenarios: apply, compare, propose sites")
+    verbs = p.add_subparsers(dest="scenario_command", metavar="VERB", parser_class=type(p))
+
+    run = verbs.add_parser("run", help="apply a scenario file and report coverage (or compare)")
+    run.add_argument("file", metavar="FILE", help="scenario YAML")
+    run.add_argument("--compare", action="store_true",
+                     help="before/after: deltas, units that flip, shortfall closed")
+    run.add_argument("--level", choices=LEVEL_CHOICES, action="append", help="level(s) (default: all)")
+    run.add_argument("--indicator", nargs="+", action="extend", metavar="ID", help="indicator id(s)")
+    add_data_options(run)
+    run.add_argument("--format", choices=FORMATS, default="table")
+    run.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
+    run.set_defaults(handler=cmd_run)
+
+    opt = verbs.add_parser("optimize", help="propose sites for new facilities, written as a scenario")
+    opt.add_argument("--indicator", required=True, metavar="ID", help="indicator to improve")
+    opt.add_argument("--kind", metavar="KIND", help="facility kind (default: the indicator's layer)")
+    opt.add_argument("--new-sites", required=True, type=int, metavar="N", help="how many new facilities")
+    opt.add_argument("--capacity", type=float, metavar="C",
+                     help="capacity of each (beds, places…) for ratio indicators")
+    opt.add_argument("--candidates", default="grid", metavar="grid|layer:KIND|CSV",
+                     help="where sites may go: a grid, a layer's points, or a CSV with id, lon, lat (WGS84)")
+    opt.add_argument("--spacing", type=float, default=500.0, metavar="M", help="grid spacing in metres")
+    opt.add_argument("--units", nargs="+", metavar="CODE", help="only these districts / streets")
+    from ..siting import MODELS
+
+    opt.add_argument("--model", choices=MODELS, help="default: mclp for access, capacity_gap for ratios")
+    opt.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    opt.add_argument("--name", help="scenario name (default: from the indicator)")
+    add_data_options(opt)
+    opt.add_argument("--out", metavar="SCENARIO.yaml", help="write the scenario here (default: stdout)")
+    opt.set_defaults(handler=cmd_optimize)
+    p.set_defaults(handler=lambda args: _missing_verb(p))
+
+
+def _missing_verb(parser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def cmd_run(args) -> int:
+    scenario = scenario_module.load_scenario(args.file)
+    plan_source = args.plan or scenario.plan
+    plan = load_plan(plan_source) if plan_source else default_plan()
+    for indicator in args.indicator or []:
+        plan.indicator(indicator)
+    if args.format == "xlsx" and not args.out:
+        raise ScenarioError("XLSX needs a file.", fix="Add --out comparison.xlsx.")
+    dataset = load_dataset(args.data if args.data else scenario.base_folder())
+    before = evaluate(dataset, plan, levels=args.level, indicators=args.indicator)
+    changed = scenario_module.apply(scenario, dataset, plan)
+    after = scenario_module.evaluate_scenario(before, dataset, changed, plan, scenario)
+    if args.compare:
+        _emit_comparison(scenario_module.compare(before, after), args, plan=plan, dataset=changed,
+                         scenario=scenario)
+    else:
+        _emit_table(after, args, plan=plan, dataset=changed)
+    return 0
+
+
+def _emit_table(table: pd.DataFrame, args, *, plan, dataset) -> None:
+    if args.format == "table":
+        _print_table(table)
+        return
+    if args.format == "csv":
+        data = io.dataframe_to_csv_bytes(table)
+    elif args.format == "json":
+        data = json.dumps(table_records(table), ensure_ascii=False, indent=1).encode("utf-8")
+    elif args.format == "xlsx":
+        data = io.dataframe_to_xlsx_bytes({"覆盖 Coverage": gaps_module.bilingual(table)},
+                                          notes=gaps_module.provenance_notes(dataset, plan))
+    else:
+        pieces = [gaps_module.gap_geoframe(rows, dataset, level=level)
+                  for level, rows in table.groupby("level", sort=False)]
+        data = io.dataframe_to_geojson_bytes(pd.concat(pieces, ignore_index=True))
+    _emit(data, args.out)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
+    if args.format == "table":
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(f"# {scenario.name}: shortfall closed per indicator and level")
+            print(comparison.closed.to_string(index=False))
+            print(f"\n# {len(comparison.flips)} units flip")
+            if len(comparison.flips):
+                shown = comparison.flips[["level", "unit_code", "unit_name", "indicator", "value_before",
+                                          "value_after", "flip"]].copy()
+                print(shown.round(2).to_string(index=False))
+        return
+    if args.format == "json":
+        data = json.dumps({"scenario": scenario.name, "closed": _records(comparison.closed),
+                           "flips": _records(comparison.flips)}, ensure_ascii=False, indent=1).encode("utf-8")
+    else:
+        data = scenario_module.comparison_export_bytes(comparison, args.format, plan=plan, dataset=dataset,
+                                                       scenario=scenario)
+    _emit(data, args.out)
+
+
+def cmd_optimize(args) -> int:
+    from ..siting import propose_sites
+
+    plan = load_plan(args.plan) if args.plan else default_plan()
+    indicator = plan.indicator(args.indicator)
+    candidates = args.candidates
+    if candidates != "grid" and not candidates.startswith("layer:"):
+        candidates = io.read_csv(Path(candidates))
+    dataset = load_dataset(args.data)
+    proposal = propose_sites(dataset, plan, indicator=indicator.id, kind=args.kind, new_sites=args.new_sites,
+                             capacity=args.capacity, candidates=candidates, units=args.units,
+                             model=args.model, spacing=args.spacing, time_limit=args.time_limit)
+    solution = proposal.solution
+    description = (f"{len(proposal.edits)} new {proposal.kind} sited by the {solution.model} model for "
+                   f"'{indicator.id}' (objective {solution.objective:g}, coverage share "
+                   f"{solution.coverage_share:.1%}, status {solution.status}, gap {solution.gap:.2%}).")
+    scenario = scenario_module.scenario_from_edits(
+        args.name or f"{indicator.name_zh}：新增{len(proposal.edits)}处", proposal.edits,
+        description=description, base=str(Path(args.data).resolve()) if args.data else "default",
+        plan=args.plan)
+    text = scenario_module.scenario_to_yaml(scenario)
+    print(json.dumps(solution.to_dict(), ensure_ascii=False), file=sys.stderr)
+    if args.out:
+        io.write_text(text, Path(args.out))
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
