@@ -368,7 +368,8 @@ def _parse_edit(spec, position: int, *, origin: str) -> Edit:
         if status not in COUNTED_STATUSES:
             _fail(f"status '{status}' would not count as supply.", **common,
                   fix=f"Use one of {', '.join(COUNTED_STATUSES)}.")
-        return AddFacility(position, kind, lon, lat, datum=datum,
+        # Seven decimals of a degree are about a centimetre: enough, and the file stays readable.
+        return AddFacility(position, kind, round(lon, 7), round(lat, 7), datum=datum,
                            id=_text(spec.get("id"), "id", **common, required=False),
                            name=_text(spec.get("name"), "name", **common, required=False) or "",
                            attributes=MappingProxyType(_attributes(spec.get("attributes"), **common)),

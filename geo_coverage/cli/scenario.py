@@ -145,7 +145,9 @@ def cmd_optimize(args) -> int:
         description=description, base=str(Path(args.data).resolve()) if args.data else "default",
         plan=args.plan)
     text = scenario_module.scenario_to_yaml(scenario)
-    print(json.dumps(solution.to_dict(), ensure_ascii=False), file=sys.stderr)
+    summary = solution.to_dict()
+    summary["existing"] = len(summary["existing"])  # a count: the ids of every open site are noise here
+    print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
     if args.out:
         io.write_text(text, Path(args.out))
         print(f"wrote {args.out}", file=sys.stderr)
