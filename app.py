@@ -11,7 +11,7 @@ import streamlit as st
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
 from ui import coverage_view, data, map_view  # noqa: E402 - set_page_config must come first
-from ui.i18n import GROUPS, LANGUAGES, LEVELS, label, t  # noqa: E402
+from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
 # A wider sidebar so indicator names (long in both languages) are readable.
@@ -27,9 +27,10 @@ def sidebar() -> dict:
                             list(LANGUAGES), key="language", horizontal=True,
                             format_func=LANGUAGES.get)
         plan_ids = data.plan_ids()
+        # Option labels are bilingual and never change with the language: a keyed widget whose
+        # option labels change keeps showing the old label in the browser.
         plan_id = st.selectbox(t("plan", language), plan_ids, key="plan",
-                               format_func=lambda p: (data.plan(p).name_zh if language == "zh"
-                                                      else data.plan(p).name_en))
+                               format_func=lambda p: f"{data.plan(p).name_zh} · {data.plan(p).name_en}")
         plan = data.plan(plan_id)
         indicators = {ind.id: ind for ind in plan.all_indicators}
         order = sorted(indicators, key=lambda i: (list(GROUPS).index(indicators[i].group)
@@ -39,9 +40,8 @@ def sidebar() -> dict:
 
         def indicator_label(indicator_id: str) -> str:
             ind = indicators[indicator_id]
-            group = label(GROUPS[ind.group], language) if ind.group in GROUPS else ind.group
-            name = ind.name_zh if language == "zh" else f"{ind.name_en} · {ind.name_zh}"
-            return f"【{group}】{name} ({ind.clause})"
+            group = " ".join(GROUPS.get(ind.group, (ind.group, "")))
+            return f"【{group}】{ind.name_zh} · {ind.name_en} ({ind.clause})"
 
         indicator_id = st.selectbox(t("indicator", language), order, key="indicator",
                                     format_func=indicator_label)
@@ -52,10 +52,11 @@ def sidebar() -> dict:
         if st.session_state.get("level") not in levels:
             st.session_state["level"] = "street" if "street" in levels else levels[0]
         level = st.radio(t("level", language), levels, key="level", horizontal=True,
-                         format_func=lambda lvl: label(LEVELS[lvl], language))
+                         format_func=lambda lvl: " ".join(LEVELS[lvl]))
         choices = map_view.base_map_choices()
         base_map = st.selectbox(t("base_map", language), list(choices), key="base_map",
-                                format_func=lambda b: choices[b].name(language))
+                                format_func=lambda b: f"{choices[b].name_zh} · {choices[b].name_en}"
+                                if choices[b].name_zh != choices[b].name_en else choices[b].name_zh)
         show_facilities = st.checkbox(t("show_facilities", language), value=True,
                                       key="show_facilities")
         st.caption(f"{t('dataset', language)}: "
@@ -81,7 +82,7 @@ def coverage_tab(choice: dict) -> None:
     map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
     left, right = st.columns([3, 2])
     with left:
-        coverage_view.district_chart(table, indicator, language)
+        coverage_view.district_chart(table, dataset, indicator, language)
     with right:
         coverage_view.unit_card(dataset_key, dataset, plan, choice["plan_id"], level, language)
     coverage_view.gap_table(dataset_key, dataset, plan, choice["plan_id"], table, indicator,

@@ -596,7 +596,8 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     bounds = _bounds(collection)
     if bounds:
-        fmap.fit_bounds(bounds)
+        # Keep the bottom-right corner clear for the legend.
+        fmap.fit_bounds(bounds, padding_bottom_right=(230, 0))
     return fmap
 
 

@@ -57,15 +57,15 @@ def provenance_notes(dataset: Dataset, plan: Plan, indicator: Indicator, level: 
 def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: str) -> None:
     """City value vs target, units meeting the target, and the total shortfall at ``level``."""
     unit = unit_of(indicator, language)
-    suffix = "" if unit in ("", "%") else f" {unit}"
     percent = "%" if unit == "%" else ""
     city = table[table["level"] == "city"]
     rows = table[table["level"] == level]
     first, second, third = st.columns(3)
     if not city.empty:
         row = city.iloc[0]
-        first.metric(t("city_value", language),
-                     number(row["value"], language, digits=2) + percent + suffix,
+        first.metric(f"{t('city_value', language)}（{unit}）" if language == "zh"
+                     else f"{t('city_value', language)} ({unit})",
+                     number(row["value"], language, digits=2) + percent,
                      delta=f"{t('city_target', language)} {indicator.comparator} "
                            f"{number(row['target'], language, digits=2)}{percent}",
                      delta_color="normal" if row["status"] == "met" else "inverse",
@@ -81,15 +81,21 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
                  f"{number(shortfall, language, digits=0)} {shortfall_unit(indicator, language)}")
 
 
-def district_chart(table: pd.DataFrame, indicator: Indicator, language: str) -> None:
+def district_chart(table: pd.DataFrame, dataset: Dataset, indicator: Indicator,
+                   language: str) -> None:
     rows = table[table["level"] == "district"]
     if rows.empty:
         return
     st.markdown(f"**{t('district_chart', language)}**")
+    names = rows["unit_name"].astype(str)
+    districts = dataset.units.get("district")
+    if language == "en" and districts is not None and "name_en" in districts:
+        english = rows["unit_code"].map(districts["name_en"].fillna("").astype(str)).fillna("")
+        names = english.where(english != "", names)
     frame = pd.DataFrame({
-        "name": rows["unit_name"].astype(str),
-        "value": rows["value"].astype(float),
-        "status": rows["status"].map(lambda s: label(STATUS[s], language)),
+        "name": names.to_numpy(),
+        "value": rows["value"].astype(float).to_numpy(),
+        "status": rows["status"].map(lambda s: label(STATUS[s], language)).to_numpy(),
     })
     target = float(indicator.target_at("district"))
     colours = alt.Scale(domain=[label(STATUS[s], language) for s in _STATUS_COLOURS],
@@ -115,8 +121,9 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     units = dataset.units_at(level)
     district_names = dataset.units["district"]["name"].to_dict() if "district" in dataset.units else {}
     names = units["name"].astype(str)
-    if language == "en" and "name_en" in units:
-        names = units["name_en"].where(units["name_en"].astype(str) != "", names).astype(str)
+    if "name_en" in units:  # bilingual labels: they must not change with the language
+        names = names + (" " + units["name_en"].fillna("").astype(str)).where(
+            units["name_en"].fillna("").astype(str) != "", "")
     options = list(units.index.astype(str))
     labels = {code: (f"{names[code]} · {district_names.get(units.at[code, 'parent_code'], '')} ({code})"
                      if level == "street" else f"{names[code]} ({code})") for code in options}
@@ -164,10 +171,11 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
     st.markdown(f"#### {t('gap_table', language)}")
     districts = dataset.units["district"] if "district" in dataset.units else None
     choices = [""] + (list(districts.index.astype(str)) if districts is not None else [])
-    district_label = {"": t("all_districts", language)}
+    # Bilingual option labels (see app.py: keyed widgets must not change their option labels).
+    district_label = {"": "全部区 · All districts"}
     if districts is not None:
-        name_column = "name_en" if language == "en" and "name_en" in districts else "name"
-        district_label.update({code: f"{districts.at[code, name_column] or districts.at[code, 'name']}"
+        english = districts.get("name_en", districts["name"]).fillna("").astype(str)
+        district_label.update({code: f"{districts.at[code, 'name']} {english[code]}".strip()
                                for code in districts.index.astype(str)})
     if level == "district":
         choices = [""]
@@ -183,11 +191,12 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
     columns = st.columns(len(_FORMATS))
     stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "")
     for column, (fmt, mime) in zip(columns, _FORMATS):
-        payload = data.export(dataset_key, plan_id, indicator.id, level, district, fmt, gaps,
-                              table, dataset, plan)
-        column.download_button(f"{t('download', language)} {fmt.upper()}", payload,
+        # Built only when clicked (XLSX and GeoJSON take a few tenths of a second each).
+        column.download_button(f"{t('download', language)} {fmt.upper()}",
+                               data.exporter(gaps, fmt, table=table, dataset=dataset, plan=plan,
+                                             level=level),
                                file_name=f"{stem}.{fmt}", mime=mime, key=f"download_{fmt}",
-                               width="stretch")
+                               on_click="ignore", width="stretch")
 
 
 def display_frame(gaps: pd.DataFrame, language: str) -> pd.DataFrame:

@@ -67,9 +67,11 @@ def gap_rows(dataset_key: str, plan_id: str, indicator: str, level: str, distric
                          district=district)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def export(dataset_key: str, plan_id: str, indicator: str, level: str, district: str | None,
-           fmt: str, _gaps: pd.DataFrame, _table: pd.DataFrame, _dataset: Dataset,
-           _plan: Plan) -> bytes:
-    """The same bytes `geo-coverage gaps --level L --indicator I [--district D]` writes."""
-    return gaps.export_bytes(_gaps, fmt, plan=_plan, dataset=_dataset, level=level, table=_table)
+def exporter(gap_list: pd.DataFrame, fmt: str, *, table: pd.DataFrame, dataset: Dataset,
+             plan: Plan, level: str):
+    """A callable giving the bytes `geo-coverage gaps --level L --indicator I [--district D]`
+    writes for the same choice (evaluated on click, so switching never pays for exports)."""
+    def build() -> bytes:
+        return gaps.export_bytes(gap_list, fmt, plan=plan, dataset=dataset, level=level,
+                                 table=table)
+    return build

@@ -55,7 +55,9 @@ def build_map(dataset_key: str, dataset: Dataset, plan: Plan, table: pd.DataFram
 def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
     """Show the map; a click on a unit selects it for the unit card (via session_state)."""
     st.caption(t("map_caption", language))
-    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True,
+    # render=False: st_folium still renders the map once itself; a second full render of the
+    # figure (hundreds of kB of script through Jinja) would double the cost of every switch.
+    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True, render=False,
                          returned_objects=["last_active_drawing", "last_object_clicked",
                                            "last_object_clicked_tooltip"])
     code = clicked_code(returned, unit_codes)

@@ -1,0 +1,131 @@
+"""The Streamlit app driven by widget key with AppTest, on the embedded Beijing default.
+
+The downloads are taken from the app itself (the deferred download callables registered with
+Streamlit's media manager) and compared with what `geo-coverage gaps` writes for the same choice.
+"""
+
+from __future__ import annotations
+
+import io as _io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+from geo_coverage.cli import main as cli_main
+from geo_coverage.plan import default_plan
+
+pytestmark = pytest.mark.slow
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 180
+
+
+class _RecordingManager(MediaFileManager):
+    """The media manager AppTest makes for each run, kept so a test can fetch downloads."""
+
+    latest: "_RecordingManager | None" = None
+
+    def __init__(self, storage):
+        super().__init__(storage)
+        self.storage = storage
+        _RecordingManager.latest = self
+
+
+@pytest.fixture
+def app(monkeypatch):
+    monkeypatch.setattr(app_test_module, "MediaFileManager", _RecordingManager)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _table_with(at, column: str) -> pd.DataFrame:
+    tables = [df.value for df in at.dataframe if column in df.value.columns]
+    return tables[0] if tables else pd.DataFrame()
+
+
+def _gap_table(at) -> pd.DataFrame:
+    """The ranked gap table (its first column is the rank in either language)."""
+    table = _table_with(at, "排名")
+    return table if not table.empty else _table_with(at, "Rank")
+
+
+def _download(at, fmt: str) -> bytes:
+    button = at.get("download_button")
+    protos = [b.proto for b in button if b.proto.id.endswith(f"download_{fmt}")]
+    assert protos, f"no {fmt} download button"
+    manager = _RecordingManager.latest
+    url = manager.execute_deferred(protos[0].deferred_file_id)
+    return manager.storage.get_file(url.rsplit("/", 1)[1]).content
+
+
+def test_indicator_level_district_and_language_change_the_table(app):
+    at = app
+    assert at.selectbox(key="indicator").value == "elderly_beds_per_1000"
+    assert at.radio(key="level").value == "street"
+    streets = _gap_table(at)
+    # Every street below 7 beds per 1,000 residents, ranked by shortfall.
+    assert len(streets) > 50 and streets["排名"].tolist() == list(range(1, len(streets) + 1))
+    assert any("合成演示数据" in w.value for w in at.warning)  # provenance on screen
+
+    at.selectbox(key="indicator").set_value("childcare_places_per_1000").run()
+    assert not at.exception
+    childcare = _gap_table(at)
+    assert set(childcare["缺口单位"]) == {"个托位"}
+    assert childcare["代码"].tolist() != streets["代码"].tolist()
+
+    at.radio(key="level").set_value("district").run()
+    districts = _gap_table(at)
+    assert 0 < len(districts) <= 16 and districts["代码"].str.len().eq(6).all()
+
+    at.radio(key="level").set_value("street").run()
+    at.selectbox(key="district_filter").set_value("110108").run()
+    haidian = _gap_table(at)
+    assert len(haidian) < len(childcare) and set(haidian["所属区"]) == {"海淀区"}
+
+    at.radio(key="language").set_value("en").run()
+    assert not at.exception
+    english = _gap_table(at)
+    assert {"Rank", "District", "Unit", "Shortfall"} <= set(english.columns)
+    assert set(english["District"]) == {"Haidian"} or len(english) == len(haidian)
+    assert len(english) == len(haidian)
+    assert any("SYNTHETIC" in w.value for w in at.warning)
+
+
+def test_downloads_are_the_bytes_the_cli_writes(app, tmp_path):
+    at = app
+    at.selectbox(key="indicator").set_value("childcare_places_per_1000").run()
+    at.selectbox(key="district_filter").set_value("110105").run()
+    assert not at.exception
+    for fmt in ("csv", "geojson", "xlsx"):
+        out = tmp_path / f"gaps.{fmt}"
+        assert cli_main(["gaps", "--level", "street", "--indicator", "childcare_places_per_1000",
+                         "--district", "110105", "--out", str(out)]) == 0
+        app_bytes = _download(at, fmt)
+        if fmt == "xlsx":
+            # openpyxl stamps creation times into the zip, so compare every sheet's cells.
+            ours = pd.read_excel(_io.BytesIO(app_bytes), sheet_name=None)
+            theirs = pd.read_excel(out, sheet_name=None)
+            assert ours.keys() == theirs.keys()
+            for name in ours:
+                pd.testing.assert_frame_equal(ours[name], theirs[name])
+        else:
+            assert app_bytes == out.read_bytes(), fmt
+    rows = pd.read_csv(_io.BytesIO(_download(at, "csv")), dtype={"unit_code": str})
+    assert len(rows) == len(_gap_table(at)) and rows["unit_code"].str.startswith("110105").all()
+
+
+def test_unit_card_shows_every_indicator_and_population(app):
+    at = app
+    at.selectbox(key="unit_pick").set_value("110101001").run()
+    assert not at.exception
+    card = _table_with(at, "条款")
+    # Every indicator evaluated at street level, for this street.
+    assert len(card) == sum("street" in ind.levels for ind in default_plan().all_indicators) == 12
+    text = " ".join(m.value for m in at.markdown)
+    assert "pop_total" in text and "estimate" in text and "approximate" in text

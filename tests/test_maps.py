@@ -1,0 +1,165 @@
+"""Maps: offline assets, hand-checked colours, legend, facilities and the GCJ-02 shift for Amap."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from geo_coverage import coverage, maps
+from geo_coverage.dataset import load_dataset
+from geo_coverage.plan import default_plan
+
+from .conftest import write_tiny_city
+
+CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "unpkg.com",
+             "netdna.bootstrapcdn.com", "d3js.org", "raw.githubusercontent.com")
+INDICATOR = "elderly_beds_per_1000"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = write_tiny_city(tmp_path_factory.mktemp("tiny"))
+    dataset = load_dataset(root)
+    plan = default_plan()
+    return dataset, plan, coverage.evaluate(dataset, plan, indicators=[INDICATOR])
+
+
+def _js(text: str) -> str:
+    """How a string appears inside the page's script (folium escapes non-ASCII as JSON)."""
+    return json.dumps(text)[1:-1]
+
+
+def _geojson_layers(fmap) -> list[dict]:
+    return [child.data for child in fmap._children.values() if hasattr(child, "data")
+            and isinstance(child.data, dict) and child.data.get("type") == "FeatureCollection"]
+
+
+def test_map_html_is_offline_and_holds_every_unit_and_the_legend(tiny):
+    dataset, plan, table = tiny
+    html = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+                                           level="street"))
+    assert not any(host in html for host in CDN_HOSTS)
+    # No script or stylesheet is fetched from anywhere: every asset is an inline data: URI.
+    assert not re.search(r"""(?:src|href)=["']https?://""", html)
+    assert re.search(r"""<script src="data:text/javascript;base64,""", html)
+    for code in ("110001001", "110001002", "110002001", "110002002"):
+        assert f'"{code}"' in html
+    assert "geo-coverage-legend" in html
+    assert _js("千人常住人口养老床位数") in html and _js("张/千人") in html
+
+
+def test_fill_colours_follow_value_over_target_by_hand(tiny):
+    dataset, plan, table = tiny
+    fmap = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    units = _geojson_layers(fmap)[0]
+    fill = {f["id"]: f["properties"]["fill"] for f in units["features"]}
+    # Target 7 beds per 1,000: A1 10 beds/1,000 people → 10 (ratio 1.43: met, 1.25–2 class);
+    # A2 5 beds/2,000 → 2.5 (ratio 0.36: worst gap class); B1 30/3,000 → 10 (met, 1.25–2);
+    # B2 has nobody living in it → no data.
+    assert fill == {"110001001": maps.MET_COLOURS[1], "110001002": maps.GAP_COLOURS[0],
+                    "110002001": maps.MET_COLOURS[1], "110002002": maps.NO_DATA_COLOUR}
+    tooltip = {f["id"]: f["properties"] for f in units["features"]}["110001002"]
+    assert tooltip["value_text"] == "2.50 张/千人"
+    # need 7 × 2,000 / 1,000 = 14 beds, have 5: short by 9
+    assert tooltip["shortfall_text"] == "9 张床位"
+
+
+def test_gap_ratio_is_centred_on_one_for_lower_and_upper_limits():
+    ratio = maps.gap_ratio([14.0, 3.5, np.nan], 7.0, ">=")
+    assert ratio[:2].tolist() == [2.0, 0.5] and np.isnan(ratio[2])
+    # An upper limit: half the allowed value is twice as good.
+    assert maps.gap_ratio([5.0, 20.0], 10.0, "<=").tolist() == [2.0, 0.5]
+    assert maps.gap_ratio([0.0, 3.0], 0.0, ">=").tolist() == [1.0, np.inf]
+
+
+def test_legend_speaks_the_chosen_language_and_says_outlines_are_approximate(tiny):
+    dataset, plan, table = tiny
+    streets = dataset.units["street"].assign(outline_quality="approximate")
+    approximate = dataset.with_units("street", streets)
+    zh = maps.map_html(maps.coverage_map(table, approximate, plan, indicator=INDICATOR,
+                                         level="street", language="zh"))
+    en = maps.map_html(maps.coverage_map(table, approximate, plan, indicator=INDICATOR,
+                                         level="street", language="en"))
+    assert _js("街道边界为近似") in zh and _js("目标") in zh
+    assert "Street outlines are approximate" in en and "Target" in en
+    assert "beds per 1,000 residents" in en
+    plain = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+                                            level="street"))
+    assert _js("街道边界为近似") not in plain  # the tiny city's outlines are not marked approximate
+
+
+def test_facility_popups_carry_attributes_and_source(tiny):
+    dataset, plan, _ = tiny
+    facilities = maps.facility_rows(dataset, plan, "elderly_care", language="zh")
+    assert len(facilities["rows"]) == len(dataset.layer("elderly_care")) == 3
+    assert facilities["labels"][:4] == ["ID", "beds", "nursing_beds", "medical_integration"]
+    assert facilities["sources"] == [["合成（演示）", maps.SOURCE_COLOURS["synthetic"],
+                                      "synthetic: test fixture"]]
+    by_id = {row[4]: row for row in facilities["rows"]}
+    assert by_id["E3"][3] == "b1" and by_id["E3"][5] == "30"
+
+
+def test_amap_shifts_every_vector_layer_to_gcj02(tiny):
+    dataset, plan, table = tiny
+    plain = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    shifted = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
+                                base_map="amap")
+    before = np.asarray(_geojson_layers(plain)[0]["features"][0]["geometry"]["coordinates"][0])
+    after = np.asarray(_geojson_layers(shifted)[0]["features"][0]["geometry"]["coordinates"][0])
+    _, _, metres = Geod(ellps="WGS84").inv(before[:, 0], before[:, 1], after[:, 0], after[:, 1])
+    # GCJ-02 moves central Beijing by roughly 400–700 m.
+    assert np.all((metres > 300) & (metres < 800)), metres
+    rows_plain = maps.facility_rows(dataset, plan, "elderly_care")["rows"]
+    rows_shifted = maps.facility_rows(dataset, plan, "elderly_care", datum="gcj02")["rows"]
+    plain_xy, shifted_xy = np.asarray([r[:2] for r in rows_plain]), np.asarray(
+        [r[:2] for r in rows_shifted])
+    _, _, moved = Geod(ellps="WGS84").inv(plain_xy[:, 1], plain_xy[:, 0], shifted_xy[:, 1],
+                                          shifted_xy[:, 0])
+    assert np.all((moved > 300) & (moved < 800)), moved
+    html = maps.map_html(shifted)
+    assert "autonavi.com" in html  # the tile source itself is the only remote URL
+
+
+def test_tianditu_is_offered_only_with_a_configured_token():
+    assert "tianditu" not in maps.base_maps()
+    choices = maps.base_maps(tianditu_token="abc123")
+    assert choices["tianditu"].tiles.endswith("tk=abc123")
+    assert choices["tianditu"].datum == "wgs84"
+
+
+def test_unknown_choices_are_clear_errors(tiny):
+    dataset, plan, table = tiny
+    with pytest.raises(Exception, match="Unknown base map"):
+        maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
+                          base_map="google")
+    with pytest.raises(Exception, match="No rows"):
+        maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="city_block")
+
+
+def test_format_number_by_locale():
+    assert maps.format_number(1234.5, language="en") == "1,234.5"
+    assert maps.format_number(2_345_678, language="zh") == "234.6万"
+    assert maps.format_number(2_345_678, language="en") == "2,345,678"
+    assert maps.format_number(float("nan")) == "—"
+
+
+@pytest.mark.slow
+def test_default_street_map_is_complete_and_light():
+    dataset = load_dataset()
+    plan = default_plan()
+    table = coverage.evaluate(dataset, plan, indicators=[INDICATOR])
+    fmap = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    units = _geojson_layers(fmap)
+    assert len(units[0]["features"]) == len(dataset.units["street"]) == 331
+    assert len(units[1]["features"]) == 16  # district outlines drawn over the streets
+    html = maps.map_html(fmap)
+    # Simplified, rounded outlines keep the page light (measured ~1.2 MB incl. ~0.25 MB of
+    # inlined Leaflet); the raw outlines alone would be ~3 MB.
+    assert len(html.encode("utf-8")) < 2_000_000
+    assert _js("街道边界为近似") in html
+    rounded = json.dumps(units[0]["features"][0]["geometry"])
+    assert not re.search(r"\.\d{6,}", rounded)
