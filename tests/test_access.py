@@ -284,3 +284,20 @@ def test_demand_is_shared_by_datasets_that_differ_only_in_facilities(tiny_city):
     doubled = cached_demand_points(grown)
     assert doubled is not first
     assert doubled.weight("pop_total").sum() == pytest.approx(2 * first.weight("pop_total").sum())
+
+
+def test_districts_only_datasets_measure_per_district(tiny_city, plan):
+    from geo_coverage.dataset import Dataset
+
+    districts_only = Dataset(units={k: v for k, v in tiny_city.units.items() if k != "street"},
+                             layers=dict(tiny_city.layers), crs=tiny_city.crs)
+    city = _with_layer(districts_only, "mother_baby_room", [(500, 500)])
+    result = unit_measures(city, plan.indicator("mother_baby_room_access"), plan=plan)
+    assert result.index.tolist() == ["110001", "110002"]
+    # District A's 3,000 residents are spread evenly over 2 km²: 15 people per 100 m cell.
+    np.testing.assert_allclose(result["denominator"], [3000, 3000])
+    radius = 1000 / 1.3
+    cx, cy = np.meshgrid(np.arange(50, 2000, 100), np.arange(50, 1000, 100))
+    near = np.hypot(cx - 500, cy - 500) <= radius
+    assert result.loc["110001", "numerator"] == pytest.approx(near.sum() * 15)
+    assert result.loc["110002", "numerator"] == 0

@@ -118,3 +118,35 @@ def test_costs_verb_reports_a_missing_network_file(tmp_path, capsys):
     code, _, err = run(capsys, "costs", "--network", tmp_path / "none.osm", "--origins", origins,
                        "--destinations", origins, "--max-cost", 5)
     assert code == 2 and "none.osm: File not found." in err
+
+
+def test_costs_verb_on_the_real_osm_file_matches_the_library(tmp_path, capsys):
+    from geo_coverage.catchment import network_costs, network_from_file
+
+    from .conftest import shared_path
+    from .test_catchment import OSM_XML
+
+    path = shared_path(*OSM_XML)
+    graph = io.read_road_graph(path)
+    nodes = list(graph.nodes(data=True))[:40]
+    points = pd.DataFrame({"id": [f"0{n}" for n, _ in nodes], "lon": [d["x"] for _, d in nodes],
+                           "lat": [d["y"] for _, d in nodes]})
+    io.write_csv(points.iloc[:30], tmp_path / "o.csv")
+    io.write_csv(points.iloc[30:], tmp_path / "d.csv")
+    out = tmp_path / "od.csv"
+    code, _, err = run(capsys, "costs", "--network", path, "--origins", tmp_path / "o.csv",
+                       "--destinations", tmp_path / "d.csv", "--max-cost", 3, "--mode", "drive",
+                       "--out", out)
+    assert code == 0, err
+    table = io.read_csv(out)
+    network = network_from_file(path)
+    to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    xy = pd.DataFrame(to_metric.transform(points.lon.to_numpy(), points.lat.to_numpy())).T.to_numpy()
+    expected = network_costs(network, xy[:30], xy[30:], max_cost=3, weight="time", mode="drive")
+    assert len(table) == len(expected) > 0
+    assert table["origin_id"].str.startswith("0").all()  # ids stay text
+    got = sorted(zip(table.origin_id, table.destination_id, table.cost.astype(float)))
+    want = sorted(zip(points.id.to_numpy()[expected.origins], points.id.to_numpy()[30 + expected.destinations],
+                      expected.costs))
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    assert [g[2] for g in got] == pytest.approx([w[2] for w in want])
