@@ -13,7 +13,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_access`` (writes ``benchmarks/result
 (b) 2SFCA and E2SFCA on 200,000 demand cells × 2,000 facilities against PySAL ``access`` on the
     same cost table, full size, values compared.
 (c) All access indicators of the default city at 100 m after the dataset is loaded: demand grid,
-    KD-tree, coverage and 2SFCA; wall time and peak memory (tracemalloc, and the process's RSS).
+    KD-tree, coverage and 2SFCA; wall time and peak memory (tracemalloc, and the process's RSS);
+    and what the 30-minute drive's 500 m demand squares change against the full 100 m grid.
 """
 
 from __future__ import annotations
@@ -223,9 +224,47 @@ def bench_default_city() -> dict:
     return out
 
 
+def bench_coarsening() -> dict:
+    """What the 500 m squares of the 30-minute-drive 2SFCA change against the full 100 m grid."""
+    from geo_coverage.access import AccessSettings, cached_demand_points, unit_measures
+    from geo_coverage.dataset import load_dataset
+    from geo_coverage.plan import default_plan
+
+    dataset = load_dataset()
+    plan = default_plan()
+    indicator = plan.indicator("elderly_beds_accessible_per_1000")
+    demand = cached_demand_points(dataset)
+    start = time.perf_counter()
+    coarse = unit_measures(dataset, indicator, plan=plan, demand=demand)
+    seconds_coarse = time.perf_counter() - start
+    start = time.perf_counter()
+    fine = unit_measures(dataset, indicator, plan=plan, demand=demand,
+                         settings=AccessSettings(demand_cells_per_radius=1e9))
+    seconds_fine = time.perf_counter() - start
+    parents = dataset.units["street"]["parent_code"]
+    out = {"indicator": indicator.id, "coarse_s": round(seconds_coarse, 3), "fine_s": round(seconds_fine, 3)}
+    for level, rollup in (("street", lambda f: f),
+                          ("district", lambda f: f.groupby(parents.reindex(f.index).to_numpy()).sum())):
+        a, b = rollup(coarse), rollup(fine)
+        inhabited = b.denominator > 0
+        value_a = (a.numerator / a.denominator * 1000)[inhabited]
+        value_b = (b.numerator / b.denominator * 1000)[inhabited]
+        out[f"{level}_max_abs_difference_per_1000"] = round(float(np.max(np.abs(value_a - value_b))), 4)
+        out[f"{level}_median_relative_difference"] = float(np.median(
+            np.abs(value_a - value_b)[value_b > 0] / value_b[value_b > 0]))
+    out["city_coarse"] = float(coarse.numerator.sum() / coarse.denominator.sum() * 1000)
+    out["city_fine"] = float(fine.numerator.sum() / fine.denominator.sum() * 1000)
+    print(f"(c') {indicator.id}: 500 m squares {seconds_coarse:.2f} s vs 100 m cells {seconds_fine:.1f} s; "
+          f"street values differ by at most {out['street_max_abs_difference_per_1000']} per 1,000 "
+          f"(median {out['street_median_relative_difference']:.2%}), districts by "
+          f"{out['district_max_abs_difference_per_1000']}", flush=True)
+    return out
+
+
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    parts = {"city": bench_default_city, "fca": bench_two_step, "network": bench_network_catchments}
+    parts = {"city": bench_default_city, "coarse": bench_coarsening, "fca": bench_two_step,
+             "network": bench_network_catchments}
     # Running one part (e.g. `-m benchmarks.bench_access city`) keeps the others' last figures.
     previous = RESULTS / "access.json"
     results = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
