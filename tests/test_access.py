@@ -301,3 +301,21 @@ def test_districts_only_datasets_measure_per_district(tiny_city, plan):
     near = np.hypot(cx - 500, cy - 500) <= radius
     assert result.loc["110001", "numerator"] == pytest.approx(near.sum() * 15)
     assert result.loc["110002", "numerator"] == 0
+
+
+def test_accessible_ratio_on_a_network_conserves_the_reachable_supply(tiny_city, plan):
+    graph = nx.MultiDiGraph(crs=METRIC)
+    for k in range(41):  # one east–west street along the middle of the four streets
+        graph.add_node(k, x=X0 + 30 + k * 100, y=Y0 + 520)
+        if k:
+            graph.add_edge(k - 1, k, length=100.0)
+    settings = AccessSettings(network=network_from_graph(graph))
+    city = _with_layer(tiny_city, "childcare", [(530, 520), (3930, 520)], places=[30, 15],
+                       inclusive_places=[0, 0])
+    indicator = plan.indicator("childcare_places_accessible_per_1000")
+    result = unit_measures(city, indicator, plan=plan, settings=settings)
+    # The first centre reaches A1 and A2 cells within 1,000 m along the street (plus the walk to
+    # it); the second sits at the east end of the empty street B2, and B1's nearest cell centre,
+    # (2,950, 550), snaps to the node at 2,930 m: 1,000 m along the street plus a 36 m walk, out.
+    assert result["numerator"].sum() == pytest.approx(30.0)
+    assert result.loc[["110002001", "110002002"], "numerator"].sum() == 0
