@@ -1,0 +1,116 @@
+"""The Scenario tab driven by widget key with AppTest on the tiny city: add, remove, resize,
+optimise, accept, save, download, upload — and each session keeps its own scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo_coverage import scenario as sc
+from ui import scenario_tab
+
+from .conftest import write_tiny_city
+from .test_scenario import lon_lat
+
+APP = Path(__file__).resolve().parent / "scenario_tab_app.py"
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    return write_tiny_city(tmp_path_factory.mktemp("tab") / "tiny")
+
+
+@pytest.fixture
+def app(tiny_folder, monkeypatch):
+    monkeypatch.setenv("SCENARIO_TAB_DATA", str(tiny_folder))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def current(at) -> sc.Scenario:
+    return at.session_state[scenario_tab.STATE]
+
+
+def flips(at):
+    tables = [df.value for df in at.dataframe if "flip" in df.value.columns]
+    return tables[0] if tables else None
+
+
+def test_add_a_facility_flips_the_street(app):
+    lon, lat = lon_lat(1.5)  # street A2: 5 beds for 2,000 residents, 9 short of 7 per 1,000
+    app.selectbox(key="scenario_add_kind").set_value("elderly_care")
+    app.number_input(key="scenario_add_capacity").set_value(12.0)
+    app.number_input(key="scenario_lon").set_value(lon)
+    app.number_input(key="scenario_lat").set_value(lat)
+    app.button(key="scenario_add").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    (edit,) = current(app).edits
+    assert edit.kind == "elderly_care" and edit.attributes == {"beds": 12.0}
+    table = flips(app)
+    assert table is not None
+    hit = table[(table.unit_code == "110001002") & (table.indicator == "elderly_beds_per_1000")]
+    assert list(hit.flip) == [sc.GAP_TO_MET]
+
+
+def test_remove_resize_and_drop(app):
+    app.selectbox(key="scenario_edit_kind").set_value("neonatal_centre").run()
+    app.selectbox(key="scenario_edit_id").set_value("N1")
+    app.button(key="scenario_remove").click().run()
+    assert [type(e) for e in current(app).edits] == [sc.RemoveFacility]
+    table = flips(app)
+    assert ((table.unit_code == "110002") & (table.flip == sc.MET_TO_GAP)).any()
+    app.selectbox(key="scenario_edit_kind").set_value("elderly_care").run()
+    app.selectbox(key="scenario_edit_id").set_value("E2")
+    app.number_input(key="scenario_edit_capacity").set_value(40.0)
+    app.button(key="scenario_resize").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert current(app).edits[1].attributes == {"beds": 40.0}
+    app.selectbox(key="scenario_drop_pick").set_value(1)
+    app.button(key="scenario_drop").click().run()
+    assert [type(e) for e in current(app).edits] == [sc.ChangeFacility]
+
+
+def test_optimise_accept_some_and_save(app):
+    app.selectbox(key="scenario_opt_indicator").set_value("mother_baby_room_access").run()
+    app.number_input(key="scenario_opt_sites").set_value(2)
+    app.number_input(key="scenario_opt_spacing").set_value(250.0)
+    app.button(key="scenario_optimise").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    proposal = app.session_state[scenario_tab.PROPOSAL]
+    assert proposal["solution"]["model"] == "mclp" and len(proposal["edits"]) == 2
+    first = proposal["edits"][0]["id"]
+    app.multiselect(key="scenario_accept_pick").set_value([first])
+    app.button(key="scenario_accept").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    (edit,) = current(app).edits
+    assert edit.kind == "mother_baby_room" and edit.id == first
+    app.text_input(key="scenario_name").set_value("rooms").run()
+    app.button(key="scenario_save").click().run()
+    saved = app.session_state[scenario_tab.SAVED]
+    assert list(saved) == ["rooms"]
+    assert sc.scenario_from_yaml(saved["rooms"]).edits == current(app).edits
+    # A new blank scenario, then the saved one loaded back.
+    app.button(key="scenario_new").click().run()
+    assert current(app).edits == () and app.text_input(key="scenario_name").value != "rooms"
+    app.button(key="scenario_load").click().run()
+    assert current(app).name == "rooms" and len(current(app).edits) == 1
+    assert app.text_input(key="scenario_name").value == "rooms"
+
+
+def test_sessions_do_not_share_scenarios(tiny_folder, monkeypatch):
+    monkeypatch.setenv("SCENARIO_TAB_DATA", str(tiny_folder))
+    first = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    second = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    first.selectbox(key="scenario_edit_kind").set_value("neonatal_centre").run()
+    first.selectbox(key="scenario_edit_id").set_value("N1")
+    first.button(key="scenario_remove").click().run()
+    second.run()
+    assert len(current(first).edits) == 1 and current(second).edits == ()
+    # The cached dataset still has its centre: the edit lives only in the first session's scenario.
+    second.selectbox(key="scenario_edit_kind").set_value("neonatal_centre").run()
+    assert "N1 · 乙医院" in second.selectbox(key="scenario_edit_id").options

@@ -1,0 +1,362 @@
+"""The Scenario / 情景 tab: edit a what-if scenario on the map, ask the optimiser, compare.
+
+``render(dataset, plan, language)`` is all the app calls.  Each browser session keeps its own
+scenario (a frozen :class:`geo_coverage.scenario.Scenario`) in ``st.session_state``; edits build a
+new scenario, never change the cached dataset, plan or tables (the library returns new objects and
+``st.cache_data`` hands out copies), so nothing one planner does shows up for another.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo_coverage import maps
+from geo_coverage import scenario as sc
+from geo_coverage.coverage import evaluate
+from geo_coverage.dataset import Dataset
+from geo_coverage.errors import GeoCoverageError
+from geo_coverage.plan import Plan
+
+__all__ = ["render", "STATE", "PROPOSAL", "SAVED"]
+
+STATE = "scenario_current"      # session_state: this session's Scenario
+PROPOSAL = "scenario_proposal"  # session_state: the optimiser's last suggestions (tuple of edit dicts)
+SAVED = "scenario_saved"        # session_state: name -> YAML text of scenarios saved in this session
+CLICK = "scenario_last_click"   # session_state: the last map click turned into coordinates
+SYNC = "scenario_sync"          # session_state: the name/description widgets must show a new scenario
+
+_TEXT = {
+    "heading": ("情景分析", "What-if scenario"),
+    "name": ("情景名称", "Scenario name"),
+    "description": ("说明", "Description"),
+    "indicator": ("显示指标", "Indicator shown"),
+    "level": ("层级", "Level"),
+    "click_hint": ("点击地图选择新设施位置（坐标填入下方）。", "Click the map to place a new facility (its coordinates fill in below)."),
+    "add": ("新增设施", "Add a facility"),
+    "kind": ("设施类型", "Kind"),
+    "capacity": ("规模", "Capacity"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "datum": ("坐标系", "Datum"),
+    "add_button": ("添加", "Add"),
+    "existing": ("撤除或调整现有设施", "Remove or resize a facility"),
+    "facility": ("设施", "Facility"),
+    "remove_button": ("撤除", "Remove"),
+    "resize_button": ("调整规模", "Resize"),
+    "new_capacity": ("新规模", "New capacity"),
+    "edits": ("情景中的修改", "Edits in this scenario"),
+    "no_edits": ("尚无修改。", "No edits yet."),
+    "drop": ("删除所选修改", "Delete the chosen edit"),
+    "optimise": ("优化选址", "Optimise sites"),
+    "new_sites": ("新增数量", "New sites"),
+    "candidates": ("候选点", "Candidates"),
+    "grid": ("网格", "grid"),
+    "spacing": ("网格间距（米）", "Grid spacing (m)"),
+    "units": ("限定区域", "Only these districts"),
+    "model": ("模型", "Model"),
+    "run_optimiser": ("运行优化", "Run the optimiser"),
+    "suggestions": ("建议选址", "Suggested sites"),
+    "accept": ("采纳所选建议", "Accept the chosen suggestions"),
+    "solution": ("目标值 {objective:,.0f}，覆盖率 {share:.1%}，状态 {status}，用时 {seconds:.1f} 秒",
+                 "objective {objective:,.0f}, coverage {share:.1%}, status {status}, {seconds:.1f} s"),
+    "before": ("现状", "Before"),
+    "after": ("情景", "After"),
+    "flips": ("达标变化的单元", "Units that flip"),
+    "no_flips": ("没有单元改变达标状态。", "No unit changes between gap and met."),
+    "closed": ("各指标缺口变化", "Shortfall closed per indicator"),
+    "file": ("保存与导入", "Save, download, upload"),
+    "save": ("保存到本次会话", "Save in this session"),
+    "saved": ("已保存的情景", "Saved scenarios"),
+    "load": ("载入", "Load"),
+    "download": ("下载情景 YAML", "Download scenario YAML"),
+    "download_comparison": ("下载对比 XLSX", "Download comparison XLSX"),
+    "upload": ("上传情景 YAML", "Upload scenario YAML"),
+    "new": ("新建空白情景", "Start a new scenario"),
+    "default_name": ("我的情景", "My scenario"),
+}
+
+
+def _t(key: str, language: str) -> str:
+    zh, en = _TEXT[key]
+    return zh if language == "zh" else en
+
+
+def _scenario(language: str) -> sc.Scenario:
+    if STATE not in st.session_state:
+        st.session_state[STATE] = sc.Scenario(name=_t("default_name", language))
+    return st.session_state[STATE]
+
+
+def _set(scenario: sc.Scenario, *, replaced: bool = False) -> None:
+    """Store this session's scenario; ``replaced`` (new, loaded, uploaded) refreshes the name fields
+    on the next run, before their widgets exist (Streamlit forbids changing them after)."""
+    st.session_state[STATE] = scenario
+    if replaced:
+        st.session_state[SYNC] = True
+
+
+def _capacity_attribute(plan: Plan, kind: str) -> str | None:
+    """The kind's first numeric attribute (beds, places…): what "capacity" means for it."""
+    attributes = plan.kinds[kind].attributes
+    return next((name for name, type_ in attributes.items() if type_ == "number"), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _base_table(dataset_key: str, _dataset: Dataset, _plan: Plan):
+    """Every indicator on the base data, once per dataset (st.cache_data returns a copy)."""
+    return evaluate(_dataset, _plan)
+
+
+def _dataset_key(dataset: Dataset, plan: Plan) -> str:
+    # Datasets are shared cache_resource objects that live as long as the app; their identity
+    # (with the name) tells the default from an upload.
+    return f"{dataset.name}:{id(dataset)}:{plan.id}"
+
+
+def render(dataset: Dataset, plan: Plan, language: str) -> None:
+    """The Scenario tab: edits, optimiser, before/after maps, flips, save/download/upload."""
+    language = language if language in ("zh", "en") else "zh"
+    scenario = _scenario(language)
+    if st.session_state.pop(SYNC, False) or "scenario_name" not in st.session_state:
+        st.session_state["scenario_name"] = scenario.name
+        st.session_state["scenario_description"] = scenario.description
+    st.session_state.setdefault("scenario_lon", 116.4)
+    st.session_state.setdefault("scenario_lat", 39.9)
+    st.subheader(_t("heading", language))
+    _header(scenario, language)
+    scenario = _scenario(language)
+
+    kinds = list(plan.kinds)
+    indicators = {ind.id: ind for ind in plan.all_indicators}
+    left, right = st.columns([3, 2])
+    with right:
+        indicator_id = st.selectbox(_t("indicator", language), list(indicators), key="scenario_indicator",
+                                    format_func=lambda i: indicators[i].name_zh if language == "zh"
+                                    else indicators[i].name_en)
+        indicator = indicators[indicator_id]
+        levels = [lvl for lvl in ("district", "street") if lvl in indicator.levels and lvl in dataset.units]
+        level = st.radio(_t("level", language), levels, key="scenario_level", horizontal=True)
+
+    key = _dataset_key(dataset, plan)
+    before = _base_table(key, dataset, plan)
+    try:
+        changed = sc.apply(scenario, dataset, plan)
+        after = sc.evaluate_scenario(before, dataset, changed, plan, scenario)
+        problem = None
+    except GeoCoverageError as exc:  # an uploaded scenario that does not fit this data
+        changed, after, problem = dataset, before, str(exc)
+
+    with left:
+        st.caption(_t("click_hint", language))
+        fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level,
+                                 language=language, base_map="none", height=480)
+        returned = st_folium(fmap, key="scenario_map", height=480, use_container_width=True,
+                             returned_objects=["last_clicked"])
+        clicked = (returned or {}).get("last_clicked")
+        if clicked and st.session_state.get(CLICK) != clicked:
+            st.session_state[CLICK] = clicked
+            st.session_state["scenario_lon"] = round(float(clicked["lng"]), 6)
+            st.session_state["scenario_lat"] = round(float(clicked["lat"]), 6)
+    if problem:
+        st.error(problem)
+
+    with right:
+        _add_form(plan, kinds, language)
+        _existing_form(changed, plan, kinds, language)
+    _edit_list(_scenario(language), language)
+    _optimiser(dataset, plan, language)
+    _results(before, after, changed, dataset, plan, indicator_id, level, language)
+    _files(before, after, changed, plan, language)
+
+
+def _header(scenario: sc.Scenario, language: str) -> None:
+    cols = st.columns([2, 3, 1])
+    name = cols[0].text_input(_t("name", language), key="scenario_name")
+    description = cols[1].text_input(_t("description", language), key="scenario_description")
+    if name.strip() and (name != scenario.name or description != scenario.description):
+        _set(sc.Scenario(name=name.strip(), description=description, base=scenario.base, plan=scenario.plan,
+                         edits=scenario.edits, targets=scenario.targets, origin=scenario.origin))
+    if cols[2].button(_t("new", language), key="scenario_new"):
+        _set(sc.Scenario(name=_t("default_name", language)), replaced=True)
+        st.session_state.pop(PROPOSAL, None)
+        st.rerun()
+
+
+def _try_edit(edits: list[dict], language: str) -> None:
+    """Append edits if they parse; errors are shown, the scenario stays as it was."""
+    try:
+        _set(_scenario(language).with_edits(edits))
+    except GeoCoverageError as exc:
+        st.error(str(exc))
+        return
+    # The maps and tables above were drawn from the previous scenario: draw them again.
+    st.rerun()
+
+
+def _add_form(plan: Plan, kinds: list[str], language: str) -> None:
+    st.markdown(f"**{_t('add', language)}**")
+    kind = st.selectbox(_t("kind", language), kinds, key="scenario_add_kind",
+                        format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
+    attribute = _capacity_attribute(plan, kind)
+    capacity = st.number_input(f"{_t('capacity', language)} ({attribute})" if attribute else _t("capacity", language),
+                               min_value=0.0, value=100.0, step=10.0, key="scenario_add_capacity",
+                               disabled=attribute is None)
+    cols = st.columns(3)
+    lon = cols[0].number_input(_t("lon", language), format="%.6f", key="scenario_lon")
+    lat = cols[1].number_input(_t("lat", language), format="%.6f", key="scenario_lat")
+    datum = cols[2].selectbox(_t("datum", language), ["wgs84", "gcj02", "bd09"], key="scenario_datum")
+    if st.button(_t("add_button", language), key="scenario_add"):
+        edit = {"action": "add", "kind": kind, "lon": float(lon), "lat": float(lat), "datum": datum,
+                "attributes": {attribute: float(capacity)} if attribute else {}}
+        _try_edit([edit], language)
+
+
+def _existing_form(changed: Dataset, plan: Plan, kinds: list[str], language: str) -> None:
+    st.markdown(f"**{_t('existing', language)}**")
+    present = [k for k in kinds if changed.layer(k) is not None and len(changed.layer(k))]
+    if not present:
+        return
+    kind = st.selectbox(_t("kind", language), present, key="scenario_edit_kind",
+                        format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
+    layer = changed.layer(kind)
+    names = dict(zip(layer["id"].astype(str), layer["name"].astype(str)))
+    facility = st.selectbox(_t("facility", language), list(names), key="scenario_edit_id",
+                            format_func=lambda i: f"{i} · {names.get(i, '')}")
+    attribute = _capacity_attribute(plan, kind)
+    cols = st.columns(3)
+    new_capacity = cols[0].number_input(_t("new_capacity", language), min_value=0.0, value=100.0, step=10.0,
+                                        key="scenario_edit_capacity", disabled=attribute is None)
+    if cols[1].button(_t("resize_button", language), key="scenario_resize", disabled=attribute is None):
+        _try_edit([{"action": "change", "kind": kind, "id": facility,
+                    "attributes": {attribute: float(new_capacity)}}], language)
+    if cols[2].button(_t("remove_button", language), key="scenario_remove"):
+        _try_edit([{"action": "remove", "kind": kind, "id": facility}], language)
+
+
+def _edit_list(scenario: sc.Scenario, language: str) -> None:
+    st.markdown(f"**{_t('edits', language)}**")
+    if not scenario.edits:
+        st.caption(_t("no_edits", language))
+        return
+    labels = {edit.position: f"#{edit.position} {edit.describe()}" for edit in scenario.edits}
+    st.dataframe({"#": list(labels), "edit": [labels[p].split(" ", 1)[1] for p in labels]},
+                 hide_index=True, width="stretch")
+    cols = st.columns([3, 1])
+    chosen = cols[0].selectbox(_t("drop", language), list(labels), key="scenario_drop_pick",
+                               format_func=labels.get, label_visibility="collapsed")
+    if cols[1].button(_t("drop", language), key="scenario_drop"):
+        _set(scenario.without_edit(chosen))
+        st.rerun()
+
+
+def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
+    from geo_coverage.siting import MODELS, propose_sites
+
+    with st.expander(_t("optimise", language), expanded=PROPOSAL in st.session_state):
+        sited = [ind for ind in plan.all_indicators if ind.type in ("access", "ratio", "count")]
+        names = {ind.id: (ind.name_zh if language == "zh" else ind.name_en) for ind in sited}
+        cols = st.columns(3)
+        indicator_id = cols[0].selectbox(_t("indicator", language), list(names), key="scenario_opt_indicator",
+                                         format_func=names.get)
+        indicator = plan.indicator(indicator_id)
+        new_sites = cols[1].number_input(_t("new_sites", language), min_value=1, max_value=200, value=5, step=1,
+                                         key="scenario_opt_sites")
+        default_model = "mclp" if indicator.type == "access" else "capacity_gap"
+        models = [m for m in MODELS if (m == "capacity_gap") != (indicator.type == "access")]
+        model = cols[2].selectbox(_t("model", language), models, index=models.index(default_model),
+                                  key="scenario_opt_model")
+        cols = st.columns(4)
+        attribute = indicator.numerator.sum if indicator.numerator is not None else None
+        capacity = cols[0].number_input(f"{_t('capacity', language)} ({attribute or '1'})", min_value=1.0,
+                                        value=300.0 if attribute else 1.0, step=10.0, key="scenario_opt_capacity")
+        layers = [f"layer:{kind}" for kind in sorted(dataset.layers)]
+        candidates = cols[1].selectbox(_t("candidates", language), ["grid", *layers], key="scenario_opt_candidates")
+        spacing = cols[2].number_input(_t("spacing", language), min_value=50.0, value=500.0, step=50.0,
+                                       key="scenario_opt_spacing")
+        districts = dataset.units_at("district")
+        units = cols[3].multiselect(_t("units", language), list(districts.index), key="scenario_opt_units",
+                                    format_func=lambda c: str(districts.loc[c, "name"]))
+        if st.button(_t("run_optimiser", language), key="scenario_optimise"):
+            try:
+                with st.spinner("HiGHS…"):
+                    proposal = propose_sites(dataset, plan, indicator=indicator_id, new_sites=int(new_sites),
+                                             capacity=float(capacity) if model == "capacity_gap" else None,
+                                             candidates=candidates, units=units or None, model=model,
+                                             spacing=float(spacing), time_limit=60)
+                st.session_state[PROPOSAL] = {"edits": proposal.edits, "solution": proposal.solution.to_dict()}
+            except GeoCoverageError as exc:
+                st.error(str(exc))
+        proposal = st.session_state.get(PROPOSAL)
+        if proposal:
+            solution = proposal["solution"]
+            st.caption(_t("solution", language).format(objective=solution["objective"],
+                                                       share=solution["coverage_share"],
+                                                       status=solution["status"],
+                                                       seconds=solution["solve_seconds"]))
+            labels = {edit["id"]: f"{edit['id']} ({edit['lon']:.5f}, {edit['lat']:.5f})"
+                      for edit in proposal["edits"]}
+            picked = st.multiselect(_t("suggestions", language), list(labels), default=list(labels),
+                                    key="scenario_accept_pick", format_func=labels.get)
+            if st.button(_t("accept", language), key="scenario_accept"):
+                chosen = [edit for edit in proposal["edits"] if edit["id"] in picked]
+                st.session_state.pop(PROPOSAL, None)
+                _try_edit(chosen, language)
+
+
+def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indicator_id: str, level: str,
+             language: str) -> None:
+    comparison = sc.compare(before, after)
+    st.markdown(f"**{_t('before', language)} / {_t('after', language)}**")
+    cols = st.columns(2)
+    for column, (label, table, data) in zip(cols, ((_t("before", language), before, dataset),
+                                                   (_t("after", language), after, changed))):
+        with column:
+            st.caption(label)
+            fmap = maps.coverage_map(table, data, plan, indicator=indicator_id, level=level, language=language,
+                                     base_map="none", height=360)
+            st.iframe(maps.map_html(fmap), height=370)
+    st.markdown(f"**{_t('flips', language)}**")
+    if comparison.flips.empty:
+        st.caption(_t("no_flips", language))
+    else:
+        st.dataframe(comparison.flips, hide_index=True, width="stretch")
+    st.markdown(f"**{_t('closed', language)}**")
+    changed_rows = comparison.closed[(comparison.closed["shortfall_closed"].fillna(0) != 0)
+                                     | (comparison.closed["units_gap_to_met"] > 0)
+                                     | (comparison.closed["units_met_to_gap"] > 0)]
+    st.dataframe(changed_rows, hide_index=True, width="stretch")
+    st.session_state["scenario_comparison_rows"] = len(comparison.flips)
+
+
+def _files(before, after, changed: Dataset, plan: Plan, language: str) -> None:
+    scenario = _scenario(language)
+    with st.expander(_t("file", language)):
+        cols = st.columns(3)
+        if cols[0].button(_t("save", language), key="scenario_save"):
+            saved = dict(st.session_state.get(SAVED, {}))
+            saved[scenario.name] = sc.scenario_to_yaml(scenario)
+            st.session_state[SAVED] = saved
+        saved = st.session_state.get(SAVED, {})
+        if saved:
+            pick = cols[0].selectbox(_t("saved", language), list(saved), key="scenario_saved_pick")
+            if cols[0].button(_t("load", language), key="scenario_load"):
+                _set(sc.scenario_from_yaml(saved[pick]), replaced=True)
+                st.rerun()
+        cols[1].download_button(_t("download", language), sc.scenario_to_yaml(scenario).encode("utf-8"),
+                                file_name=f"{scenario.name}.yaml", mime="application/x-yaml",
+                                key="scenario_download")
+        comparison = sc.compare(before, after)
+        cols[1].download_button(
+            _t("download_comparison", language),
+            lambda: sc.comparison_export_bytes(comparison, "xlsx", plan=plan, dataset=changed, scenario=scenario),
+            file_name=f"{scenario.name}-comparison.xlsx", key="scenario_download_comparison",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        upload = cols[2].file_uploader(_t("upload", language), type=["yaml", "yml"], key="scenario_upload")
+        if upload is not None and st.session_state.get("scenario_uploaded") != upload.file_id:
+            st.session_state["scenario_uploaded"] = upload.file_id
+            try:
+                _set(sc.scenario_from_yaml(upload.getvalue().decode("utf-8"), origin=upload.name), replaced=True)
+                st.rerun()
+            except (GeoCoverageError, UnicodeDecodeError) as exc:
+                st.error(str(exc))
