@@ -110,3 +110,22 @@ def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "geo_coverage", "report", "--indicator", "nope"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "nope" in proc.stderr
+
+
+def test_catchment_override_changes_access_coverage(capsys, tiny_city_dir, tmp_path):
+    """A mother-baby room at x = 2.2 km in street B1 (2–3 km, district B's only residents): a
+    1,000 m walk (≈770 m straight at detour 1.3) reaches most of B1; a 100 m walk very little."""
+    import shutil
+
+    shutil.copy(tiny_city_dir / "layers" / "neonatal_centre.geojson",
+                tiny_city_dir / "layers" / "mother_baby_room.geojson")
+    args = ["report", "--data", str(tiny_city_dir), "--level", "district", "--indicator",
+            "mother_baby_room_access", "--format", "json", "--resolution", "50"]
+    code, wide, _ = run(capsys, *args)
+    code2, narrow, _ = run(capsys, *args, "--catchment", "mother_baby_room_access=100")
+    assert code == code2 == 0
+    wide_b = next(r for r in json.loads(wide) if r["unit_code"] == "110002")
+    narrow_b = next(r for r in json.loads(narrow) if r["unit_code"] == "110002")
+    assert narrow_b["value"] < wide_b["value"]
+    code, _, err = run(capsys, *args, "--catchment", "oops")
+    assert code == 2 and "--catchment" in err

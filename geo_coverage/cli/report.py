@@ -24,6 +24,44 @@ def add_data_options(parser) -> None:
     parser.add_argument("--plan", metavar="FILE", help="plan YAML or shipped plan id (default: Beijing 2021–2025)")
 
 
+def add_access_options(parser) -> None:
+    """How access indicators are measured (straight lines by default)."""
+    group = parser.add_argument_group("access (for access and 2SFCA indicators)")
+    group.add_argument("--network", metavar="FILE",
+                       help="road network: OSM XML, GraphML, or NODES.csv,EDGES.csv (default: straight lines)")
+    group.add_argument("--population-raster", metavar="TIF", help="population GeoTIFF (e.g. WorldPop)")
+    group.add_argument("--resolution", type=float, metavar="M", default=100.0,
+                       help="population grid cell size in metres when no raster is given (default 100)")
+    group.add_argument("--detour", type=float, metavar="F", default=1.3,
+                       help="travel distance per straight-line metre without a network (default 1.3)")
+    group.add_argument("--catchment", action="append", metavar="ID=VALUE", default=[],
+                       help="override an indicator's catchment (metres, or minutes for time catchments)")
+
+
+def access_settings_from_args(args, dataset):
+    """An AccessSettings from the CLI options; None when every option is at its default."""
+    from ..access import AccessSettings
+    from ..catchment import network_from_csv, network_from_file
+
+    catchments = {}
+    for item in args.catchment or []:
+        key, sep, value = item.partition("=")
+        try:
+            catchments[key.strip()] = float(value)
+        except ValueError:
+            raise DataError(f"Bad --catchment '{item}'.", fix="Write it as INDICATOR_ID=NUMBER, e.g. "
+                            "mother_baby_room_access=800.") from None
+        if not sep:
+            raise DataError(f"Bad --catchment '{item}'.", fix="Write it as INDICATOR_ID=NUMBER.")
+    network = None
+    if args.network:
+        parts = [p for p in str(args.network).split(",") if p]
+        network = (network_from_csv(parts[0], parts[1], crs=dataset.crs) if len(parts) == 2
+                   else network_from_file(parts[0], crs=dataset.crs))
+    return AccessSettings(resolution_m=args.resolution, detour_factor=args.detour, network=network,
+                          catchments=catchments, raster=args.population_raster)
+
+
 def load_plan_arg(args) -> Plan:
     return load_plan(args.plan) if getattr(args, "plan", None) else default_plan()
 
@@ -41,6 +79,7 @@ def register(subparsers) -> None:
                    help="level(s) to report (default: all)")
     p.add_argument("--indicator", nargs="+", action="extend", metavar="ID", help="indicator id(s)")
     add_data_options(p)
+    add_access_options(p)
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx", "geojson"), default="table")
     p.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
     p.set_defaults(handler=cmd_report)
@@ -50,6 +89,7 @@ def register(subparsers) -> None:
     p.add_argument("--indicator", metavar="ID", help="one indicator (default: all)")
     p.add_argument("--district", metavar="CODE", help="only units of this district")
     add_data_options(p)
+    add_access_options(p)
     p.add_argument("--format", choices=gaps_module.EXPORT_FORMATS,
                    help="file format (default: from the --out suffix)")
     p.add_argument("--out", metavar="PATH", required=True, help="PATH.xlsx | PATH.csv | PATH.geojson")
@@ -99,7 +139,8 @@ def cmd_report(args) -> int:
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out report.xlsx.")
     dataset = load_dataset(args.data)
-    table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator)
+    table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator,
+                     access_settings=access_settings_from_args(args, dataset))
     fmt = args.format
     if fmt == "table":
         _print_table(table)
@@ -153,7 +194,8 @@ def cmd_gaps(args) -> int:
     if indicators:
         plan.indicator(args.indicator)
     dataset = load_dataset(args.data)
-    table = evaluate(dataset, plan, levels=[args.level], indicators=indicators)
+    table = evaluate(dataset, plan, levels=[args.level], indicators=indicators,
+                     access_settings=access_settings_from_args(args, dataset))
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
                                 dataset=dataset, district=args.district)
     data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table)
