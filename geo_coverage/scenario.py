@@ -263,15 +263,16 @@ def _short(value) -> str:
 
 
 def _text(value, what: str, *, origin, edit=None, position=None, required=True) -> str | None:
-    if value is None or value == "":
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+        _fail(f"'{what}' must be text, not {type(value).__name__} {value!r}.", origin=origin, edit=edit,
+              position=position, fix="Quote codes and ids, e.g. \"110105\".")
+    text = None if value is None else str(value).strip()
+    if not text:
         if required:
             _fail(f"'{what}' is missing.", origin=origin, edit=edit, position=position,
                   fix=f"Add '{what}'.")
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        _fail(f"'{what}' must be text, not {type(value).__name__} {value!r}.", origin=origin, edit=edit,
-              position=position, fix="Quote codes and ids, e.g. \"110105\".")
-    return str(value).strip()
+    return text
 
 
 def _number(value, what: str, *, origin, edit=None, position=None) -> float:

@@ -269,8 +269,17 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
     max_leaves=20)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6))
+# Near-valid scenarios too, so the round trip below is exercised, not only the error paths.
+_EDIT = st.fixed_dictionaries({"action": st.sampled_from(["add", "remove", "change", "population", "x"])},
+                              optional={key: _SCALARS | st.floats(-200, 200) for key in _KEYS[1:12]}
+                              | {"attributes": st.dictionaries(st.text(max_size=5), _SCALARS, max_size=3)})
+_NEAR_VALID = st.fixed_dictionaries({"name": st.text(min_size=1, max_size=6)},
+                                    optional={"edits": st.lists(_EDIT, max_size=3),
+                                              "targets": st.dictionaries(st.text(max_size=4), _SCALARS, max_size=2)})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6) | _NEAR_VALID)
 def test_parser_never_crashes_with_anything_but_our_errors(data):
     try:
         scenario = sc.parse_scenario(data)
