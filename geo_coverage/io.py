@@ -223,6 +223,156 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
                         fix="Check quoting and the number of columns in every row.") from None
 
 
+# --- uploads: size caps, zipped vector files, whole data folders ---------------------------------
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet")
+
+
+def read_upload(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+    """A planner's file as bytes, refusing files larger than ``max_bytes`` before reading them."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("File not found." if not path.exists() else "Not a file.", file=path,
+                        fix="Check the path.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DataError(f"The file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB allowed.",
+                        file=path, fix="Split the file or remove columns that are not needed.")
+    return read_bytes(path)
+
+
+def _unsafe_member(name: str) -> bool:
+    text = name.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        return True
+    return ".." in text.split("/")
+
+
+def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
+                       max_unpacked_bytes: int = MAX_UNPACKED_BYTES):
+    """Read a vector file, or a zip holding one (e.g. a zipped Shapefile), safely.
+
+    A zip is refused when any member's path would escape the folder (``../``, absolute paths,
+    drive letters), when the members add up to more than ``max_unpacked_bytes``, or when a
+    Shapefile lacks its ``.dbf`` or ``.shx``.  Only the needed members are unpacked, under their
+    bare file names, into a temporary folder that is removed afterwards.
+    """
+    import zipfile
+
+    path = Path(path)
+    read_upload(path, max_bytes=max_bytes) if path.suffix.lower() == ".zip" else None
+    if path.suffix.lower() == ".shp":
+        for sidecar in (".dbf", ".shx"):
+            if not path.with_suffix(sidecar).exists() and not path.with_suffix(sidecar.upper()).exists():
+                raise DataError(f"The Shapefile has no {sidecar} beside it.", file=path,
+                                fix=f"Put {path.stem}{sidecar} next to the .shp, or upload all parts as one zip.")
+    if path.suffix.lower() != ".zip":
+        if path.exists() and path.is_file() and path.stat().st_size > max_bytes:
+            read_upload(path, max_bytes=max_bytes)
+        return read_vector(path, layer=layer)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"Not a readable zip file ({exc}).", file=path, fix="Zip the files again.") from None
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        for info in members:
+            if _unsafe_member(info.filename):
+                raise DataError(f"The zip member '{info.filename}' would be written outside the folder.",
+                                file=path, fix="Zip the files without '..' or absolute paths.")
+        total = sum(info.file_size for info in members)
+        if total > max_unpacked_bytes:
+            raise DataError(f"The zip unpacks to {total / 1e6:.1f} MB, more than the "
+                            f"{max_unpacked_bytes / 1e6:.1f} MB allowed.", file=path,
+                            fix="Upload only the boundary files.")
+        by_name = {info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower(): info for info in members}
+        vectors = [name for name in by_name if name.endswith(VECTOR_SUFFIXES) and not name.startswith(".")]
+        if layer is not None:
+            vectors = [name for name in vectors if name.rsplit(".", 1)[0] == layer.lower()] or vectors
+        if not vectors:
+            raise DataError("The zip holds no vector file (.shp, .geojson, .gpkg, .parquet).", file=path,
+                            fix="Zip the Shapefile's .shp, .shx, .dbf and .prj together.")
+        if len(vectors) > 1:
+            raise DataError(f"The zip holds several vector files: {', '.join(sorted(vectors))}.", file=path,
+                            fix="Zip one layer per file, or name the one to read with --layer.")
+        main = vectors[0]
+        needed = [main]
+        if main.endswith(".shp"):
+            stem = main[:-4]
+            for sidecar in (".dbf", ".shx"):
+                if stem + sidecar not in by_name:
+                    raise DataError(f"The zipped Shapefile '{by_name[main].filename}' has no {sidecar}.",
+                                    file=path, fix=f"Add {stem}{sidecar} to the zip (a Shapefile needs "
+                                    ".shp, .shx and .dbf; .prj gives its CRS).")
+            needed += [stem + s for s in (".dbf", ".shx", ".prj", ".cpg") if stem + s in by_name]
+        with tempfile.TemporaryDirectory(prefix="geo-coverage-unzip-") as folder:
+            written = 0
+            for name in needed:
+                # Count real bytes: a zip's declared sizes can lie (zip bombs).
+                with archive.open(by_name[name]) as source, open(Path(folder) / name, "wb") as sink:
+                    while chunk := source.read(1 << 20):
+                        written += len(chunk)
+                        if written > max_unpacked_bytes:
+                            raise DataError("The zip unpacks to more than its declared size allows.",
+                                            file=path, fix="Zip the files again.")
+                        sink.write(chunk)
+            frame = read_vector(Path(folder) / name if len(needed) == 1 else Path(folder) / main)
+            return frame.copy()
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary sibling folder; on success it replaces ``target`` in one rename.
+
+    On any failure the temporary folder is removed and an existing ``target`` stays as it was.
+    """
+    import shutil
+
+    target = Path(target).absolute()
+    if not target.parent.exists():
+        raise DataError(f"The folder '{target.parent}' does not exist.", file=target,
+                        fix="Create the parent folder first or choose another --out path.")
+    if target.exists() and not target.is_dir():
+        raise DataError("The output path exists and is not a folder.", file=target,
+                        fix="Choose another --out path.")
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    building.chmod(0o777 & ~umask)  # mkdtemp makes it private; a data folder is an ordinary folder
+    try:
+        yield building
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "previous")
+            try:
+                os.replace(building, target)
+            except OSError:
+                os.replace(old / "previous", target)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(building, target)
+    finally:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+
+
+def copy_file(source: str | Path, target: str | Path) -> Path:
+    """Copy a file's bytes (atomically at the target)."""
+    return write_bytes(read_bytes(source), target)
+
+
+def write_graphml(graph, target: str | Path) -> Path:
+    """Save an osmnx graph as GraphML (atomically)."""
+    import osmnx
+
+    with atomic_path(target, suffix=".graphml") as tmp:
+        osmnx.save_graphml(graph, filepath=tmp)
+    return Path(target)
+
+
 # --- rasters --------------------------------------------------------------------------------------
 
 

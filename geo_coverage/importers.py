@@ -1,0 +1,1107 @@
+"""Bringing a planner's own files in: parsing and validation on bytes and frames.
+
+Every check returns a list of :class:`Problem` (it never stops at the first one), so a planner
+sees every mistake in a file at once.  Disk access goes through :mod:`geo_coverage.io`; this
+module only parses bytes and checks frames, so the app's upload page can call the same functions
+on uploaded bytes.
+
+The entry points, each returning an :class:`ImportResult` (``frame``, ``problems``, ``report``):
+
+* :func:`import_facilities` / :func:`parse_facilities` - a facility register (CSV/XLSX bytes)
+  with lon/lat or WKT, headers in Chinese or English, any of UTF-8, UTF-8 with BOM, GBK, GB18030,
+  coordinates in WGS84, GCJ-02 or BD-09 (converted to WGS84).
+* :func:`import_boundaries` / :func:`check_boundaries` - unit outlines in any CRS.
+* :func:`import_population` / :func:`join_population` - a population table joined by unit code.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import datum as datum_module
+from . import io
+from .dataset import POPULATION_COLUMNS
+from .errors import DataError, DataWarning, GeoCoverageError
+
+__all__ = [
+    "Problem",
+    "ImportResult",
+    "SEVERITIES",
+    "FACILITY_HEADERS",
+    "BOUNDARY_HEADERS",
+    "POPULATION_HEADERS",
+    "decode_text",
+    "parse_table",
+    "parse_column_map",
+    "parse_facilities",
+    "import_facilities",
+    "check_boundaries",
+    "import_boundaries",
+    "join_population",
+    "import_population",
+    "FacilityInput",
+    "check_import",
+    "import_folder",
+    "datum_evidence",
+    "has_errors",
+    "format_problems",
+]
+
+SEVERITIES = ("error", "warning")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+# Beijing's bounding box with a margin: used only to tell swapped coordinates from real ones.
+LON_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (``error``) or doubtful (``warning``) in an input file.
+
+    ``row`` is the row as a spreadsheet shows it (header = row 1) for tables, and the 1-based
+    feature number for vector files.
+    """
+
+    severity: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    fix: str | None = None
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+
+    def __str__(self) -> str:
+        from .errors import format_location
+
+        where = format_location(self.file, self.row, self.column)
+        text = f"{where}: {self.severity}: {self.message}" if where else f"{self.severity}: {self.message}"
+        return f"{text} Fix: {self.fix}" if self.fix else text
+
+    @classmethod
+    def from_error(cls, error: GeoCoverageError, *, file=None) -> "Problem":
+        return cls("error", error.message, file=error.file or (None if file is None else str(file)),
+                   row=error.row, column=error.column, fix=error.fix)
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "file": self.file, "row": self.row, "column": self.column,
+                "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a reader produced: a frame (``None`` when errors made it unusable), every problem,
+    and a report of figures (rows read, encoding, datum, unmatched codes, datum evidence)."""
+
+    frame: object
+    problems: tuple[Problem, ...] = ()
+    report: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
+def has_errors(problems: Sequence[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+def format_problems(problems: Sequence[Problem]) -> str:
+    """One line per problem, errors first (stable within each severity)."""
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    return "\n".join(str(p) for p in ordered)
+
+
+# --- header recognition -----------------------------------------------------------------------
+
+FACILITY_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "编号", "机构编号", "机构代码", "设施编号", "统一社会信用代码", "序号", "no", "identifier"),
+    "name": ("name", "名称", "机构名称", "单位名称", "设施名称", "名字", "机构"),
+    "lon": ("lon", "lng", "long", "longitude", "经度", "x", "东经", "gcj_lng", "wgs84_lng"),
+    "lat": ("lat", "latitude", "纬度", "y", "北纬", "gcj_lat", "wgs84_lat"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "几何", "坐标wkt"),
+    "address": ("address", "地址", "详细地址", "机构地址"),
+    "status": ("status", "状态", "运营状态"),
+    "beds": ("beds", "床位数", "床位", "床位总数", "核定床位数", "养老床位数"),
+    "nursing_beds": ("nursing_beds", "护理床位", "护理型床位", "护理型床位数", "护理床位数"),
+    "places": ("places", "托位数", "托位", "学位数", "学位", "核定托位数"),
+    "inclusive_places": ("inclusive_places", "普惠托位", "普惠性托位", "普惠托位数", "普惠学位"),
+    "medical_integration": ("medical_integration", "医养结合"),
+    "level": ("level", "级别", "等级"),
+    "host_hospital": ("host_hospital", "依托医院"),
+    "venue_type": ("venue_type", "场所类型", "类型"),
+    "has_mother_baby_room": ("has_mother_baby_room", "是否设母婴室", "有无母婴室", "母婴室"),
+    "community_code": ("community_code", "社区代码", "社区编码"),
+    "social_workers": ("social_workers", "社工人数", "社会工作者"),
+    "child_supervisors": ("child_supervisors", "儿童督导员"),
+    "paediatric_beds": ("paediatric_beds", "pediatric_beds", "儿科床位", "儿科床位数"),
+    "paediatricians": ("paediatricians", "pediatricians", "儿科医生", "儿科医师数", "儿科医生数"),
+    "child_health_doctors": ("child_health_doctors", "儿童保健医生", "儿保医生"),
+    # The street a register says a facility is in: strong evidence for the datum check.
+    "unit": ("street", "street_code", "street_name", "街道", "所属街道", "所在街道", "街道代码", "乡镇街道",
+             "街乡", "街道(乡镇)"),
+}
+# Shapefile fields are cut to 10 characters, so the cut names are aliases too.
+BOUNDARY_HEADERS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "区划代码", "行政区划代码", "代码", "编码", "adcode", "street_code", "district_code"),
+    "name": ("name", "名称", "区划名称", "街道名称", "街道", "区名", "name_zh"),
+    "name_en": ("name_en", "英文名", "english_name"),
+    "parent_code": ("parent_code", "parent_cod", "上级代码", "上级区划代码", "parent", "所属区代码"),
+    "pop_total": ("pop_total", "population", "常住人口", "人口", "总人口", "pop"),
+    "pop_0_2": ("pop_0_2", "0-2岁", "0~2岁", "0-2岁人口", "0至2岁"),
+    "pop_0_14": ("pop_0_14", "0-14岁", "0~14岁", "0-14岁人口", "0至14岁"),
+    "pop_60_plus": ("pop_60_plus", "pop_60_plu", "60岁及以上", "60岁以上", "60岁及以上人口"),
+    "pop_65_plus": ("pop_65_plus", "pop_65_plu", "65岁及以上", "65岁以上", "65岁及以上人口"),
+}
+POPULATION_HEADERS = BOUNDARY_HEADERS
+
+
+def _normalise_header(text) -> str:
+    value = str(text).replace("\ufeff", "").strip().lower()
+    value = value.replace("（", "(").replace("）", ")").replace(" ", "").replace("_", "")
+    # Units in brackets ("床位数(张)", "经度(°)") name the same column.
+    value = re.sub(r"\(.*?\)$", "", value)
+    return value
+
+
+def parse_column_map(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``"code=区划代码,name=名称"`` (or a mapping) → ``{'code': '区划代码', 'name': '名称'}``."""
+    if not text:
+        return {}
+    if isinstance(text, Mapping):
+        return {str(k).strip(): str(v).strip() for k, v in text.items()}
+    mapping = {}
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise DataError(f"Column mapping '{part}' has no '='.",
+                            fix="Write it as target=source, e.g. code=区划代码,name=名称.")
+        target, source = part.split("=", 1)
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def _resolve_columns(columns: Sequence, aliases: Mapping[str, Sequence[str]], column_map: Mapping[str, str],
+                     *, origin) -> tuple[dict[str, str], list[Problem]]:
+    """Map canonical names to the file's headers: explicit mapping first, then the alias table."""
+    problems: list[Problem] = []
+    present = {str(c): _normalise_header(c) for c in columns}
+    found: dict[str, str] = {}
+    for target, source in column_map.items():
+        if source in present:
+            found[target] = source
+        else:
+            problems.append(Problem("error", f"The mapped column '{source}' (for {target}) is not in the file.",
+                                    file=origin, column=source,
+                                    fix=f"Use one of the file's headers: {', '.join(map(str, columns))}."))
+    taken = set(found.values())
+    for target, names in aliases.items():
+        if target in found:
+            continue
+        keys = {_normalise_header(n) for n in names}
+        for original, normalised in present.items():
+            if original not in taken and normalised in keys:
+                found[target] = original
+                taken.add(original)
+                break
+    return found, problems
+
+
+# --- text and tables --------------------------------------------------------------------------
+
+_ENCODING_ALIASES = {"utf8": "utf-8", "utf-8": "utf-8", "utf8bom": "utf-8-sig", "utf-8-sig": "utf-8-sig",
+                     "utf8sig": "utf-8-sig", "gbk": "gbk", "cp936": "gbk", "gb2312": "gbk",
+                     "gb18030": "gb18030"}
+
+
+def decode_text(data: bytes, *, encoding: str | None = None, origin=None) -> tuple[str, str]:
+    """Decode a text file: the declared ``encoding``, or detected among UTF-8 (with or without a
+    BOM), GBK and GB18030.  Returns ``(text, encoding used)``."""
+    if encoding:
+        key = str(encoding).strip().lower().replace("_", "-")
+        name = _ENCODING_ALIASES.get(key, _ENCODING_ALIASES.get(key.replace("-", ""), None))
+        if name is None:
+            raise DataError(f"Unknown encoding '{encoding}'.", file=origin,
+                            fix="Use utf-8, utf-8-sig, gbk or gb18030, or leave it out to detect it.")
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError as exc:
+            other = _detect(data)
+            hint = f" It reads as {other[1]}." if other else ""
+            raise DataError(f"The file is not {name} text (byte {exc.start} cannot be decoded).{hint}",
+                            file=origin, fix=(f"Declare --encoding {other[1]}, or leave --encoding out to detect it."
+                                              if other else "Save the file as UTF-8."))from None
+        return text.lstrip("\ufeff"), name
+    detected = _detect(data)
+    if detected is None:
+        raise DataError("The file is not text in UTF-8, GBK or GB18030.", file=origin,
+                        fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8') or upload the .xlsx itself.")
+    return detected
+
+
+def _detect(data: bytes):
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return None
+    for name in ("utf-8", "gbk", "gb18030"):
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Parse CSV or XLSX bytes into a frame of text cells (codes keep their leading zeros).
+
+    Returns the frame (blank cells are ``""``) and ``{'encoding': ..., 'format': ...}``.
+    """
+    suffix = Path(name).suffix.lower()
+    if not data or not data.strip():
+        raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.")
+    if suffix in (".xlsx", ".xlsm"):
+        if not data.startswith(b"PK"):
+            raise DataError("The file is not an Excel .xlsx workbook.", file=name,
+                            fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
+        try:
+            frame = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl")
+        except Exception as exc:  # openpyxl/zipfile raise many types for damaged workbooks
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"Cannot read the workbook: {reason}", file=name,
+                            fix="Open it in Excel and save it again as .xlsx.") from None
+        info = {"encoding": "xlsx", "format": "xlsx"}
+        frame.columns = [_cell_header(c, i) for i, c in enumerate(frame.columns)]
+        frame = frame.fillna("").astype(str)
+    elif suffix == ".xls":
+        raise DataError("Old Excel .xls workbooks are not read.", file=name,
+                        fix="Open it in Excel and save as .xlsx (or CSV UTF-8).")
+    else:
+        text, used = decode_text(data, encoding=encoding, origin=name)
+        if "\ufffd" in text or "锟斤拷" in text:
+            raise DataError("The text holds replacement characters (\ufffd or 锟斤拷): it was saved after "
+                            "being read with the wrong encoding, and the original characters are lost.",
+                            file=name, fix="Export the table again from the original source.")
+        if "\x00" in text:
+            raise DataError("The file holds NUL bytes: it is not a CSV table.", file=name,
+                            fix="Upload the .xlsx itself, or save it as CSV UTF-8.")
+        first_line = text.lstrip().split("\n", 1)[0]
+        separator = "\t" if suffix == ".tsv" or ("\t" in first_line and "," not in first_line) else ","
+        try:
+            frame = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
+                                skipinitialspace=True, skip_blank_lines=True)
+        except pd.errors.EmptyDataError:
+            raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
+        except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
+            raise DataError(f"Malformed CSV: {(str(exc).splitlines() or [type(exc).__name__])[0]}", file=name,
+                            fix="Check quoting and the number of columns in every row.") from None
+        info = {"encoding": used, "format": "csv"}
+        frame.columns = [_cell_header(c, i) for i, c in enumerate(frame.columns)]
+    return frame, info
+
+
+def _cell_header(value, position: int) -> str:
+    text = str(value).replace("\ufeff", "").strip()
+    return text if text and not text.startswith("Unnamed:") else f"column {position + 1}"
+
+
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse text cells as numbers: ``(values, blank, bad)`` - full-width digits and commas accepted."""
+    text = values.astype(str).str.strip()
+    text = text.str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")).str.replace(",", "", regex=False)
+    blank = (text == "") | text.str.lower().isin(["nan", "null", "none", "na", "n/a", "-"])
+    parsed = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float)
+    bad = ~blank.to_numpy() & ~np.isfinite(parsed)
+    return parsed, blank.to_numpy(), bad
+
+
+def _row_problems(mask: np.ndarray, rows: np.ndarray, make, *, limit: int = 50) -> list[Problem]:
+    """One problem per flagged row (capped, with a summary line for the rest)."""
+    positions = np.flatnonzero(mask)
+    out = [make(int(rows[i]), i) for i in positions[:limit]]
+    if len(positions) > limit:
+        first = out[0]
+        out.append(Problem(first.severity, f"... and {len(positions) - limit} more rows like this.",
+                           file=first.file, column=first.column, fix=first.fix))
+    return out
+
+
+def _numeric_column(cells: pd.Series, rows, *, file, column, blank: Problem | None, fix: str,
+                    negative: str | None = None, negative_fix: str | None = None):
+    """Parse a column of numbers, with one problem per blank, non-numeric or (if not allowed)
+    negative cell.  ``blank`` is the problem a blank cell gets (``None``: blanks are fine)."""
+    values, is_blank, is_bad = _numbers(cells)
+    problems: list[Problem] = []
+    if blank is not None:
+        problems += _row_problems(is_blank, rows, lambda r, i: Problem(
+            blank.severity, blank.message, file=file, row=r, column=column, fix=blank.fix))
+    problems += _row_problems(is_bad, rows, lambda r, i: Problem(
+        "error", f"'{cells.iloc[i]}' is not a number.", file=file, row=r, column=column, fix=fix))
+    if negative is not None:
+        below = np.isfinite(values) & (values < 0)
+        problems += _row_problems(below, rows, lambda r, i: Problem(
+            "error", f"{negative} ({values[i]:g}).", file=file, row=r, column=column, fix=negative_fix))
+    return values, is_blank | is_bad, problems
+
+
+# --- facilities -------------------------------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "y", "是", "有", "√", "t"}
+_FALSE = {"0", "false", "no", "n", "否", "无", "×", "f", ""}
+
+
+def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[str, str] | None = None,
+                     datum: str | None = None, encoding: str | None = None,
+                     column_map: Mapping[str, str] | str | None = None, units=None) -> ImportResult:
+    """Parse a facility register (CSV or XLSX bytes) into a WGS84 point layer.
+
+    Parameters
+    ----------
+    data, name
+        The file's bytes and its file name (the suffix picks CSV or XLSX; the name is the
+        provenance, ``source = "imported: <name>"``).
+    kind
+        The facility kind (a plan ``kinds`` id); ``attributes`` are its typed attributes
+        (``{'beds': 'number', ...}``), checked per cell.
+    datum
+        ``wgs84``, ``gcj02`` or ``bd09``; ``None`` means undeclared (read as WGS84, and a likely
+        GCJ-02 shift is then an error rather than a warning).
+    encoding
+        Declared text encoding; ``None`` detects UTF-8 / UTF-8 with BOM / GBK / GB18030.
+    column_map
+        ``{'lon': '东经度', 'beds': '床位'}`` for headers the alias table does not know.
+    units
+        Optional GeoDataFrame of unit outlines (any CRS) to check points against: points outside
+        every unit are errors, and a GCJ-02 shift that fits better is reported with its evidence.
+    """
+    file = Path(name).name
+    attributes = dict(attributes or {})
+    try:
+        mapping = parse_column_map(column_map)
+        table, info = parse_table(data, name=file, encoding=encoding)
+        datum_name = None if datum is None else datum_module._check(datum)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=file),), {})
+    report = {"rows": len(table), "columns": list(table.columns), **info,
+              "datum": datum_name or "wgs84 (undeclared)"}
+    aliases = {k: v for k, v in FACILITY_HEADERS.items()
+               if k in ("id", "name", "lon", "lat", "wkt", "address", "status", "unit") or k in attributes}
+    found, problems = _resolve_columns(table.columns, aliases, mapping, origin=file)
+    report["column_map"] = dict(found)
+    if len(table) == 0:
+        problems.append(Problem("error", "The file has a header row but no data rows.", file=file, row=2,
+                                fix="Add one row per facility below the header."))
+        return ImportResult(None, tuple(problems), report)
+    rows = np.arange(len(table)) + 2
+    has_xy = "lon" in found and "lat" in found
+    if not has_xy and "wkt" not in found:
+        missing = [c for c in ("lon", "lat") if c not in found]
+        problems.append(Problem(
+            "error", f"No coordinate columns: found no {' or '.join(missing)} header "
+            f"(the headers are: {', '.join(map(str, table.columns))}).", file=file,
+            column=" / ".join(missing),
+            fix="Name the columns 经度/纬度 or lon/lat (or give WKT in a 'wkt' column), or map them with "
+                "--column-map lon=...,lat=...."))
+        return ImportResult(None, tuple(problems), report)
+
+    # Coordinates.
+    if has_xy:
+        parsed = {}
+        for key in ("lon", "lat"):
+            values, unusable, found_problems = _numeric_column(
+                table[found[key]], rows, file=file, column=found[key],
+                blank=Problem("error", "The coordinate is blank.", fix="Fill in the coordinate or remove the row."),
+                fix="Write decimal degrees, e.g. 116.397 and 39.909.")
+            parsed[key] = (values, unusable)
+            problems += found_problems
+        (lon, lon_unusable), (lat, lat_unusable) = parsed["lon"], parsed["lat"]
+        usable = ~(lon_unusable | lat_unusable)
+    else:
+        geometries = shapely.from_wkt(table[found["wkt"]].astype(str).str.strip().to_numpy(), on_invalid="ignore")
+        geometries = np.asarray(geometries, dtype=object)
+        blank = table[found["wkt"]].astype(str).str.strip().to_numpy() == ""
+        unreadable = np.array([g is None for g in geometries]) & ~blank
+        points = np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geometries])
+        problems += _row_problems(blank, rows, lambda r, i: Problem(
+            "error", "The geometry is blank.", file=file, row=r, column=found["wkt"],
+            fix="Write a point, e.g. POINT (116.397 39.909)."))
+        problems += _row_problems(unreadable, rows, lambda r, i: Problem(
+            "error", "Not readable as WKT.", file=file, row=r, column=found["wkt"],
+            fix="Write a point as WKT, e.g. POINT (116.397 39.909)."))
+        nonpoint = ~points & ~blank & ~unreadable
+        problems += _row_problems(nonpoint, rows, lambda r, i: Problem(
+            "error", f"A facility must be a point, not a {geometries[i].geom_type}.", file=file, row=r,
+            column=found["wkt"], fix="Give each facility's location as POINT (lon lat)."))
+        usable = points
+        coords = shapely.get_coordinates(geometries[usable]) if usable.any() else np.empty((0, 2))
+        lon = np.full(len(table), np.nan)
+        lat = np.full(len(table), np.nan)
+        lon[usable], lat[usable] = coords[:, 0], coords[:, 1]
+    coordinate_columns = (found.get("lon", found.get("wkt")), found.get("lat", found.get("wkt")))
+    problems += _check_coordinates(lon, lat, usable, rows, file=file, columns=coordinate_columns)
+    in_range = usable & (lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90)
+    wlon, wlat = lon.copy(), lat.copy()
+    if in_range.any():
+        wlon[in_range], wlat[in_range] = datum_module.to_wgs84(lon[in_range], lat[in_range], datum_name or "wgs84")
+
+    # Ids, names and attributes.
+    if "id" in found:
+        ids = table[found["id"]].astype(str).str.strip()
+        blank_id = (ids == "").to_numpy()
+        problems += _row_problems(blank_id, rows, lambda r, i: Problem(
+            "error", "The id is blank.", file=file, row=r, column=found["id"],
+            fix="Give every facility an id unique within the file."))
+        duplicated = ids.duplicated(keep=False).to_numpy() & ~blank_id
+        first_row = pd.Series(rows).groupby(ids.to_numpy()).transform("min").to_numpy()
+        problems += _row_problems(duplicated & (rows != first_row), rows, lambda r, i: Problem(
+            "error", f"Duplicate id '{ids.iloc[i]}' (first on row {first_row[i]}).", file=file, row=r,
+            column=found["id"], fix="Give every facility its own id."))
+    else:
+        ids = pd.Series([f"{kind}-{r}" for r in rows])
+        problems.append(Problem("warning", f"No id column; ids are made from row numbers ({ids.iloc[0]}, ...).",
+                                file=file, column="id",
+                                fix="Add an id (编号) column so facilities keep their ids between imports."))
+    names = table[found["name"]].astype(str).str.strip() if "name" in found else pd.Series([""] * len(table))
+    if "name" not in found:
+        problems.append(Problem("warning", "No name column; facilities will be unnamed.", file=file,
+                                column="name", fix="Add a 名称 / name column."))
+    columns = {"id": ids.to_numpy(dtype=object), "kind": kind, "name": names.to_numpy(dtype=object)}
+    if "address" in found:
+        columns["address"] = table[found["address"]].astype(str).to_numpy(dtype=object)
+    status = table[found["status"]].astype(str).str.strip() if "status" in found else pd.Series(["existing"] * len(table))
+    status = status.replace({"": "existing", "在营": "existing", "运营": "existing", "已建": "existing",
+                             "规划": "planned", "在建": "planned", "拟建": "planned"})
+    bad_status = ~status.isin(["existing", "planned"]).to_numpy()
+    problems += _row_problems(bad_status, rows, lambda r, i: Problem(
+        "error", f"Unknown status '{status.iloc[i]}'.", file=file, row=r, column=found.get("status"),
+        fix="Use existing (在营) or planned (规划)."))
+    columns["status"] = status.to_numpy(dtype=object)
+    for attribute, kind_type in attributes.items():
+        if attribute not in found:
+            continue
+        column = found[attribute]
+        cells = table[column]
+        if kind_type == "number":
+            values, _, found_problems = _numeric_column(
+                cells, rows, file=file, column=column,
+                blank=Problem("warning", f"{attribute} is blank; the facility counts with no {attribute}.",
+                              fix=f"Fill in {attribute} (0 if it has none)."),
+                fix=f"Write {attribute} as a plain number (no units or text).",
+                negative=f"{attribute} is negative", negative_fix=f"{attribute} must be zero or more.")
+            problems += found_problems
+            columns[attribute] = values
+        elif kind_type == "bool":
+            lowered = cells.astype(str).str.strip().str.lower()
+            bad = ~lowered.isin(_TRUE | _FALSE).to_numpy()
+            problems += _row_problems(bad, rows, lambda r, i, c=column, t=cells: Problem(
+                "error", f"'{t.iloc[i]}' is not yes or no.", file=file, row=r, column=c,
+                fix="Write 是/否 or yes/no."))
+            columns[attribute] = lowered.isin(_TRUE).to_numpy()
+        else:
+            columns[attribute] = cells.astype(str).str.strip().to_numpy(dtype=object)
+    columns["source"] = f"imported: {file}"
+    columns["location_quality"] = "exact"
+    frame = gpd.GeoDataFrame(columns, geometry=shapely.points(wlon, wlat), crs="EPSG:4326")
+    frame.loc[~in_range, "geometry"] = None
+    if units is not None and in_range.any():
+        labels = table[found["unit"]].astype(str).str.strip().to_numpy(dtype=object) if "unit" in found else None
+        unit_problems, evidence = _check_against_units(lon, lat, in_range, rows, units, file=file,
+                                                       columns=coordinate_columns, datum=datum_name,
+                                                       labels=labels)
+        problems += unit_problems
+        report["datum_evidence"] = evidence
+    return ImportResult(frame, tuple(problems), report)
+
+
+def _check_coordinates(lon, lat, usable, rows, *, file, columns) -> list[Problem]:
+    problems: list[Problem] = []
+    in_china = usable & (lon >= LON_RANGE[0]) & (lon <= LON_RANGE[1]) & (lat >= LAT_RANGE[0]) & (lat <= LAT_RANGE[1])
+    swapped = usable & ~in_china & (lat >= LON_RANGE[0]) & (lat <= LON_RANGE[1]) & (lon >= LAT_RANGE[0]) & (lon <= LAT_RANGE[1])
+    problems += _row_problems(swapped, rows, lambda r, i: Problem(
+        "error", f"Longitude and latitude look swapped ({columns[0]}={lon[i]:g}, {columns[1]}={lat[i]:g}).",
+        file=file, row=r, column=columns[0],
+        fix="Swap the two values (or map the columns: --column-map lon=...,lat=...); in China the longitude "
+            "is the larger number (73-135) and the latitude the smaller (3-54)."))
+    projected = usable & ~in_china & ~swapped & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    problems += _row_problems(projected, rows, lambda r, i: Problem(
+        "error", f"({lon[i]:g}, {lat[i]:g}) is not longitude/latitude in degrees (projected metres?).",
+        file=file, row=r, column=columns[0],
+        fix="Export the coordinates as decimal degrees (WGS84, GCJ-02 or BD-09)."))
+    elsewhere = usable & ~in_china & ~swapped & ~projected
+    problems += _row_problems(elsewhere, rows, lambda r, i: Problem(
+        "error", f"({lon[i]:g}, {lat[i]:g}) lies outside China.", file=file, row=r, column=columns[0],
+        fix="Check the coordinates (sign, digits, degrees-minutes written as decimals)."))
+    return problems
+
+
+def _check_against_units(lon, lat, usable, rows, units, *, file, columns, datum, labels=None) -> tuple[list[Problem], dict]:
+    """Points outside every unit, and whether a GCJ-02 shift would fit the units better."""
+    problems: list[Problem] = []
+    evidence = datum_evidence(lon[usable], lat[usable], units, datum=datum or "wgs84",
+                              unit_labels=None if labels is None else labels[usable])
+    inside = np.zeros(len(lon), dtype=bool)
+    inside[usable] = evidence.pop("_inside")
+    outside = usable & ~inside
+    problems += _row_problems(outside, rows, lambda r, i: Problem(
+        "error", f"({lon[i]:.6f}, {lat[i]:.6f}) lies outside every unit of the city.", file=file, row=r,
+        column=columns[0], fix="Check the coordinates and the declared --datum, or remove facilities "
+                               "outside the city from the register."))
+    suggestion = evidence.get("suggested_datum")
+    if suggestion:
+        before, after = evidence["as_declared"], evidence[f"as_{suggestion}"]
+        agreement = (f"{after['share_in_named_unit']:.0%} in the street the file names instead of "
+                     f"{before['share_in_named_unit']:.0%}, " if "share_in_named_unit" in after else "")
+        message = (f"The points fit the units better read as {suggestion} than as {datum or 'wgs84'}: {agreement}"
+                   f"{after['share_inside']:.0%} inside units instead of {before['share_inside']:.0%}, median "
+                   f"distance inside from the unit edge {after['median_edge_distance_m']:.0f} m instead of "
+                   f"{before['median_edge_distance_m']:.0f} m ({evidence['points']} points).")
+        severity = "error" if datum is None else "warning"
+        fix = (f"Declare the datum: --datum {suggestion} (or --datum wgs84 if the coordinates are GPS/WGS84)."
+               if datum is None else f"Check the declared datum; the evidence suggests --datum {suggestion}.")
+        problems.append(Problem(severity, message, file=file, column=columns[0], fix=fix))
+        if severity == "warning":
+            warnings.warn(f"{file}: {message}", DataWarning, stacklevel=3)
+    return problems, evidence
+
+
+def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -> dict:
+    """How well points fit the unit outlines as declared, and read as the other datums.
+
+    For each reading (the declared ``datum``; ``gcj02`` and ``bd09``; WGS84 points shifted the
+    wrong way, i.e. a doubly converted file) it gives the share of points inside some unit and the
+    median signed distance to the nearest unit edge (positive inside).  A ~500 m GCJ-02 shift moves
+    points towards and across edges, so true coordinates sit deeper inside their units.  A reading is
+    suggested when it puts clearly more points inside (at least 5 points and 2 more points or 5
+    percentage points) or, with no fewer inside, moves the points deeper inside consistently (a sign
+    test over the points, p < 0.001, and the median 50 m or more deeper).  Uniformly scattered
+    points gain and lose depth alike under a shift, so without sited facilities the test stays
+    silent rather than guess.  When ``unit_labels`` (the street code or name the register gives
+    for each point) are known, the share of points inside the unit they name is the strongest
+    evidence: a reading is suggested when it agrees for at least 2 points and 10 % more.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    frame = units if units.crs is not None else units.set_crs(4326)
+    metric = frame.to_crs(4326).estimate_utm_crs() if not frame.crs.is_projected else frame.crs
+    polygons = frame.to_crs(metric).geometry.values
+    tree = shapely.STRtree(polygons)
+    edges = shapely.STRtree(shapely.boundary(polygons))
+    # ``lon``/``lat`` are the file's raw coordinates; each reading converts them from one datum.
+    datum = datum_module._check(datum)
+    readings = {"as_declared": datum_module.to_wgs84(lon, lat, datum)}
+    for other in datum_module.DATUMS:
+        if other != datum:
+            readings[f"as_{other}"] = datum_module.to_wgs84(lon, lat, other)
+    out: dict = {"points": int(len(lon)), "declared": datum}
+    signed_by_reading = {}
+    for label, (x, y) in readings.items():
+        points = gpd.GeoSeries(shapely.points(x, y), crs=4326).to_crs(metric).values
+        inside = np.zeros(len(points), dtype=bool)
+        point_idx, _ = tree.query(points, predicate="intersects")
+        inside[point_idx] = True
+        _, distances = edges.query_nearest(points, return_distance=True, all_matches=False)
+        signed = np.where(inside, distances, -distances)
+        signed_by_reading[label] = signed
+        out[label] = {"share_inside": float(inside.mean()) if len(inside) else 0.0,
+                      "inside": int(inside.sum()),
+                      "median_edge_distance_m": float(np.median(signed)) if len(signed) else 0.0}
+        if label == "as_declared":
+            out["_inside"] = inside
+        if unit_labels is not None:
+            from .dataset import _locate
+
+            located = _locate(points, gpd.GeoDataFrame({"code": frame["code"].astype(str).to_numpy()},
+                                                       geometry=polygons, crs=metric))
+            names = dict(zip(frame["code"].astype(str), frame["name"].astype(str))) if "name" in frame else {}
+            named = np.array([label_text in (code, names.get(code, "")) and code != ""
+                              for label_text, code in zip(unit_labels, located)], dtype=bool)
+            out[label]["share_in_named_unit"] = float(named.mean()) if len(named) else 0.0
+            out[label]["in_named_unit"] = int(named.sum())
+    base = out["as_declared"]
+    best, best_gain = None, 0.0
+    if len(lon) >= 5:
+        from scipy.stats import binomtest
+
+        for label in readings:
+            if label == "as_declared":
+                continue
+            other = out[label]
+            difference = signed_by_reading[label] - signed_by_reading["as_declared"]
+            deeper, shallower = int((difference > 1.0).sum()), int((difference < -1.0).sum())
+            # Uniformly placed points gain and lose depth equally under any shift; true coordinates
+            # of sited facilities (inside blocks, off the edge roads) gain depth when unshifted.
+            p_value = binomtest(deeper, deeper + shallower, 0.5, alternative="greater").pvalue if deeper else 1.0
+            other["points_deeper"] = deeper
+            other["points_shallower"] = shallower
+            other["sign_test_p"] = float(p_value)
+            more_inside = other["inside"] - base["inside"] >= max(2, 0.05 * len(lon))
+            consistently_deeper = (other["inside"] >= base["inside"] and p_value < 1e-3
+                                   and other["median_edge_distance_m"] - base["median_edge_distance_m"] >= 50.0)
+            gain = other["inside"] - base["inside"] + float(np.median(difference)) / 1e4
+            agrees = False
+            if "in_named_unit" in base:
+                gained = other["in_named_unit"] - base["in_named_unit"]
+                agrees = gained >= max(2, 0.1 * len(lon))
+                gain += 1e6 * gained
+                if gained < 0:  # the named streets contradict this reading
+                    continue
+            if (more_inside or consistently_deeper or agrees) and gain > best_gain:
+                best, best_gain = label.removeprefix("as_"), gain
+    out["suggested_datum"] = best
+    return out
+
+
+def import_facilities(path: str | Path, *, kind: str, attributes=None, datum=None, encoding=None,
+                      column_map=None, units=None, max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+    """Read a facility register file (see :func:`parse_facilities`)."""
+    path = Path(path)
+    try:
+        data = io.read_upload(path, max_bytes=max_bytes)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return ImportResult(None, (Problem("error", f"Unknown table format '{path.suffix}'.", file=path.name,
+                                           fix="Use .csv or .xlsx."),), {})
+    return parse_facilities(data, name=path.name, kind=kind, attributes=attributes, datum=datum,
+                            encoding=encoding, column_map=column_map, units=units)
+
+
+# --- boundaries -------------------------------------------------------------------------------
+
+
+def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street",
+                     column_map: Mapping[str, str] | str | None = None, districts=None) -> ImportResult:
+    """Check unit outlines and bring them to the data contract (WGS84, ``code`` as text, ...).
+
+    Parameters
+    ----------
+    frame
+        The outlines as read, in any CRS (CGCS2000 EPSG:4490 included).
+    level
+        ``district`` or ``street``.
+    column_map
+        ``{'code': '区划代码', 'name': '街道名称', 'parent_code': ..., 'pop_total': ...}``.
+    districts
+        The district outlines the streets belong to (optional): used to derive a missing
+        ``parent_code`` and to check the outlines lie in the same city.
+    """
+    file = Path(name).name
+    try:
+        mapping = parse_column_map(column_map)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=file),), {})
+    problems: list[Problem] = []
+    report: dict = {"rows": len(frame), "level": level}
+    if len(frame) == 0:
+        return ImportResult(None, (Problem("error", "The file has no features.", file=file,
+                                           fix="Export the outlines again."),), report)
+    attribute_columns = [c for c in frame.columns if c != frame.geometry.name]
+    found, problems = _resolve_columns(attribute_columns, BOUNDARY_HEADERS, mapping, origin=file)
+    report["column_map"] = dict(found)
+    for required in ("code", "name"):
+        if required not in found:
+            problems.append(Problem("error", f"No '{required}' column (the columns are: "
+                                    f"{', '.join(map(str, attribute_columns)) or 'none'}).", file=file,
+                                    column=required, fix=f"Add it or map it: --column-map {required}=<header>."))
+    if frame.crs is None:
+        problems.append(Problem("error", "The file declares no coordinate reference system.", file=file,
+                                fix="Add the .prj to the Shapefile (or save as GeoJSON/GeoPackage with its CRS); "
+                                    "CGCS2000 is EPSG:4490."))
+    rows = np.arange(len(frame)) + 1
+    geometries = frame.geometry.values
+    missing = shapely.is_missing(np.asarray(geometries)) | shapely.is_empty(np.asarray(geometries))
+    problems += _row_problems(missing, rows, lambda r, i: Problem(
+        "error", "The feature has no geometry.", file=file, row=r, column="geometry",
+        fix="Draw the outline or remove the feature."))
+    types = np.asarray(shapely.get_type_id(np.asarray(geometries)))
+    not_polygon = ~missing & ~np.isin(types, [3, 6])
+    kinds = sorted({g.geom_type for g in np.asarray(geometries)[not_polygon]})
+    problems += _row_problems(not_polygon, rows, lambda r, i: Problem(
+        "error", f"A unit must be a polygon, not a {geometries[i].geom_type}"
+                 + (" (the file mixes geometry types)." if not_polygon.sum() < len(frame) else "."),
+        file=file, row=r, column="geometry", fix="Keep only the polygon outlines in the file."))
+    polygonal = ~missing & ~not_polygon
+    invalid = polygonal & ~shapely.is_valid(np.asarray(geometries))
+    reasons = shapely.is_valid_reason(np.asarray(geometries))
+    problems += _row_problems(invalid, rows, lambda r, i: Problem(
+        "error", f"Invalid polygon: {reasons[i]}.", file=file, row=r, column="geometry",
+        fix="Repair the outline (QGIS: Fix Geometries; or shapely.make_valid) and check its area."))
+    report["geometry_types"] = sorted({g.geom_type for g in np.asarray(geometries)[~missing]}) or kinds
+    if has_errors(problems):
+        return ImportResult(None, tuple(problems), report)
+
+    codes = frame[found["code"]].map(_code_text)
+    blank = (codes == "").to_numpy()
+    problems += _row_problems(blank, rows, lambda r, i: Problem(
+        "error", "The unit code is blank.", file=file, row=r, column=found["code"],
+        fix="Give every unit its official code (e.g. 110101001)."))
+    duplicated = codes.duplicated(keep="first").to_numpy() & ~blank
+    problems += _row_problems(duplicated, rows, lambda r, i: Problem(
+        "error", f"Duplicate unit code '{codes.iloc[i]}'.", file=file, row=r, column=found["code"],
+        fix="Give every unit its own code (merge the parts into one multipolygon)."))
+    out = gpd.GeoDataFrame({"code": codes.to_numpy(dtype=object),
+                            "name": frame[found["name"]].astype(str).str.strip().to_numpy(dtype=object)},
+                           geometry=np.asarray(geometries), crs=frame.crs)
+    out = out.to_crs(4326)
+    bounds = out.total_bounds
+    if not (LON_RANGE[0] <= bounds[0] and bounds[2] <= LON_RANGE[1] and LAT_RANGE[0] <= bounds[1]
+            and bounds[3] <= LAT_RANGE[1]):
+        problems.append(Problem("error", f"In the declared CRS ({frame.crs.to_string()}) the outlines fall at "
+                                f"{bounds[0]:.3f},{bounds[1]:.3f} .. {bounds[2]:.3f},{bounds[3]:.3f}, outside China: "
+                                "the declared CRS is probably wrong.", file=file,
+                                fix="Declare the CRS the coordinates are really in (e.g. EPSG:4490, "
+                                    "EPSG:4326, EPSG:32650) and export again."))
+        return ImportResult(None, tuple(problems), report)
+    if districts is not None and len(districts):
+        city = shapely.union_all(districts.to_crs(4326).geometry.values)
+        overlaps = shapely.intersects(out.geometry.values, city)
+        problems += _row_problems(~overlaps, rows, lambda r, i: Problem(
+            "error", "The outline lies outside the city's districts.", file=file, row=r, column="geometry",
+            fix="Check the CRS and that the file is for this city."))
+    for optional in ("name_en", *POPULATION_COLUMNS):
+        if optional in found:
+            out[optional] = frame[found[optional]].to_numpy()
+    out["level"] = level
+    if "parent_code" in found:
+        out["parent_code"] = frame[found["parent_code"]].map(_code_text).to_numpy(dtype=object)
+    elif level == "street" and districts is not None and len(districts):
+        from .dataset import _locate
+
+        metric = out.estimate_utm_crs()
+        points = shapely.point_on_surface(out.to_crs(metric).geometry.values)
+        parents = _locate(points, districts.to_crs(metric).reset_index(drop=True))
+        out["parent_code"] = parents
+        problems.append(Problem("warning", "No parent_code column; each street's district was found from "
+                                "where its outline lies.", file=file, column="parent_code",
+                                fix="Add the district code (上级代码) to be explicit."))
+    else:
+        out["parent_code"] = ""
+    if level == "street" and districts is not None and len(districts) and "parent_code" in out:
+        known = set(districts["code"].astype(str))
+        unknown = ~out["parent_code"].isin(known).to_numpy()
+        problems += _row_problems(unknown, rows, lambda r, i: Problem(
+            "error", f"The parent code '{out['parent_code'].iloc[i]}' is not a district code.", file=file,
+            row=r, column=found.get("parent_code", "parent_code"),
+            fix="Use the district codes of the dataset (e.g. 110105)."))
+    problems += _population_problems(out, [c for c in POPULATION_COLUMNS if c in found], rows, file=file,
+                                     headers=found)
+    out["pop_source"] = f"imported: {file}"
+    out["source"] = f"imported: {file}"
+    out["outline_quality"] = "official"
+    return ImportResult(out, tuple(problems), report)
+
+
+def _code_text(value) -> str:
+    """A unit code as text; a float that came through Excel loses its '.0'."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    # Excel turns 110105001 into the number 110105001.0 in exports; the code is the digits.
+    return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
+
+
+def _population_problems(frame, columns, rows, *, file, headers) -> list[Problem]:
+    problems: list[Problem] = []
+    for column in columns:
+        header = headers.get(column, column)
+        values, _, found_problems = _numeric_column(
+            frame[column].map(lambda v: "" if v is None else str(v)), rows, file=file, column=header,
+            blank=Problem("error", "The population is blank (NaN).",
+                          fix="Fill in the population (0 if nobody lives there) or drop the column."),
+            fix="Write plain numbers (no units, no thousands text).",
+            negative="Negative population", negative_fix="Population must be zero or more.")
+        problems += found_problems
+        frame[column] = values
+    return problems
+
+
+def import_boundaries(path: str | Path, *, level: str = "street", column_map=None, districts=None,
+                      layer: str | None = None, max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+    """Read unit outlines (GeoJSON, GeoPackage, Shapefile or a zip of one, GeoParquet) and check them."""
+    path = Path(path)
+    try:
+        frame = io.read_vector_upload(path, layer=layer, max_bytes=max_bytes)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
+    return check_boundaries(frame, name=path.name, level=level, column_map=column_map, districts=districts)
+
+
+# --- population -------------------------------------------------------------------------------
+
+
+def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
+                    column_map: Mapping[str, str] | str | None = None) -> ImportResult:
+    """Join a population table to ``units`` by code.
+
+    Table codes matching no unit are errors (each with its row); units the table does not list
+    keep their previous population and are listed as a warning.  ``report['unmatched_codes']``
+    and ``report['units_without_rows']`` hold them.
+    """
+    file = Path(name).name
+    try:
+        mapping = parse_column_map(column_map)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=file),), {})
+    found, problems = _resolve_columns(table.columns, BOUNDARY_HEADERS, mapping, origin=file)
+    report: dict = {"rows": len(table), "column_map": dict(found)}
+    if len(table) == 0:
+        problems.append(Problem("error", "The table has a header row but no data rows.", file=file, row=2,
+                                fix="Add one row per unit below the header."))
+    if "code" not in found:
+        problems.append(Problem("error", f"No unit code column (the headers are: {', '.join(map(str, table.columns))}).",
+                                file=file, column="code",
+                                fix="Name it 区划代码 or code, or map it: --column-map code=<header>."))
+    population = [c for c in POPULATION_COLUMNS if c in found]
+    if not population:
+        problems.append(Problem("error", "No population column (常住人口 / pop_total, 0-2岁 / pop_0_2, ...).",
+                                file=file, fix="Name the columns as the data contract does, or map them: "
+                                               "--column-map pop_total=<header>."))
+    if has_errors(problems):
+        return ImportResult(None, tuple(problems), report)
+    rows = np.arange(len(table)) + 2
+    codes = table[found["code"]].map(_code_text)
+    values = pd.DataFrame({c: table[found[c]] for c in population})
+    problems += _population_problems(values, population, rows, file=file, headers=found)
+    duplicated = codes.duplicated(keep="first").to_numpy()
+    problems += _row_problems(duplicated, rows, lambda r, i: Problem(
+        "error", f"Duplicate unit code '{codes.iloc[i]}'.", file=file, row=r, column=found["code"],
+        fix="List every unit once."))
+    known = set(units["code"].astype(str))
+    unmatched = ~codes.isin(known).to_numpy()
+    problems += _row_problems(unmatched, rows, lambda r, i: Problem(
+        "error", f"The code '{codes.iloc[i]}' matches no unit"
+                 + (" (it has lost its leading zeros?)" if ("0" + codes.iloc[i]) in known else "") + ".",
+        file=file, row=r, column=found["code"], fix="Use the units' codes (as text, e.g. 110101001)."))
+    report["unmatched_codes"] = codes[unmatched].tolist()
+    missing_units = sorted(known - set(codes))
+    report["units_without_rows"] = missing_units
+    if missing_units:
+        problems.append(Problem("warning", f"{len(missing_units)} units have no row and keep their previous "
+                                f"population: {', '.join(missing_units[:10])}{' ...' if len(missing_units) > 10 else ''}.",
+                                file=file, column=found["code"], fix="Add a row for each unit."))
+    if has_errors(problems):
+        return ImportResult(None, tuple(problems), report)
+    out = units.copy()
+    by_code = values.set_index(codes.to_numpy())
+    positions = out["code"].astype(str).map(lambda c: c in by_code.index).to_numpy()
+    for column in population:
+        current = out[column].to_numpy(dtype=float) if column in out else np.full(len(out), np.nan)
+        current[positions] = by_code.loc[out["code"].astype(str)[positions], column].to_numpy(dtype=float)
+        out[column] = current
+    sources = out["pop_source"].astype(str).to_numpy(dtype=object) if "pop_source" in out else np.full(len(out), "", dtype=object)
+    sources[positions] = f"imported: {file}"
+    out["pop_source"] = sources
+    return ImportResult(out, tuple(problems), report)
+
+
+def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding=None, column_map=None,
+                      max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+    """Read a population table (CSV/XLSX) and join it to ``units`` (see :func:`join_population`)."""
+    path = Path(path)
+    try:
+        data = io.read_upload(path, max_bytes=max_bytes)
+        table, info = parse_table(data, name=path.name, encoding=encoding)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
+    result = join_population(units, table, name=path.name, column_map=column_map)
+    return ImportResult(result.frame, result.problems, {**result.report, **info})
+
+
+# --- a whole data folder --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacilityInput:
+    """One facility register to import: its file and kind."""
+
+    path: Path
+    kind: str
+
+
+def _read_base(base: Path) -> tuple[dict, dict]:
+    from .dataset import UNIT_FILES
+
+    units = {}
+    for level, filename in UNIT_FILES.items():
+        file = base / "boundaries" / filename
+        if file.exists():
+            units[level] = io.read_vector(file)
+    layers = {file.stem: file for file in sorted((base / "layers").glob("*.geojson"))} if (base / "layers").is_dir() else {}
+    return units, layers
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def check_import(*, boundaries: str | Path | None = None, level: str = "street",
+                 population: str | Path | None = None, facilities: Sequence[FacilityInput] = (),
+                 base: str | Path | None = None, plan=None, datum: str | None = None,
+                 encoding: str | None = None, column_map=None, out: str | Path | None = None,
+                 max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+    """Read and check everything an import needs, writing nothing.
+
+    Returns an :class:`ImportResult` whose ``frame`` is ``{'units': {level: frame}, 'layers':
+    {kind: frame}, 'base': Path}`` (WGS84, ready to write) when there are no errors.  The same
+    ``datum``, ``encoding`` and ``column_map`` apply to every file (``column_map`` keys that a
+    file does not use are ignored for it).
+    """
+    from .dataset import default_data_dir
+    from .plan import default_plan
+
+    plan = plan or default_plan()
+    base_dir = Path(base) if base is not None else default_data_dir()
+    problems: list[Problem] = []
+    report: dict = {"base": str(base_dir)}
+    if level not in ("district", "street"):
+        problems.append(Problem("error", f"Unknown level '{level}'.", fix="Use --level district or --level street."))
+    if not (base_dir / "boundaries" / "districts.geojson").exists():
+        problems.append(Problem("error", "The base folder has no boundaries/districts.geojson.", file=str(base_dir),
+                                fix="Pass a data folder made by `geo-coverage import` (or leave --base out)."))
+    if out is not None:
+        out_dir = Path(out)
+        inputs = [Path(p) for p in (boundaries, population) if p is not None] + [f.path for f in facilities]
+        if out_dir.exists() and (_inside(base_dir, out_dir) and base_dir.resolve() != out_dir.resolve()):
+            problems.append(Problem("error", "The output folder contains the base folder.", file=str(out_dir),
+                                    fix="Write to a new folder, e.g. --out mydata."))
+        for path in inputs:
+            if _inside(path, out_dir):
+                problems.append(Problem("error", "An input file lies inside the output folder, which is replaced "
+                                        "as a whole.", file=str(path), fix="Write to another --out folder."))
+        if out_dir.exists() and out_dir.is_dir() and any(out_dir.iterdir()) \
+                and not (out_dir / "boundaries").is_dir() and not (out_dir / "dataset.yaml").exists():
+            problems.append(Problem("error", "The output folder exists and is not a data folder; it would be "
+                                    "replaced.", file=str(out_dir), fix="Choose a new or empty folder for --out."))
+    if has_errors(problems):
+        return ImportResult(None, tuple(problems), report)
+    try:
+        units, layer_files = _read_base(base_dir)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc),), report)
+    new_units: dict[str, gpd.GeoDataFrame] = {}
+    if boundaries is not None:
+        result = import_boundaries(boundaries, level=level, column_map=column_map,
+                                   districts=units.get("district") if level == "street" else None,
+                                   max_bytes=max_bytes)
+        problems += result.problems
+        report["boundaries"] = result.report
+        if result.frame is not None:
+            new_units[level] = result.frame
+    if population is not None:
+        target = new_units.get(level, units.get(level))
+        if target is None:
+            problems.append(Problem("error", f"There are no {level} units to join the population to.",
+                                    file=Path(population).name, fix="Import boundaries of that level too."))
+        elif not has_errors(problems):
+            result = import_population(population, target, encoding=encoding, column_map=column_map,
+                                       max_bytes=max_bytes)
+            problems += result.problems
+            report["population"] = result.report
+            if result.frame is not None:
+                new_units[level] = result.frame
+    points_units = new_units.get("street", units.get("street"))
+    if points_units is None:
+        points_units = new_units.get("district", units.get("district"))
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for item in facilities:
+        file = Path(item.path).name
+        if item.kind not in plan.kinds:
+            problems.append(Problem("error", f"Unknown facility kind '{item.kind}'.", file=file,
+                                    fix=f"Use one of: {', '.join(plan.kinds)}."))
+            continue
+        if item.kind in layers:
+            problems.append(Problem("error", f"Two registers for the kind '{item.kind}'.", file=file,
+                                    fix="Merge them into one file per kind."))
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # reported as Problems already
+            result = import_facilities(item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes,
+                                       datum=datum, encoding=encoding, column_map=column_map,
+                                       units=points_units, max_bytes=max_bytes)
+        problems += result.problems
+        report[f"facilities.{item.kind}"] = result.report
+        if result.frame is not None:
+            layers[item.kind] = result.frame
+    if has_errors(problems):
+        return ImportResult(None, tuple(problems), report)
+    merged_units = {**units, **new_units}
+    if "district" in new_units:
+        merged_units.pop("city", None)  # re-derived from the new districts when loading
+        if "street" in merged_units and "street" not in new_units:
+            known = set(new_units["district"]["code"])
+            if not merged_units["street"]["parent_code"].astype(str).isin(known).all():
+                merged_units.pop("street")
+                problems.append(Problem("warning", "The base streets do not belong to the imported districts "
+                                        "and are left out.", fix="Import the streets too (--level street)."))
+    return ImportResult({"units": merged_units, "layers": layers, "base": base_dir,
+                         "base_layers": layer_files}, tuple(problems), report)
+
+
+def import_folder(out: str | Path, **options) -> ImportResult:
+    """Check everything (see :func:`check_import`) and, only when there are no errors, write the
+    data folder ``out`` atomically: it is built in a temporary sibling folder starting from the
+    base folder's files, loaded once with :func:`geo_coverage.dataset.load_dataset` as a final
+    check, and renamed into place.  On any error nothing is written and an existing ``out`` is
+    left as it was.  Input files are only read.
+    """
+    from .dataset import UNIT_FILES, load_dataset
+
+    result = check_import(out=out, **options)
+    if not result.ok:
+        return result
+    parts = result.frame
+    base_dir: Path = parts["base"]
+    meta = io.read_yaml(base_dir / "dataset.yaml") if (base_dir / "dataset.yaml").exists() else {}
+    meta = dict(meta or {})
+    meta["name"] = Path(out).name
+    notes = dict(meta.get("notes") or {})
+    notes["import.base"] = str(base_dir)
+    for key, value in result.report.items():
+        if key.startswith("facilities.") or key in ("boundaries", "population"):
+            notes[f"import.{key}"] = f"{value.get('rows', '?')} rows, encoding {value.get('encoding', '-')}, " \
+                                     f"datum {value.get('datum', '-')}"
+    meta["notes"] = notes
+    try:
+        with io.atomic_directory(out) as building:
+            (building / "boundaries").mkdir()
+            (building / "layers").mkdir()
+            for level, frame in parts["units"].items():
+                io.write_geojson(frame, building / "boundaries" / UNIT_FILES[level])
+            for kind, file in parts["base_layers"].items():
+                if kind not in parts["layers"]:
+                    io.copy_file(file, building / "layers" / file.name)
+            for kind, frame in parts["layers"].items():
+                io.write_geojson(frame, building / "layers" / f"{kind}.geojson")
+            io.write_yaml(meta, building / "dataset.yaml")
+            load_dataset(building)
+    except DataError as exc:
+        return ImportResult(None, result.problems + (Problem.from_error(exc),), result.report)
+    return ImportResult(Path(out), result.problems, result.report)

@@ -1,0 +1,443 @@
+"""The catalogue of bad inputs (docs/bad-inputs.md): every one is a test.
+
+Each case builds its files in tmp_path, runs ``geo-coverage validate`` and ``geo-coverage import``
+(or, for plan/scenario YAML, the verb or function that reads it), and checks the exit code, that
+the output names the problem, the file and (where it applies) the row and column, that there is no
+traceback, that no file was changed, and that a failed import wrote nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _io
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon, box
+
+from geo_coverage import datum
+from geo_coverage.cli import main
+from geo_coverage.errors import DataError, PlanError
+
+from .conftest import METRIC, X0, Y0, write_tiny_city
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "bad-inputs.md"
+
+
+def lonlat(x_km, y_km=0.5):
+    """WGS84 lon/lat of a point x_km east, y_km north of the tiny city's south-west corner."""
+    point = gpd.GeoSeries([Point(X0 + x_km * 1000, Y0 + y_km * 1000)], crs=METRIC).to_crs(4326).iloc[0]
+    return point.x, point.y
+
+
+def register(rows=None, **columns) -> pd.DataFrame:
+    """A small valid elderly-care register in the tiny city (one home per street)."""
+    if rows is None:
+        coords = [lonlat(x) for x in (0.5, 1.5, 2.5)]
+        rows = {"编号": ["E01", "E02", "E03"], "名称": ["甲", "乙", "丙"],
+                "经度": [c[0] for c in coords], "纬度": [c[1] for c in coords], "床位数": ["10", "20", "30"]}
+    frame = pd.DataFrame(rows)
+    for key, values in columns.items():
+        frame[key] = values
+    return frame
+
+
+def csv_bytes(frame, encoding="utf-8") -> bytes:
+    return frame.to_csv(index=False).encode(encoding)
+
+
+def streets_frame():
+    squares = [box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(4)]
+    return gpd.GeoDataFrame({"code": ["110001001", "110001002", "110002001", "110002002"],
+                             "name": ["甲一街道", "甲二街道", "乙一街道", "乙二街道"],
+                             "parent_code": ["110001", "110001", "110002", "110002"],
+                             "pop_total": [1000.0, 2000.0, 3000.0, 0.0]}, geometry=squares, crs=METRIC)
+
+
+def geojson_bytes(frame) -> bytes:
+    return frame.to_json(drop_id=True).encode()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: what it is, how to build it, what the tool must say."""
+
+    id: str
+    role: str  # facilities | boundaries | population | plan
+    filename: str
+    build: Callable[[Path], None]
+    expect: str  # a regular expression the output must contain
+    exit_code: int = 2
+    extra: tuple = ()  # extra CLI arguments
+    row: int | None = None  # the row the message must name
+    column: str | None = None  # the column the message must name
+    check: Callable | None = None  # extra check on the imported folder (exit 0 cases)
+    args_for: dict = field(default_factory=dict)
+
+
+def write(data: bytes):
+    def build(path: Path):
+        path.write_bytes(data)
+    return build
+
+
+def write_frame_xlsx(frame):
+    def build(path: Path):
+        frame.to_excel(path, index=False)
+    return build
+
+
+def write_vector(frame, driver="GeoJSON"):
+    def build(path: Path):
+        frame.to_file(path, driver=driver)
+    return build
+
+
+def gbk_register() -> bytes:
+    return csv_bytes(register(), "gbk")
+
+
+def swapped() -> bytes:
+    frame = register()
+    frame["经度"], frame["纬度"] = frame["纬度"].copy(), frame["经度"].copy()
+    return csv_bytes(frame)
+
+
+def gcj_register() -> bytes:
+    # Street centres shifted into GCJ-02 (about 540 m east here): with 1 km streets the
+    # shift puts points into the next street, which the register's street column contradicts.
+    xs = np.array([0.45, 0.55, 1.45, 1.55, 2.45, 2.55, 0.5, 1.5])
+    ys = np.array([0.3, 0.7, 0.3, 0.7, 0.3, 0.7, 0.5, 0.5])
+    lon, lat = np.array([lonlat(x, y) for x, y in zip(xs, ys)]).T
+    glon, glat = datum.wgs84_to_gcj02(lon, lat)
+    streets = ["110001001", "110001001", "110001002", "110001002", "110002001", "110002001",
+               "110001001", "110001002"]
+    return csv_bytes(pd.DataFrame({"编号": [f"E{i}" for i in range(8)], "名称": list("abcdefgh"),
+                                   "经度": glon, "纬度": glat, "床位数": 10, "所属街道": streets}))
+
+
+def with_cell(column, row_index, value):
+    frame = register()
+    frame[column] = frame[column].astype(object)
+    frame.loc[row_index, column] = value
+    return csv_bytes(frame)
+
+
+def bowtie():
+    polygon = Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
+    frame = streets_frame()
+    frame.loc[1, "geometry"] = polygon
+    return frame.to_crs(4326)
+
+
+def mixed():
+    frame = streets_frame()
+    frame.loc[2, "geometry"] = Point(X0 + 2500, Y0 + 500)
+    return frame.to_crs(4326)
+
+
+def shapefile_parts(tmp: Path, frame, *, prj=True) -> dict[str, bytes]:
+    folder = tmp / "shp-build"
+    folder.mkdir(exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # field names cut to 10 characters: the reader knows the cut names
+        frame.to_file(folder / "streets.shp", encoding="utf-8")
+    parts = {p.name: p.read_bytes() for p in folder.iterdir()}
+    if not prj:
+        parts.pop("streets.prj")
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()
+    return parts
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = _io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def shapefile_zip_without_dbf(path: Path):
+    parts = shapefile_parts(path.parent, streets_frame().to_crs(4326))
+    parts.pop("streets.dbf")
+    path.write_bytes(zipped(parts))
+
+
+def shapefile_without_prj(path: Path):
+    parts = shapefile_parts(path.parent, streets_frame().to_crs(4326), prj=False)
+    for name, data in parts.items():
+        (path.parent / name).write_bytes(data)
+
+
+def escaping_zip(path: Path):
+    path.write_bytes(zipped({"../../evil.geojson": geojson_bytes(streets_frame().to_crs(4326))}))
+
+
+def absolute_zip(path: Path):
+    path.write_bytes(zipped({"/tmp/evil.geojson": geojson_bytes(streets_frame().to_crs(4326))}))
+
+
+def oversized(path: Path):
+    with open(path, "wb") as handle:  # sparse: takes no disk space
+        handle.truncate(201 * 1024 * 1024)
+
+
+def population(rows) -> bytes:
+    return csv_bytes(pd.DataFrame(rows))
+
+
+GOOD_POP = {"区划代码": ["110001001", "110001002", "110002001", "110002002"],
+            "常住人口": ["1100", "2100", "3100", "10"]}
+
+
+def pop_with(column, index, value):
+    rows = {k: list(v) for k, v in GOOD_POP.items()}
+    rows[column][index] = value
+    return population(rows)
+
+
+def wrong_crs():
+    frame = streets_frame()  # metres, declared as degrees
+    return frame.set_crs(4326, allow_override=True)
+
+
+def no_leading_zero_loss(folder: Path):
+    layer = gpd.read_file(folder / "layers" / "elderly_care.geojson")
+    assert layer["id"].tolist() == ["007", "0001", "010"]
+
+
+def codes_from_excel(folder: Path):
+    streets = gpd.read_file(folder / "boundaries" / "streets.geojson")
+    assert streets.set_index("code").loc["110001001", "pop_total"] == 1100
+
+
+def leading_zero_register() -> bytes:
+    frame = register()
+    frame["编号"] = ["007", "0001", "010"]
+    return csv_bytes(frame)
+
+
+CASES = [
+    # --- facility registers -----------------------------------------------------------------
+    Case("gbk-read-as-utf8", "facilities", "reg.csv", write(gbk_register()), r"not utf-8 text.*reads as gbk",
+         extra=("--encoding", "utf-8")),
+    Case("mojibake", "facilities", "reg.csv", write(csv_bytes(register(名称=["锟斤拷", "b", "c"]))),
+         r"replacement characters"),
+    Case("swapped-lat-lon", "facilities", "reg.csv", write(swapped()), r"look swapped", row=2, column="经度"),
+    Case("gcj02-undeclared", "facilities", "reg.csv", write(gcj_register()),
+         r"fit the units better read as gcj02.*--datum gcj02"),
+    Case("outside-city", "facilities", "reg.csv", write(with_cell("经度", 1, "116.9")),
+         r"outside every unit", row=3, column="经度"),
+    Case("outside-china", "facilities", "reg.csv", write(with_cell("纬度", 0, "-39.9")),
+         r"outside China", row=2),
+    Case("projected-metres-as-degrees", "facilities", "reg.csv", write(with_cell("经度", 2, "440500")),
+         r"not longitude/latitude", row=4),
+    Case("empty-file", "facilities", "reg.csv", write(b""), r"empty"),
+    Case("header-only", "facilities", "reg.csv", write("编号,名称,经度,纬度\n".encode()), r"no data rows"),
+    Case("duplicate-ids", "facilities", "reg.csv", write(with_cell("编号", 2, "E01")),
+         r"Duplicate id 'E01' \(first on row 2\)", row=4, column="编号"),
+    Case("leading-zero-ids", "facilities", "reg.csv", write(leading_zero_register()), r"no problems|Wrote",
+         exit_code=0, check=no_leading_zero_loss),
+    Case("missing-coordinates", "facilities", "reg.csv", write(csv_bytes(register().drop(columns=["纬度"]))),
+         r"No coordinate columns: found no lat"),
+    Case("non-numeric-capacity", "facilities", "reg.csv", write(with_cell("床位数", 1, "十张")),
+         r"'十张' is not a number", row=3, column="床位数"),
+    Case("negative-capacity", "facilities", "reg.csv", write(with_cell("床位数", 0, "-5")),
+         r"beds is negative", row=2, column="床位数"),
+    Case("non-numeric-coordinate", "facilities", "reg.csv", write(with_cell("纬度", 1, "北纬39度")),
+         r"'北纬39度' is not a number", row=3, column="纬度"),
+    Case("blank-coordinate", "facilities", "reg.csv", write(with_cell("经度", 2, "")),
+         r"coordinate is blank", row=4, column="经度"),
+    Case("unknown-kind", "facilities", "reg.csv", write(csv_bytes(register())), r"Unknown facility kind 'old_people'",
+         args_for={"kind": "old_people"}),
+    Case("csv-renamed-xlsx", "facilities", "reg.xlsx", write(csv_bytes(register())), r"not an Excel .xlsx"),
+    Case("old-xls", "facilities", "reg.xls", write(b"\xd0\xcf\x11\xe0" + b"\0" * 100), r"Unknown table format '.xls'"),
+    Case("binary-garbage", "facilities", "reg.csv", write(bytes(range(128, 256)) * 4), r"not text in UTF-8, GBK"),
+    Case("wkt-polygon", "facilities", "reg.csv",
+         write(csv_bytes(pd.DataFrame({"id": ["A"], "name": ["x"],
+                                       "wkt": [f"POLYGON (({lonlat(0.5)[0]} {lonlat(0.5)[1]}, 116 40, 116 39, "
+                                               f"{lonlat(0.5)[0]} {lonlat(0.5)[1]}))"]}))),
+         r"must be a point, not a Polygon", row=2, column="wkt"),
+    Case("unreadable-wkt", "facilities", "reg.csv",
+         write(csv_bytes(pd.DataFrame({"id": ["A"], "name": ["x"], "wkt": ["POINT (116.4"]}))),
+         r"Not readable as WKT", row=2),
+    Case("unknown-status", "facilities", "reg.csv", write(csv_bytes(register(状态=["在营", "关停", "规划"]))),
+         r"Unknown status '关停'", row=3, column="状态"),
+    Case("malformed-csv", "facilities", "reg.csv", write('编号,名称,经度,纬度\n"E1,甲,116.4,39.9\n'.encode()),
+         r"Malformed CSV"),
+    Case("bad-yes-no", "facilities", "reg.csv", write(csv_bytes(register(医养结合=["是", "也许", "否"]))),
+         r"'也许' is not yes or no", row=3, column="医养结合"),
+    Case("mapped-column-absent", "facilities", "reg.csv", write(csv_bytes(register())),
+         r"mapped column '东经' \(for lon\) is not in the file", extra=("--column-map", "lon=东经")),
+    Case("file-not-found", "facilities", "missing.csv", lambda path: None, r"File not found"),
+    Case("oversized-upload", "facilities", "huge.csv", oversized, r"more than the .* MB allowed"),
+    Case("declared-encoding-unknown", "facilities", "reg.csv", write(csv_bytes(register())),
+         r"Unknown encoding 'latin-9'", extra=("--encoding", "latin-9")),
+    # --- boundaries -----------------------------------------------------------------------------
+    Case("self-intersecting-polygon", "boundaries", "streets.geojson", write_vector(bowtie()),
+         r"Invalid polygon: Self-intersection", row=2, column="geometry"),
+    Case("mixed-geometry-types", "boundaries", "streets.geojson", write_vector(mixed()),
+         r"must be a polygon, not a Point \(the file mixes geometry types\)", row=3),
+    Case("shapefile-without-prj", "boundaries", "streets.shp", shapefile_without_prj,
+         r"declares no coordinate reference system"),
+    Case("wrong-crs-declared", "boundaries", "streets.geojson", write(geojson_bytes(wrong_crs())),
+         r"declared CRS is probably wrong"),
+    Case("zip-missing-dbf", "boundaries", "streets.zip", shapefile_zip_without_dbf, r"has no \.dbf"),
+    Case("zip-path-escapes", "boundaries", "streets.zip", escaping_zip, r"would be written outside the folder"),
+    Case("zip-absolute-path", "boundaries", "streets.zip", absolute_zip, r"would be written outside the folder"),
+    Case("not-a-zip", "boundaries", "streets.zip", write(b"PK\x03\x04 broken"), r"Not a readable zip"),
+    Case("duplicate-unit-codes", "boundaries", "streets.geojson",
+         write_vector(streets_frame().assign(code=["110001001", "110001001", "110002001", "110002002"]).to_crs(4326)),
+         r"Duplicate unit code '110001001'", row=2, column="code"),
+    Case("missing-code-column", "boundaries", "streets.geojson",
+         write_vector(streets_frame().drop(columns=["code"]).to_crs(4326)), r"No 'code' column"),
+    Case("nan-population-boundaries", "boundaries", "streets.geojson",
+         write_vector(streets_frame().assign(pop_total=[1.0, np.nan, 3.0, 4.0]).to_crs(4326)),
+         r"population is blank \(NaN\)", row=2, column="pop_total"),
+    Case("boundaries-elsewhere", "boundaries", "streets.geojson",
+         write_vector(gpd.GeoDataFrame({"code": ["310101001"], "name": ["外滩街道"]},
+                                       geometry=[box(121.48, 31.23, 121.50, 31.25)], crs=4326)),
+         r"outside the city's districts", row=1),
+    Case("unknown-parent-district", "boundaries", "streets.geojson",
+         write_vector(streets_frame().assign(parent_code=["110001", "110001", "110009", "110002"]).to_crs(4326)),
+         r"parent code '110009' is not a district code", row=3),
+    Case("garbage-geojson", "boundaries", "streets.geojson", write(b'{"type": "FeatureCollection", "feat'),
+         r"Cannot read as a vector file"),
+    Case("no-features", "boundaries", "streets.geojson", write(b'{"type": "FeatureCollection", "features": []}'),
+         r"no features"),
+    # --- population tables ------------------------------------------------------------------------
+    Case("unmatched-unit-codes", "population", "pop.csv", write(pop_with("区划代码", 2, "110003001")),
+         r"code '110003001' matches no unit", row=4, column="区划代码"),
+    Case("nan-population", "population", "pop.csv", write(pop_with("常住人口", 1, "")),
+         r"population is blank", row=3, column="常住人口"),
+    Case("non-numeric-population", "population", "pop.csv", write(pop_with("常住人口", 0, "约两千")),
+         r"'约两千' is not a number", row=2, column="常住人口"),
+    Case("negative-population", "population", "pop.csv", write(pop_with("常住人口", 3, "-1")),
+         r"Negative population", row=5, column="常住人口"),
+    Case("duplicate-population-codes", "population", "pop.csv", write(pop_with("区划代码", 3, "110001001")),
+         r"Duplicate unit code '110001001'", row=5),
+    Case("no-population-column", "population", "pop.csv",
+         write(population({"区划代码": GOOD_POP["区划代码"], "备注": ["", "", "", ""]})), r"No population column"),
+    Case("excel-number-codes", "population", "pop.xlsx",
+         write_frame_xlsx(pd.DataFrame({"区划代码": [110001001.0, 110001002.0, 110002001.0, 110002002.0],
+                                        "常住人口": [1100, 2100, 3100, 10]})),
+         r"no problems|Wrote", exit_code=0, check=codes_from_excel),
+    # --- plans and scenarios -----------------------------------------------------------------------
+    Case("yaml-python-tag", "plan", "plan.yaml", write(b"id: !!python/object/apply:os.system ['echo hi']\n"),
+         r"Invalid YAML.*Python tags"),
+    Case("plan-unknown-indicator-type", "plan", "plan.yaml",
+         write(b"id: p\nkinds: {elderly_care: {attributes: {beds: number}}}\nindicators:\n"
+               b"  - {id: x, type: magic, layer: elderly_care, target: {city: 1}}\n"), r"unknown type 'magic'"),
+    Case("plan-unknown-layer", "plan", "plan.yaml",
+         write(b"id: p\nkinds: {elderly_care: {attributes: {beds: number}}}\nindicators:\n"
+               b"  - {id: x, type: count, layer: nowhere, target: {city: 1}}\n"), r"unknown layer 'nowhere'"),
+    Case("report-unknown-indicator-id", "plan", "plan.yaml", write(b""), r"no_such_indicator",
+         args_for={"indicator": "no_such_indicator"}),
+]
+
+
+def _digests(root: Path) -> dict[str, tuple[str, float]]:
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.stat().st_size < 1e8 else "big",
+                                       p.stat().st_mtime)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _commands(case: Case, path: Path, base: Path, out: Path) -> list[list[str]]:
+    if case.role == "plan":
+        if "indicator" in case.args_for:
+            return [["report", "--data", str(base), "--indicator", case.args_for["indicator"]]]
+        return [["report", "--data", str(base), "--plan", str(path)]]
+    common = ["--base", str(base), *case.extra]
+    if case.role == "facilities":
+        kind = case.args_for.get("kind", "elderly_care")
+        return [["validate", str(path), "--as", "facilities", "--kind", kind, *common],
+                ["import", "--facilities", str(path), "--kind", kind, "--out", str(out), *common]]
+    return [["validate", str(path), "--as", case.role, *common],
+            ["import", f"--{case.role}", str(path), "--out", str(out), *common]]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    return write_tiny_city(tmp_path_factory.mktemp("base") / "tiny")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, tmp_path, tiny_base, capsys):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    path = inputs / case.filename
+    case.build(path)
+    out = tmp_path / "out"
+    # An existing data folder must survive a failed import untouched.
+    (out / "boundaries").mkdir(parents=True)
+    (out / "boundaries" / "keep.txt").write_text("previous import")
+    before_inputs, before_out, before_base = _digests(inputs), _digests(out), _digests(tiny_base)
+    for argv in _commands(case, path, tiny_base, out):
+        code = main(argv)
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        assert code == case.exit_code, (argv[0], text)
+        assert "Traceback" not in text
+        assert re.search(case.expect, text, flags=re.IGNORECASE | re.DOTALL), text
+        if case.exit_code == 2:
+            error_lines = [line for line in text.splitlines() if "error:" in line]
+            assert error_lines and all(line.startswith("geo-coverage:") for line in error_lines), text
+            if case.role != "plan" or "indicator" not in case.args_for:
+                assert path.name in text, text
+            matching = [line for line in error_lines if re.search(case.expect, line, flags=re.IGNORECASE)]
+            if case.row is not None:
+                assert any(f"row {case.row}" in line for line in matching), text
+            if case.column is not None:
+                assert any(f"column '{case.column}'" in line for line in matching), text
+            if argv[0] == "import" or argv[0] == "validate":
+                assert "Fix:" in text
+    assert _digests(inputs) == before_inputs
+    assert _digests(tiny_base) == before_base
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert leftovers == []
+    if case.exit_code == 2:
+        assert _digests(out) == before_out
+    else:
+        case.check(out)
+        assert not (out / "boundaries" / "keep.txt").exists()  # replaced as a whole
+
+
+def test_yaml_python_tags_are_a_data_error(tmp_path):
+    from geo_coverage.io import parse_yaml, read_yaml
+
+    file = tmp_path / "scenario.yaml"
+    file.write_text("edits: !!python/object/apply:os.system ['touch pwned']\n")
+    with pytest.raises(DataError, match="Python tags"):
+        read_yaml(file)
+    with pytest.raises(DataError):
+        parse_yaml("a: !!python/name:os.system\n")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_plan_errors_are_plan_errors(tmp_path):
+    from geo_coverage.plan import load_plan
+
+    file = tmp_path / "plan.yaml"
+    file.write_bytes(CASES[[c.id for c in CASES].index("plan-unknown-layer")].build.__closure__[0].cell_contents)
+    with pytest.raises(PlanError, match="unknown layer 'nowhere'"):
+        load_plan(file)
+
+
+def test_catalogue_is_documented():
+    """Every case has a row in docs/bad-inputs.md, and the table has at least 30 rows."""
+    text = DOC.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    documented = {re.match(r"\| `([^`]+)`", line).group(1) for line in rows}
+    assert {case.id for case in CASES} <= documented
+    assert len(CASES) >= 30
