@@ -76,9 +76,16 @@ def coverage_tab(choice: dict) -> None:
     st.subheader(f"{name} · {indicator.clause}")
     coverage_view.provenance_notes(dataset, plan, indicator, level, language)
     coverage_view.headline(table, indicator, level, language)
+    extra = []
+    if indicator.type == "access" and st.checkbox(t("access_layer", language), value=True,
+                                                  key="access_layers"):
+        extra = map_view.access_layers(dataset_key, dataset, plan, choice["plan_id"],
+                                       indicator=indicator.id, level=level, language=language,
+                                       base_map=choice["base_map"])
     fmap = map_view.build_map(dataset_key, dataset, plan, table, indicator=indicator.id,
                               level=level, language=language, base_map=choice["base_map"],
-                              show_facilities=choice["show_facilities"])
+                              show_facilities=choice["show_facilities"], extra_layers=extra,
+                              focus=st.session_state.get(map_view.UNIT_PICK))
     map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
     left, right = st.columns([3, 2])
     with left:

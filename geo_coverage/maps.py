@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -58,6 +59,8 @@ __all__ = [
     "coverage_map",
     "facility_rows",
     "map_html",
+    "uncovered_heat",
+    "catchment_layer",
     "offline_assets",
 ]
 
@@ -482,8 +485,8 @@ def _tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: s
 def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator: str, level: str,
                  language: str = "zh", base_map: str = "none", tianditu_token: str | None = None,
                  shapes: Mapping[str, dict] | None = None, show_facilities: bool = True,
-                 district_outlines: bool = True, extra_layers=(), height: int | str = "100%"
-                 ) -> folium.Map:
+                 district_outlines: bool = True, extra_layers=(), height: int | str = "100%",
+                 focus: str | None = None) -> folium.Map:
     """A choropleth of one indicator at one level, with facilities, district outlines and a legend.
 
     Parameters
@@ -504,6 +507,8 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
         restyles; built here when absent.
     extra_layers
         Further folium layers to add (e.g. the uncovered residents of an access indicator).
+    focus
+        A unit code at ``level`` to outline and zoom to (the unit on the card).
     """
     if language not in LANGUAGES:
         raise DataError(f"Unknown language '{language}'.", fix="Use 'zh' or 'en'.")
@@ -594,6 +599,15 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                          approximate=approximate_any, source_classes=source_classes,
                          has_facilities=bool(source_classes))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    focused = [f for f in features if focus is not None and f["id"] == focus]
+    if focused:
+        folium.GeoJson({"type": "FeatureCollection", "features": focused}, interactive=False,
+                       control=False, style_function=lambda f: {
+                           "fill": False, "color": "#000000", "weight": 3.5}).add_to(fmap)
+        west, south, east, north = shapely.bounds(shapely.geometry.shape(focused[0]["geometry"]))
+        margin = max(east - west, north - south) * 0.6
+        fmap.fit_bounds([[south - margin, west - margin], [north + margin, east + margin]])
+        return fmap
     bounds = _bounds(collection)
     if bounds:
         # Keep the bottom-right corner clear for the legend.
@@ -633,6 +647,78 @@ def _centre(collection: dict) -> list[float]:
     if not bounds:
         return [39.9, 116.4]
     return [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+
+
+# --- access layers ------------------------------------------------------------------------------
+
+
+def uncovered_heat(xy: np.ndarray, population: np.ndarray, covered: np.ndarray, *, crs,
+                   datum: str = "wgs84", cell_m: float = 500.0, language: str = "zh"):
+    """A heat layer of the residents not covered, from per-cell access results.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` demand-cell centres in the metric ``crs`` (e.g.
+        :func:`geo_coverage.access.point_measures`' points).
+    population, covered
+        Residents of the group per cell and how many of them are covered.
+    cell_m
+        Cells are summed onto a coarser display grid of this size (one bincount), so a city
+        of 100 m cells stays a few thousand heat points.
+
+    Returns
+    -------
+    folium.plugins.HeatMap or None
+        ``None`` when every resident is covered.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    uncovered = np.clip(np.asarray(population, dtype=float) - np.asarray(covered, dtype=float),
+                        0.0, None)
+    keep = uncovered > 0
+    if not keep.any():
+        return None
+    xy, uncovered = xy[keep], uncovered[keep]
+    column = np.floor(xy[:, 0] / cell_m).astype(np.int64)
+    row = np.floor(xy[:, 1] / cell_m).astype(np.int64)
+    column -= column.min()
+    row -= row.min()
+    width = int(column.max()) + 1
+    _, inverse = np.unique(row * width + column, return_inverse=True)
+    weights = np.bincount(inverse, weights=uncovered)
+    # Display points sit at the population-weighted centre of the cells they gather.
+    centre_x = np.bincount(inverse, weights=uncovered * xy[:, 0]) / weights
+    centre_y = np.bincount(inverse, weights=uncovered * xy[:, 1]) / weights
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(centre_x, centre_y), crs=crs).to_crs(4326)
+    lon, lat = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    if datum != "wgs84":
+        from .datum import convert
+
+        lon, lat = convert(lon, lat, source="wgs84", target=datum)
+    scale = float(weights.max())
+    data = np.column_stack([np.round(lat, COORDINATE_DIGITS), np.round(lon, COORDINATE_DIGITS),
+                            np.round(np.minimum(weights / scale, 1.0), 3)]).tolist()
+    # Purples, so the residents left out never read as part of the red-blue gap scale.
+    layer = folium.plugins.HeatMap(data, name=_TEXT[language]["cells_uncovered"], radius=11,
+                                   blur=9, min_opacity=0.05, max_zoom=13,
+                                   gradient={0.2: "#dadaeb", 0.5: "#9e9ac8", 0.8: "#6a51a3",
+                                             1.0: "#3f007d"})
+    return _offline(layer, "heat")
+
+
+def catchment_layer(outlines: gpd.GeoDataFrame, *, datum: str = "wgs84", language: str = "zh"):
+    """The catchments of some facilities (polygons in any CRS) as dashed outlines."""
+    frame = outlines.to_crs(4326)
+    geometry = frame.geometry.values
+    if datum != "wgs84":
+        geometry = transform_geometry(geometry, source="wgs84", target=datum)
+    frame = frame.set_geometry(shapely.transform(
+        shapely.simplify(geometry, 1e-5), lambda xy: np.round(xy, COORDINATE_DIGITS)))
+    return folium.GeoJson(
+        json.loads(frame[["id", frame.geometry.name]].to_json(drop_id=True)),
+        name=_TEXT[language]["catchments"], interactive=False,
+        style_function=lambda f: {"color": "#1b7837", "weight": 1.5, "dashArray": "5 4",
+                                  "fillColor": "#1b7837", "fillOpacity": 0.08})
 
 
 def map_html(fmap: folium.Map) -> str:

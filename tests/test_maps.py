@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 from geo_coverage import coverage, maps
 from geo_coverage.dataset import load_dataset
@@ -163,3 +163,29 @@ def test_default_street_map_is_complete_and_light():
     assert _js("街道边界为近似") in html
     rounded = json.dumps(units[0]["features"][0]["geometry"])
     assert not re.search(r"\.\d{6,}", rounded)
+
+
+def test_uncovered_heat_sums_residents_left_out_per_display_cell():
+    # Three 100 m cells: two in one 500 m display cell (10 and 30 residents not covered), one
+    # fully covered.  One heat point, at the weighted centre of the two, at full weight.
+    xy = np.array([[440_050.0, 4_420_050.0], [440_150.0, 4_420_050.0], [441_250.0, 4_420_050.0]])
+    population = np.array([10.0, 40.0, 25.0])
+    covered = np.array([0.0, 10.0, 25.0])
+    heat = maps.uncovered_heat(xy, population, covered, crs="EPSG:32650", cell_m=500.0)
+    assert len(heat.data) == 1 and heat.data[0][2] == 1.0
+    # The weighted centre is (440 125, 4 420 050) in UTM 50N.
+    lon, lat = Transformer.from_crs(32650, 4326, always_xy=True).transform(440_125.0, 4_420_050.0)
+    _, _, metres = Geod(ellps="WGS84").inv(lon, lat, heat.data[0][1], heat.data[0][0])
+    assert metres < 2.0
+    assert maps.uncovered_heat(xy, population, population, crs="EPSG:32650") is None
+
+
+def test_access_layers_stay_offline(tiny):
+    dataset, plan, table = tiny
+    heat = maps.uncovered_heat(np.array([[440_500.0, 4_420_500.0]]), np.array([5.0]),
+                               np.array([0.0]), crs="EPSG:32650")
+    html = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+                                           level="street", extra_layers=[heat],
+                                           focus="110001002"))
+    assert not any(host in html for host in CDN_HOSTS)
+    assert "L.heatLayer" in html

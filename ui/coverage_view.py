@@ -77,8 +77,10 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
                   if language == "zh" else f"{t('units_met', language)} ({label(LEVELS[level], language)})",
                   f"{met} / {len(rows)}")
     shortfall = rows["shortfall"].sum(min_count=1)
-    third.metric(t("total_shortfall", language),
-                 f"{number(shortfall, language, digits=0)} {shortfall_unit(indicator, language)}")
+    what = shortfall_unit(indicator, language)
+    third.metric(f"{t('total_shortfall', language)}（{what}）" if language == "zh"
+                 else f"{t('total_shortfall', language)} ({what})",
+                 number(shortfall, language, digits=0))
 
 
 def district_chart(table: pd.DataFrame, dataset: Dataset, indicator: Indicator,

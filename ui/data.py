@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo_coverage import coverage, gaps, maps
+import numpy as np
+
+from geo_coverage import access, coverage, gaps, maps
 from geo_coverage.dataset import Dataset, load_dataset
 from geo_coverage.plan import Plan, available_plans, load_plan
 
@@ -75,3 +77,19 @@ def exporter(gap_list: pd.DataFrame, fmt: str, *, table: pd.DataFrame, dataset: 
         return gaps.export_bytes(gap_list, fmt, plan=plan, dataset=dataset, level=level,
                                  table=table)
     return build
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def access_cells(dataset_key: str, plan_id: str, indicator: str, _dataset: Dataset,
+                 _plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per demand cell of an access indicator: ``(xy, population, covered residents)``."""
+    settings = access.AccessSettings()
+    demand = access.cached_demand_points(_dataset, settings=settings)
+    points, population, covered = access.point_measures(
+        _dataset, _plan.indicator(indicator), settings=settings, demand=demand, plan=_plan)
+    return np.asarray(points.xy), np.asarray(population), np.asarray(covered)
+
+
+def catchments(dataset: Dataset, plan: Plan, indicator: str, facility_ids: list[str]):
+    """Catchment outlines of some facilities of the indicator's layer (dataset CRS)."""
+    return access.catchment_outlines(dataset, plan.indicator(indicator), facility_ids=facility_ids)

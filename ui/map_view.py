@@ -41,7 +41,7 @@ def base_map_choices() -> dict[str, maps.BaseMap]:
 
 def build_map(dataset_key: str, dataset: Dataset, plan: Plan, table: pd.DataFrame, *,
               indicator: str, level: str, language: str, base_map: str,
-              show_facilities: bool, extra_layers=()):
+              show_facilities: bool, extra_layers=(), focus: str | None = None):
     """The folium map; outlines come from the per-level cache, so a switch only restyles."""
     datum = base_map_choices()[base_map].datum
     shapes = {lvl: data.unit_shapes(dataset_key, lvl, datum, dataset)
@@ -49,7 +49,36 @@ def build_map(dataset_key: str, dataset: Dataset, plan: Plan, table: pd.DataFram
     return maps.coverage_map(table, dataset, plan, indicator=indicator, level=level,
                              language=language, base_map=base_map,
                              tianditu_token=tianditu_token(), shapes=shapes,
-                             show_facilities=show_facilities, extra_layers=extra_layers)
+                             show_facilities=show_facilities, extra_layers=extra_layers,
+                             focus=focus)
+
+
+MAX_CATCHMENTS = 200  # catchments drawn for the selected unit's facilities (a district has more)
+
+
+def access_layers(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, *,
+                  indicator: str, level: str, language: str, base_map: str) -> list:
+    """For an access indicator: residents not covered (heat) and the catchments of the facilities
+    in the unit picked on the card."""
+    spec = plan.indicator(indicator)
+    if spec.type != "access" or dataset.layer(spec.layer) is None:
+        return []
+    datum = base_map_choices()[base_map].datum
+    xy, population, covered = data.access_cells(dataset_key, plan_id, indicator, dataset, plan)
+    layers = []
+    heat = maps.uncovered_heat(xy, population, covered, crs=dataset.crs, datum=datum,
+                               language=language)
+    if heat is not None:
+        layers.append(heat)
+    code = st.session_state.get(UNIT_PICK)
+    if code:
+        frame = dataset.layer(spec.layer)
+        column = "street_code" if level == "street" else "district_code"
+        ids = frame.loc[frame[column] == code, "id"].astype(str).head(MAX_CATCHMENTS).tolist()
+        if ids:
+            outlines = data.catchments(dataset, plan, indicator, ids)
+            layers.append(maps.catchment_layer(outlines, datum=datum, language=language))
+    return layers
 
 
 def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
@@ -68,6 +97,7 @@ def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
     if st.session_state.get(LAST_CLICK) != signature:
         st.session_state[LAST_CLICK] = signature
         st.session_state[UNIT_PICK] = code
+        st.rerun()  # so the map zooms to and outlines the unit just clicked
 
 
 def clicked_code(returned: dict | None, unit_codes: pd.Index) -> str | None:
