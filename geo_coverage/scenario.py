@@ -25,8 +25,10 @@ when it is validated or applied (:func:`validate`, :func:`apply`).  Every error 
 :func:`evaluate_scenario` re-evaluates only the indicators an edit touched: ratio, share and count
 numerators change by the added, removed or resized facilities alone; 2SFCA accessibility is a sum
 over facilities, so its change is the accessibility of the changed facilities alone; reach
-("access") indicators are recomputed on the base's demand points.  Everything else is the base
-table's rows, reused.
+("access") indicators change only at demand points within a catchment of a changed facility.
+After population growth the base's demand grid is rescaled unit by unit (never rebuilt) and the
+population-dependent indicators are recomputed on it.  Everything else is the base table's rows,
+reused.
 """
 
 from __future__ import annotations
@@ -756,11 +758,13 @@ def evaluate_scenario(base_table: pd.DataFrame, base_dataset: Dataset, new_datas
     changed = _changed_facilities(scenario, base_dataset, new_dataset)
     positions = table.groupby("indicator", sort=False).indices
     demand = None
+    columns: dict[str, np.ndarray] = {}  # updated columns, written back once (cheaper than iloc per block)
+    inputs = table[["level", "unit_code", "target", "numerator", "denominator"]]
     for indicator_id, rows_at in positions.items():
         if indicator_id not in touched:
             continue
         indicator = plan.indicator(indicator_id)
-        rows = table.iloc[rows_at]
+        rows = inputs.iloc[rows_at]
         target = scenario.targets.get(indicator_id)
         base_layer, new_layer = base_dataset.layer(indicator.layer), new_dataset.layer(indicator.layer)
         if (indicator.strata_attribute or base_layer is None or new_layer is None
@@ -772,7 +776,13 @@ def evaluate_scenario(base_table: pd.DataFrame, base_dataset: Dataset, new_datas
             numerator, denominator = _measures(rows, indicator, plan, base_dataset, new_dataset, changed,
                                                grows=grows, demand=demand, settings=access_settings)
             fresh = _refresh(rows, indicator, new_dataset, numerator, denominator, target)
-        table.iloc[rows_at, [table.columns.get_loc(c) for c in fresh.columns]] = fresh.to_numpy()
+        for column in fresh.columns:
+            if column not in columns:
+                numeric = pd.api.types.is_float_dtype(table[column].dtype)
+                columns[column] = table[column].to_numpy(dtype=float if numeric else object, copy=True)
+            columns[column][rows_at] = fresh[column].to_numpy()
+    for column, values in columns.items():
+        table[column] = pd.Series(values, index=table.index).astype(table[column].dtype)
     return table
 
 
@@ -870,8 +880,47 @@ def _measures(rows, indicator: Indicator, plan: Plan, base: Dataset, new: Datase
             if delta is not None:
                 numerator += _roll_up(delta, rows, new)
         return numerator, denominator
+    if indicator.type == "access" and not grows:
+        if edited:
+            numerator += _roll_up(_reach_delta(indicator, plan, base, new, changed, demand, settings), rows, new)
+        return numerator, denominator
     finest = access.unit_measures(new, indicator, settings=settings, demand=demand, plan=plan)
     return _roll_up(finest["numerator"], rows, new), _roll_up(finest["denominator"], rows, new)
+
+
+def _reach_delta(indicator: Indicator, plan: Plan, base: Dataset, new: Dataset, changed: _Changed, demand,
+                 settings) -> pd.Series:
+    """Change in residents within reach, per finest unit, from the demand points near the changed
+    facilities only: a point further than the catchment from every added or removed facility is
+    covered exactly as before."""
+    from . import access
+
+    settings = settings or access.AccessSettings()
+    frames = [side[indicator.layer] for side in (changed.before, changed.after) if indicator.layer in side]
+    changed_xy = np.concatenate([access.facility_points(frame)[0] for frame in frames]) if frames \
+        else np.zeros((0, 2))
+    out = pd.Series(0.0, index=pd.Index(demand.unit_codes, name="code"))
+    if not len(changed_xy):
+        return out
+    max_cost, weight = settings.catchment(indicator)
+    # The travel distance itself bounds the straight-line reach on roads and with the detour.
+    reach = settings.straight_radius_m(max_cost, weight=weight, mode=indicator.mode) * settings.detour_factor
+    near = demand.tree().query_ball_point(changed_xy, reach, return_sorted=False)
+    points = np.unique(np.concatenate([np.asarray(hit, dtype=np.int64) for hit in near]))
+    if not len(points):
+        return out
+    xy = demand.xy[points]
+
+    def covered(dataset: Dataset) -> np.ndarray:
+        frame = dataset.layer(indicator.layer)
+        frame = frame[frame["status"].isin(COUNTED_STATUSES)]
+        return access.coverage_within(xy, access.facility_points(frame)[0], max_cost=max_cost, weight=weight,
+                                      mode=indicator.mode, settings=settings)
+
+    population = demand.weight(plan.population_column(indicator.population))[points]
+    delta = population * (covered(new).astype(float) - covered(base).astype(float))
+    out[:] = np.bincount(demand.unit_index[points], weights=delta, minlength=len(demand.unit_codes))
+    return out
 
 
 def _roll_up(finest: pd.Series, rows: pd.DataFrame, dataset: Dataset) -> np.ndarray:

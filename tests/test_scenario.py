@@ -184,6 +184,20 @@ def test_incremental_without_population_change_matches_too(tiny_city, plan):
         "elderly_beds_accessible_per_1000", "childcare_places_per_1000", "childcare_places_accessible_per_1000"}
 
 
+def test_reach_changes_only_near_the_changed_facilities(tiny_city, plan):
+    # A base with three rooms (a scenario applied to the tiny city), then rooms added and removed:
+    # the local update of residents within reach must equal the engine from scratch.
+    with_rooms = sc.apply(make(*(dict(add("mother_baby_room", x), id=f"R{i}") for i, x in
+                                 enumerate((0.2, 1.9, 3.1)))), tiny_city, plan)
+    scenario = make(add("mother_baby_room", 2.6), {"action": "remove", "kind": "mother_baby_room", "id": "R1"})
+    base = evaluate(with_rooms, plan)
+    new = sc.apply(scenario, with_rooms, plan)
+    incremental = sc.evaluate_scenario(base, with_rooms, new, plan, scenario)
+    assert_frame_equal(incremental, evaluate(new, plan), check_exact=False, rtol=1e-9, atol=1e-9)
+    access = incremental[incremental.indicator == "mother_baby_room_access"]
+    assert not np.allclose(access.numerator, base.loc[access.index, "numerator"])
+
+
 def test_a_layer_the_base_lacks_is_evaluated_from_scratch(tmp_path, plan):
     from geo_coverage.dataset import load_dataset
 
