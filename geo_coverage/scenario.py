@@ -34,18 +34,20 @@ reused.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from . import io
-from .coverage import COUNTED_STATUSES, compare as compare_values, evaluate, facility_values
+from .coverage import COUNTED_STATUSES, evaluate, facility_values
 from .coverage import _shortfall as shortfall_of  # the engine's rounding rule, shared on purpose
+from .coverage import compare as compare_values
 from .dataset import POPULATION_COLUMNS, Dataset, assign_points, source_class
 from .datum import DATUMS, to_wgs84
 from .errors import GeoCoverageError, ScenarioError
@@ -236,13 +238,13 @@ class Scenario:
             path = Path(self.origin).resolve().parent / path
         return path
 
-    def with_edits(self, edits: Iterable[Mapping | Edit]) -> "Scenario":
+    def with_edits(self, edits: Iterable[Mapping | Edit]) -> Scenario:
         """A new scenario with ``edits`` appended (plain dicts like the YAML, or edit objects)."""
         current = [edit.to_dict() for edit in self.edits]
         current += [edit.to_dict() if hasattr(edit, "to_dict") else dict(edit) for edit in edits]
         return replace(self, edits=_parse_edits(current, origin=self.origin))
 
-    def without_edit(self, position: int) -> "Scenario":
+    def without_edit(self, position: int) -> Scenario:
         """A new scenario without the edit at ``position`` (1-based); later edits renumbered."""
         kept = [edit.to_dict() for edit in self.edits if edit.position != position]
         return replace(self, edits=_parse_edits(kept, origin=self.origin))
@@ -531,7 +533,7 @@ def _check_values(edit, attributes: Mapping, plan: Plan, origin: str) -> None:
 def _prepare(scenario: Scenario, dataset: Dataset, plan: Plan) -> _Prepared:
     origin = scenario.origin
     known_indicators = {ind.id for ind in plan.all_indicators}
-    for indicator, value in scenario.targets.items():
+    for indicator in scenario.targets:
         if indicator not in known_indicators:
             _fail(f"Target for unknown indicator '{indicator}'.", origin=origin,
                   fix=f"Use one of: {', '.join(sorted(known_indicators))}.")

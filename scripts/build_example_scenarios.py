@@ -80,7 +80,7 @@ def elderly(dataset, plan):
     names = dataset.units["district"]["name"]
     edits = list(growth)
     homes = 0
-    for code, shortfall in zip(short.unit_code, short.shortfall):
+    for code, shortfall in zip(short.unit_code, short.shortfall, strict=True):
         count = math.ceil(shortfall / HOME_BEDS)
         streets = streets_by_population(dataset, code)
         places = lon_lat(streets.geometry.representative_point().to_numpy()[np.arange(count) % len(streets)],

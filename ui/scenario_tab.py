@@ -32,7 +32,8 @@ _TEXT = {
     "description": ("说明", "Description"),
     "indicator": ("显示指标", "Indicator shown"),
     "level": ("层级", "Level"),
-    "click_hint": ("点击地图选择新设施位置（坐标填入下方）。", "Click the map to place a new facility (its coordinates fill in below)."),
+    "click_hint": ("点击地图选择新设施位置（坐标填入下方）。",
+                   "Click the map to place a new facility (its coordinates fill in below)."),
     "add": ("新增设施", "Add a facility"),
     "kind": ("设施类型", "Kind"),
     "capacity": ("规模", "Capacity"),
@@ -220,7 +221,7 @@ def _existing_form(changed: Dataset, plan: Plan, kinds: list[str], language: str
     kind = st.selectbox(_t("kind", language), present, key="scenario_edit_kind",
                         format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
     layer = changed.layer(kind)
-    names = dict(zip(layer["id"].astype(str), layer["name"].astype(str)))
+    names = dict(zip(layer["id"].astype(str), layer["name"].astype(str), strict=True))
     facility = st.selectbox(_t("facility", language), list(names), key="scenario_edit_id",
                             format_func=lambda i: f"{i} · {names.get(i, '')}")
     attribute = _capacity_attribute(plan, kind)
@@ -310,7 +311,7 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
     st.markdown(f"**{_t('before', language)} / {_t('after', language)}**")
     cols = st.columns(2)
     for column, (label, table, data) in zip(cols, ((_t("before", language), before, dataset),
-                                                   (_t("after", language), after, changed))):
+                                                   (_t("after", language), after, changed)), strict=True):
         with column:
             st.caption(label)
             fmap = maps.coverage_map(table, data, plan, indicator=indicator_id, level=level, language=language,
