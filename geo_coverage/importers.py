@@ -203,7 +203,7 @@ def parse_column_map(text: str | Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _resolve_columns(columns: Sequence, aliases: Mapping[str, Sequence[str]], column_map: Mapping[str, str],
-                     *, origin) -> tuple[dict[str, str], list[Problem]]:
+                     *, origin, require_mapped: bool = True) -> tuple[dict[str, str], list[Problem]]:
     """Map canonical names to the file's headers: explicit mapping first, then the alias table."""
     problems: list[Problem] = []
     present = {str(c): _normalise_header(c) for c in columns}
@@ -211,7 +211,7 @@ def _resolve_columns(columns: Sequence, aliases: Mapping[str, Sequence[str]], co
     for target, source in column_map.items():
         if source in present:
             found[target] = source
-        else:
+        elif require_mapped:
             problems.append(Problem("error", f"The mapped column '{source}' (for {target}) is not in the file.",
                                     file=origin, column=source,
                                     fix=f"Use one of the file's headers: {', '.join(map(str, columns))}."))
@@ -374,7 +374,8 @@ _FALSE = {"0", "false", "no", "n", "否", "无", "×", "f", ""}
 
 def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[str, str] | None = None,
                      datum: str | None = None, encoding: str | None = None,
-                     column_map: Mapping[str, str] | str | None = None, units=None) -> ImportResult:
+                     column_map: Mapping[str, str] | str | None = None, units=None,
+                     require_mapped: bool = True) -> ImportResult:
     """Parse a facility register (CSV or XLSX bytes) into a WGS84 point layer.
 
     Parameters
@@ -395,6 +396,9 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
     units
         Optional GeoDataFrame of unit outlines (any CRS) to check points against: points outside
         every unit are errors, and a GCJ-02 shift that fits better is reported with its evidence.
+    require_mapped
+        Whether a ``column_map`` source missing from the file is an error (``False`` when one map
+        serves several files).
     """
     file = Path(name).name
     attributes = dict(attributes or {})
@@ -408,7 +412,8 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
               "datum": datum_name or "wgs84 (undeclared)"}
     aliases = {k: v for k, v in FACILITY_HEADERS.items()
                if k in ("id", "name", "lon", "lat", "wkt", "address", "status", "unit") or k in attributes}
-    found, problems = _resolve_columns(table.columns, aliases, mapping, origin=file)
+    found, problems = _resolve_columns(table.columns, aliases, mapping, origin=file,
+                                       require_mapped=require_mapped)
     report["column_map"] = dict(found)
     if len(table) == 0:
         problems.append(Problem("error", "The file has a header row but no data rows.", file=file, row=2,
@@ -674,7 +679,8 @@ def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -
 
 
 def import_facilities(path: str | Path, *, kind: str, attributes=None, datum=None, encoding=None,
-                      column_map=None, units=None, max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+                      column_map=None, units=None, max_bytes: int = io.MAX_UPLOAD_BYTES,
+                      require_mapped: bool = True) -> ImportResult:
     """Read a facility register file (see :func:`parse_facilities`)."""
     path = Path(path)
     try:
@@ -685,14 +691,16 @@ def import_facilities(path: str | Path, *, kind: str, attributes=None, datum=Non
         return ImportResult(None, (Problem("error", f"Unknown table format '{path.suffix}'.", file=path.name,
                                            fix="Use .csv or .xlsx."),), {})
     return parse_facilities(data, name=path.name, kind=kind, attributes=attributes, datum=datum,
-                            encoding=encoding, column_map=column_map, units=units)
+                            encoding=encoding, column_map=column_map, units=units,
+                            require_mapped=require_mapped)
 
 
 # --- boundaries -------------------------------------------------------------------------------
 
 
 def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street",
-                     column_map: Mapping[str, str] | str | None = None, districts=None) -> ImportResult:
+                     column_map: Mapping[str, str] | str | None = None, districts=None,
+                     require_mapped: bool = True) -> ImportResult:
     """Check unit outlines and bring them to the data contract (WGS84, ``code`` as text, ...).
 
     Parameters
@@ -718,7 +726,8 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
         return ImportResult(None, (Problem("error", "The file has no features.", file=file,
                                            fix="Export the outlines again."),), report)
     attribute_columns = [c for c in frame.columns if c != frame.geometry.name]
-    found, problems = _resolve_columns(attribute_columns, BOUNDARY_HEADERS, mapping, origin=file)
+    found, problems = _resolve_columns(attribute_columns, BOUNDARY_HEADERS, mapping, origin=file,
+                                       require_mapped=require_mapped)
     report["column_map"] = dict(found)
     for required in ("code", "name"):
         if required not in found:
@@ -840,21 +849,24 @@ def _population_problems(frame, columns, rows, *, file, headers) -> list[Problem
 
 
 def import_boundaries(path: str | Path, *, level: str = "street", column_map=None, districts=None,
-                      layer: str | None = None, max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+                      layer: str | None = None, max_bytes: int = io.MAX_UPLOAD_BYTES,
+                      require_mapped: bool = True) -> ImportResult:
     """Read unit outlines (GeoJSON, GeoPackage, Shapefile or a zip of one, GeoParquet) and check them."""
     path = Path(path)
     try:
         frame = io.read_vector_upload(path, layer=layer, max_bytes=max_bytes)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
-    return check_boundaries(frame, name=path.name, level=level, column_map=column_map, districts=districts)
+    return check_boundaries(frame, name=path.name, level=level, column_map=column_map, districts=districts,
+                            require_mapped=require_mapped)
 
 
 # --- population -------------------------------------------------------------------------------
 
 
 def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
-                    column_map: Mapping[str, str] | str | None = None) -> ImportResult:
+                    column_map: Mapping[str, str] | str | None = None,
+                    require_mapped: bool = True) -> ImportResult:
     """Join a population table to ``units`` by code.
 
     Table codes matching no unit are errors (each with its row); units the table does not list
@@ -866,7 +878,8 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
         mapping = parse_column_map(column_map)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
-    found, problems = _resolve_columns(table.columns, BOUNDARY_HEADERS, mapping, origin=file)
+    found, problems = _resolve_columns(table.columns, BOUNDARY_HEADERS, mapping, origin=file,
+                                       require_mapped=require_mapped)
     report: dict = {"rows": len(table), "column_map": dict(found)}
     if len(table) == 0:
         problems.append(Problem("error", "The table has a header row but no data rows.", file=file, row=2,
@@ -919,7 +932,7 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
 
 
 def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding=None, column_map=None,
-                      max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+                      max_bytes: int = io.MAX_UPLOAD_BYTES, require_mapped: bool = True) -> ImportResult:
     """Read a population table (CSV/XLSX) and join it to ``units`` (see :func:`join_population`)."""
     path = Path(path)
     try:
@@ -927,7 +940,8 @@ def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding=Non
         table, info = parse_table(data, name=path.name, encoding=encoding)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
-    result = join_population(units, table, name=path.name, column_map=column_map)
+    result = join_population(units, table, name=path.name, column_map=column_map,
+                             require_mapped=require_mapped)
     return ImportResult(result.frame, result.problems, {**result.report, **info})
 
 
@@ -970,7 +984,8 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
     """Read and check everything an import needs, writing nothing.
 
     Returns an :class:`ImportResult` whose ``frame`` is ``{'units': {level: frame}, 'layers':
-    {kind: frame}, 'base': Path}`` (WGS84, ready to write) when there are no errors.  The same
+    {kind: frame}, 'base_units': {level: Path}, 'base_layers': {kind: Path}, 'base': Path}``
+    (imported frames in WGS84, ready to write; base files to copy) when there are no errors.  The same
     ``datum``, ``encoding`` and ``column_map`` apply to every file (``column_map`` keys that a
     file does not use are ignored for it).
     """
@@ -1006,11 +1021,13 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
         units, layer_files = _read_base(base_dir)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc),), report)
+    several = sum(x is not None for x in (boundaries, population)) + len(facilities) > 1
+    strict = not several
     new_units: dict[str, gpd.GeoDataFrame] = {}
     if boundaries is not None:
         result = import_boundaries(boundaries, level=level, column_map=column_map,
                                    districts=units.get("district") if level == "street" else None,
-                                   max_bytes=max_bytes)
+                                   max_bytes=max_bytes, require_mapped=strict)
         problems += result.problems
         report["boundaries"] = result.report
         if result.frame is not None:
@@ -1022,7 +1039,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
                                     file=Path(population).name, fix="Import boundaries of that level too."))
         elif not has_errors(problems):
             result = import_population(population, target, encoding=encoding, column_map=column_map,
-                                       max_bytes=max_bytes)
+                                       max_bytes=max_bytes, require_mapped=strict)
             problems += result.problems
             report["population"] = result.report
             if result.frame is not None:
@@ -1045,11 +1062,13 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             warnings.simplefilter("ignore", DataWarning)  # reported as Problems already
             result = import_facilities(item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes,
                                        datum=datum, encoding=encoding, column_map=column_map,
-                                       units=points_units, max_bytes=max_bytes)
+                                       units=points_units, max_bytes=max_bytes, require_mapped=strict)
         problems += result.problems
         report[f"facilities.{item.kind}"] = result.report
         if result.frame is not None:
             layers[item.kind] = result.frame
+    if several and not has_errors(problems):
+        problems += _unused_mappings(column_map, report)
     if has_errors(problems):
         return ImportResult(None, tuple(problems), report)
     merged_units = {**units, **new_units}
@@ -1061,8 +1080,22 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
                 merged_units.pop("street")
                 problems.append(Problem("warning", "The base streets do not belong to the imported districts "
                                         "and are left out.", fix="Import the streets too (--level street)."))
-    return ImportResult({"units": merged_units, "layers": layers, "base": base_dir,
+    from .dataset import UNIT_FILES
+
+    # Unchanged base outlines are copied byte for byte; only imported levels are written anew.
+    base_units = {level: base_dir / "boundaries" / UNIT_FILES[level] for level in merged_units
+                  if level not in new_units}
+    return ImportResult({"units": new_units, "base_units": base_units, "layers": layers, "base": base_dir,
                          "base_layers": layer_files}, tuple(problems), report)
+
+
+def _unused_mappings(column_map, report: Mapping) -> list[Problem]:
+    """One --column-map serves every file: a mapping is an error only if no file has its header."""
+    used = {header for part in report.values() if isinstance(part, Mapping)
+            for header in (part.get("column_map") or {}).values()}
+    return [Problem("error", f"The mapped column '{source}' (for {target}) is in none of the files.",
+                    column=source, fix="Check the header's spelling in --column-map.")
+            for target, source in parse_column_map(column_map).items() if source not in used]
 
 
 def import_folder(out: str | Path, **options) -> ImportResult:
@@ -1095,6 +1128,8 @@ def import_folder(out: str | Path, **options) -> ImportResult:
             (building / "layers").mkdir()
             for level, frame in parts["units"].items():
                 io.write_geojson(frame, building / "boundaries" / UNIT_FILES[level])
+            for level, file in parts["base_units"].items():
+                io.copy_file(file, building / "boundaries" / UNIT_FILES[level])
             for kind, file in parts["base_layers"].items():
                 if kind not in parts["layers"]:
                     io.copy_file(file, building / "layers" / file.name)

@@ -262,7 +262,8 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
     import zipfile
 
     path = Path(path)
-    read_upload(path, max_bytes=max_bytes) if path.suffix.lower() == ".zip" else None
+    if path.suffix.lower() == ".zip":
+        read_upload(path, max_bytes=max_bytes)
     if path.suffix.lower() == ".shp":
         for sidecar in (".dbf", ".shx"):
             if not path.with_suffix(sidecar).exists() and not path.with_suffix(sidecar.upper()).exists():
@@ -271,7 +272,7 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
     if path.suffix.lower() != ".zip":
         if path.exists() and path.is_file() and path.stat().st_size > max_bytes:
             read_upload(path, max_bytes=max_bytes)
-        return read_vector(path, layer=layer)
+        return _read_vector_any_encoding(path, layer=layer)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -318,8 +319,33 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
                             raise DataError("The zip unpacks to more than its declared size allows.",
                                             file=path, fix="Zip the files again.")
                         sink.write(chunk)
-            frame = read_vector(Path(folder) / name if len(needed) == 1 else Path(folder) / main)
-            return frame.copy()
+            return _read_vector_any_encoding(Path(folder) / main, layer=None).copy()
+
+
+def _read_vector_any_encoding(path: Path, *, layer: str | None):
+    """read_vector, retrying a Shapefile without a .cpg as GB18030 (Chinese GIS exports are GBK)."""
+    import geopandas as gpd
+
+    try:
+        frame = read_vector(path, layer=layer)
+        if path.suffix.lower() == ".shp" and not any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+            # Without a .cpg GDAL reads the .dbf as Latin-1: GBK bytes come out as 'Çø»®'.
+            sample = " ".join(map(str, frame.columns)) + " ".join(
+                frame.select_dtypes(include=["object", "string"]).head(50).astype(str).to_numpy().ravel().tolist())
+            if any("\x80" <= ch <= "\xff" for ch in sample):
+                try:
+                    sample.encode("latin-1").decode("gb18030")
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    return frame
+                return gpd.read_file(path, encoding="gb18030")
+        return frame
+    except DataError as exc:
+        if path.suffix.lower() != ".shp" or "decode" not in exc.message:
+            raise
+        try:
+            return gpd.read_file(path, encoding="gb18030")
+        except Exception:  # the same failure as before is the one to report
+            raise exc from None
 
 
 @contextlib.contextmanager
