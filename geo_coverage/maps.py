@@ -695,7 +695,7 @@ def uncovered_heat(xy: np.ndarray, population: np.ndarray, covered: np.ndarray, 
         from .datum import convert
 
         lon, lat = convert(lon, lat, source="wgs84", target=datum)
-    scale = float(weights.max())
+    scale = float(np.quantile(weights, 0.99)) or float(weights.max())
     data = np.column_stack([np.round(lat, COORDINATE_DIGITS), np.round(lon, COORDINATE_DIGITS),
                             np.round(np.minimum(weights / scale, 1.0), 3)]).tolist()
     # Purples, so the residents left out never read as part of the red-blue gap scale.
