@@ -10,7 +10,7 @@ import streamlit as st
 
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
-from ui import coverage_view, data, map_view  # noqa: E402 - set_page_config must come first
+from ui import coverage_view, data, data_tab, map_view, scenario_tab  # noqa: E402 - after set_page_config
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
@@ -96,11 +96,26 @@ def coverage_tab(choice: dict) -> None:
                             level, language)
 
 
+# Tab labels carry both languages: a keyed widget's labels must not change (see sidebar()).
+TABS = ("覆盖与缺口 · Coverage", "情景 · Scenario", "数据 · Data")
+
+
 def main() -> None:
     st.markdown(_STYLE, unsafe_allow_html=True)
     choice = sidebar()
     st.title(t("title", choice["language"]))
-    coverage_tab(choice)
+    # Only the open tab runs (on_change="rerun"), so the scenario and data sections cost
+    # nothing while a planner reads the coverage map.
+    coverage, scenario, upload = st.tabs(TABS, key="section", on_change="rerun")
+    if coverage.open:
+        with coverage:
+            coverage_tab(choice)
+    if scenario.open:
+        with scenario:
+            scenario_tab.render(choice["dataset"], choice["plan"], choice["language"])
+    if upload.open:
+        with upload:
+            data_tab.render(choice["plan"], choice["language"])
 
 
 main()

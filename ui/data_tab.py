@@ -1,0 +1,167 @@
+"""The Data / 数据 tab: upload a planner's file, see every problem, use it in this session only.
+
+Validation is :mod:`geo_coverage.importers` (the same checks as ``geo-coverage validate``); a
+file that passes replaces one part of this session's dataset.  Nothing is written into the
+repository: the new dataset lives in ``st.session_state`` (boundaries are staged through a
+temporary folder only because the vector readers take a path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo_coverage import importers, io
+from geo_coverage.dataset import POPULATION_COLUMNS, Dataset, prepare_units
+from geo_coverage.errors import GeoCoverageError
+from geo_coverage.importers import ImportResult, Problem
+from geo_coverage.plan import Plan
+
+from . import data
+
+KINDS = ("facilities", "population", "boundaries")
+FLASH = "data_loaded"  # session_state: (file name, problems) of the upload just loaded
+DATUMS = ("wgs84", "gcj02", "bd09")
+_TEXT = {
+    "heading": ("上传自有数据", "Bring your own data"),
+    "intro": ("上传的文件只在本次会话中使用，不会写入项目目录。校验规则与命令行 `geo-coverage validate` 相同。",
+              "Uploaded files are used in this session only and never written into the project. "
+              "The checks are those of `geo-coverage validate`."),
+    "what": ("文件类型", "What the file holds"),
+    "facilities": ("设施登记表（CSV/XLSX）", "Facility register (CSV/XLSX)"),
+    "population": ("人口表（CSV/XLSX，按单位代码）", "Population table (CSV/XLSX, by unit code)"),
+    "boundaries": ("边界（GeoJSON/GPKG/Shapefile zip/GeoParquet）",
+                   "Boundaries (GeoJSON/GPKG/zipped Shapefile/GeoParquet)"),
+    "kind": ("设施类型", "Facility kind"),
+    "datum": ("坐标系（高德/腾讯为 GCJ-02，百度为 BD-09）", "Datum (Amap/Tencent: GCJ-02, Baidu: BD-09)"),
+    "level": ("层级", "Level"),
+    "file": ("选择文件", "Choose a file"),
+    "check": ("校验并载入", "Check and load"),
+    "ok": ("校验通过，已载入本次会话的数据集：", "Checks passed; loaded into this session's dataset: "),
+    "failed": ("文件有错误，未载入。请按下表修改后重新上传。",
+               "The file has errors and was not loaded. Fix them as listed and upload again."),
+    "warnings": ("有提示（不影响载入）：", "Warnings (loaded anyway):"),
+    "reset": ("恢复内置默认数据", "Back to the embedded default"),
+    "current": ("当前数据集", "Current dataset"),
+    "severity": ("级别", "Severity"), "where_file": ("文件", "File"), "row": ("行", "Row"),
+    "column": ("列", "Column"), "message": ("问题", "Problem"), "fix": ("修改建议", "Fix"),
+}
+
+
+def _t(key: str, language: str) -> str:
+    zh, en = _TEXT[key]
+    return zh if language == "zh" else en
+
+
+def problems_frame(problems, language: str) -> pd.DataFrame:
+    """Every problem as a table row: severity, file, row, column, message, fix."""
+    rows = [p.to_dict() for p in sorted(problems, key=lambda p: p.severity != "error")]
+    frame = pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "fix"])
+    frame["row"] = frame["row"].astype("Int64")
+    names = {"severity": "severity", "file": "where_file", "row": "row", "column": "column",
+             "message": "message", "fix": "fix"}
+    return frame.rename(columns={c: _t(k, language) for c, k in names.items()})
+
+
+def load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: bytes,
+                kind: str | None = None, datum: str | None = None,
+                level: str = "street") -> tuple[ImportResult, Dataset | None]:
+    """Validate one uploaded file and, when it has no errors, the dataset with it in place.
+
+    Returns the importer's result (every problem) and the new dataset, or ``None`` on errors.
+    """
+    if what == "facilities":
+        spec = plan.kinds.get(kind or "")
+        if spec is None:
+            return ImportResult(None, (Problem("error", f"Unknown facility kind '{kind}'.",
+                                               fix=f"Choose one of {sorted(plan.kinds)}."),)), None
+        result = importers.parse_facilities(payload, name=name, kind=kind,
+                                            attributes=dict(spec.attributes), datum=datum,
+                                            units=dataset.units.get("district"))
+        if not result.ok:
+            return result, None
+        return result, dataset.with_layer(kind, result.frame)
+    if what == "population":
+        try:
+            table, info = importers.parse_table(payload, name=name)
+        except GeoCoverageError as exc:
+            return ImportResult(None, (Problem.from_error(exc, file=name),)), None
+        units = dataset.units_at(level)
+        # join_population writes into the arrays it reads from the frame; under pandas 3's
+        # copy-on-write a float column hands out a read-only view, so give it object columns.
+        writable = [c for c in (*POPULATION_COLUMNS, "pop_source") if c in units]
+        units = units.astype({c: object for c in writable})
+        result = importers.join_population(units, table, name=name)
+        result = ImportResult(result.frame, result.problems, {**result.report, **info})
+        if not result.ok:
+            return result, None
+        return result, _with_units(dataset, level, result.frame)
+    if what == "boundaries":
+        with tempfile.TemporaryDirectory() as folder:
+            path = io.write_bytes(payload, Path(folder) / Path(name).name)
+            result = importers.import_boundaries(path, level=level,
+                                                 districts=dataset.units.get("district")
+                                                 if level == "street" else None)
+        if not result.ok:
+            return result, None
+        return result, _with_units(dataset, level, result.frame)
+    raise ValueError(f"what must be one of {KINDS}")
+
+
+def _with_units(dataset: Dataset, level: str, frame) -> Dataset:
+    """The dataset with ``level`` replaced, every facility re-assigned to the new units."""
+    prepared = prepare_units({"city": dataset.units["city"], level: frame}, crs=dataset.crs)[level]
+    changed = dataset.with_units(level, prepared)
+    for kind, layer in dataset.layers.items():
+        changed = changed.with_layer(kind, layer)
+    return changed
+
+
+def render(plan: Plan, language: str) -> None:
+    st.subheader(_t("heading", language))
+    st.caption(_t("intro", language))
+    key, dataset = data.current_dataset()
+    st.markdown(f"{_t('current', language)}: **{dataset.name}** (`{key}`)")
+    flash = st.session_state.pop(FLASH, None)
+    if flash is not None:
+        name, problems = flash
+        st.success(_t("ok", language) + name)
+        if problems:
+            st.warning(_t("warnings", language))
+            st.dataframe(problems_frame(problems, language), hide_index=True, width="stretch",
+                         key="data_warnings")
+    if key != data.DEFAULT_KEY and st.button(_t("reset", language), key="data_reset"):
+        st.session_state.pop(data.UPLOAD_STATE, None)
+        st.rerun()
+    what = st.radio(_t("what", language), KINDS, key="data_what",
+                    format_func=lambda w: " · ".join(_TEXT[w]))
+    kind = datum = None
+    level = "street"
+    if what == "facilities":
+        kind = st.selectbox(_t("kind", language), list(plan.kinds), key="data_kind",
+                            format_func=lambda k: f"{plan.kinds[k].name_zh} · {plan.kinds[k].name_en}")
+        datum = st.selectbox(_t("datum", language), DATUMS, key="data_datum")
+    else:
+        level = st.radio(_t("level", language), ["street", "district"], key="data_level",
+                         horizontal=True)
+    upload = st.file_uploader(_t("file", language), key="data_file",
+                              type=["csv", "xlsx", "geojson", "json", "gpkg", "zip", "parquet"])
+    if upload is None or not st.button(_t("check", language), key="data_check", type="primary"):
+        return
+    payload = upload.getvalue()
+    result, changed = load_upload(dataset, plan, what=what, name=upload.name, payload=payload,
+                                  kind=kind, datum=datum, level=level)
+    if changed is None:
+        st.error(_t("failed", language))
+        st.dataframe(problems_frame(result.problems, language), hide_index=True, width="stretch",
+                     key="data_problems")
+        return
+    digest = hashlib.sha1(key.encode() + what.encode() + str(kind).encode() + str(datum).encode()
+                          + level.encode() + payload).hexdigest()[:12]
+    st.session_state[data.UPLOAD_STATE] = (f"upload-{digest}", changed)
+    st.session_state[FLASH] = (upload.name, result.problems)
+    st.rerun()  # every section now shows the new data
