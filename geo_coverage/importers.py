@@ -609,7 +609,7 @@ def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     frame = units if units.crs is not None else units.set_crs(4326)
-    metric = frame.to_crs(4326).estimate_utm_crs() if not frame.crs.is_projected else frame.crs
+    metric = frame.crs if frame.crs.is_projected else _utm_zone(frame.to_crs(4326).total_bounds)
     polygons = frame.to_crs(metric).geometry.values
     tree = shapely.STRtree(polygons)
     edges = shapely.STRtree(shapely.boundary(polygons))
@@ -676,6 +676,12 @@ def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -
                 best, best_gain = label.removeprefix("as_"), gain
     out["suggested_datum"] = best
     return out
+
+
+def _utm_zone(bounds) -> str:
+    """The northern UTM zone of the bounds' centre (pyproj's estimate_utm_crs queries a database)."""
+    centre = (bounds[0] + bounds[2]) / 2
+    return f"EPSG:{32600 + int((centre + 180) // 6) % 60 + 1}"
 
 
 def import_facilities(path: str | Path, *, kind: str, attributes=None, datum=None, encoding=None,
