@@ -32,6 +32,7 @@ _TEXT = {
     "description": ("说明", "Description"),
     "indicator": ("显示指标", "Indicator shown"),
     "level": ("层级", "Level"),
+    "base_map": ("底图", "Base map"),
     "click_hint": ("点击地图选择新设施位置（坐标填入下方）。",
                    "Click the map to place a new facility (its coordinates fill in below)."),
     "add": ("新增设施", "Add a facility"),
@@ -138,6 +139,10 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
         indicator = indicators[indicator_id]
         levels = [lvl for lvl in ("district", "street") if lvl in indicator.levels and lvl in dataset.units]
         level = st.radio(_t("level", language), levels, key="scenario_level", horizontal=True)
+        # Tianditu needs a key the app holds; the tab offers the tile sources that need none.
+        bases = maps.base_maps()
+        base_map = st.selectbox(_t("base_map", language), list(bases), key="scenario_base_map",
+                                format_func=lambda b: bases[b].name(language))
 
     key = _dataset_key(dataset, plan)
     before = _base_table(key, dataset, plan)
@@ -151,7 +156,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     with left:
         st.caption(_t("click_hint", language))
         fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level,
-                                 language=language, base_map="none", height=480)
+                                 language=language, base_map=base_map, height=480)
         returned = st_folium(fmap, key="scenario_map", height=480, use_container_width=True,
                              returned_objects=["last_clicked"])
         clicked = (returned or {}).get("last_clicked")
@@ -159,6 +164,8 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
             st.session_state[CLICK] = clicked
             st.session_state["scenario_lon"] = round(float(clicked["lng"]), 6)
             st.session_state["scenario_lat"] = round(float(clicked["lat"]), 6)
+            # The map draws everything in its tiles' datum (Amap: GCJ-02), so a click is in it too.
+            st.session_state["scenario_datum"] = bases[base_map].datum
     if problem:
         st.error(problem)
 

@@ -1,0 +1,98 @@
+"""The Scenario tab in a real headless browser, offline: click the map to place a care home, add
+it, and see the street flip.  Runs ``streamlit run tests/scenario_tab_app.py`` on the tiny city.
+
+Skips cleanly without chromium or Playwright (see tests/test_browser.py for the setup)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import write_tiny_city
+from .test_browser import ARTIFACTS, _free_port, _map, _offline_page, _wait_healthy
+from .test_browser import browser  # noqa: F401 - the shared chromium fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    streamlit = Path(sys.executable).parent / "streamlit"
+    if not streamlit.exists():
+        pytest.skip("streamlit is not installed in this environment")
+    folder = write_tiny_city(tmp_path_factory.mktemp("browser") / "tiny")
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(streamlit), "run", str(REPO / "tests" / "scenario_tab_app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "SCENARIO_TAB_DATA": str(folder),
+             "SCENARIO_TAB_LANGUAGE": "en"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _number(page, label: str) -> float:
+    return float(page.get_by_label(label, exact=True).first.input_value())
+
+
+def test_click_the_map_to_add_a_care_home(server, browser):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    page = _offline_page(browser, blocked)
+    try:
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_text("Click the map to place a new facility").wait_for(timeout=120_000)
+        frame = _map(page)
+        frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        # The streets side by side (A1 A2 | B1 B2, 1 km each): click the middle of A2, whose 5 beds
+        # for 2,000 residents are 9 short of 7 per 1,000.
+        paths = frame.locator("path.leaflet-interactive")
+        boxes = [(index, paths.nth(index).bounding_box()) for index in range(paths.count())]
+        boxes = [(index, box) for index, box in boxes if box]
+        left = min(box["x"] for _, box in boxes)
+        width = max(box["x"] + box["width"] for _, box in boxes) - left
+        # District level: two outlines half the city wide; A2 is the eastern half of the western one.
+        districts = sorted(((box["x"], index, box) for index, box in boxes
+                            if 0.4 < box["width"] / width < 0.6), key=lambda item: item[0])
+        assert len(districts) == 2, boxes
+        _, index, box = districts[0]
+        paths.nth(index).click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})  # clear of markers
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and abs(_number(page, "Longitude") - 116.4) < 1e-9:
+            page.wait_for_timeout(250)
+        page.screenshot(path=str(ARTIFACTS / "scenario_tab_clicked.png"), full_page=True)
+        lon, lat = _number(page, "Longitude"), _number(page, "Latitude")
+        # The tiny city lies 440–444 km east, 4420–4421 km north in UTM 50N: about 116.30–116.35 E.
+        assert 116.29 < lon < 116.36 and 39.92 < lat < 39.95, (lon, lat)
+        page.get_by_label("Capacity (beds)", exact=True).first.fill("12")
+        page.get_by_label("Capacity (beds)", exact=True).first.press("Enter")
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Add", exact=True).click()
+        # Data frames draw on a canvas; their cells are in the page as hidden grid cells.
+        page.get_by_text("add elderly_care at", exact=False).first.wait_for(state="attached", timeout=60_000)
+        # The flip table lists street A2 (its 'flip' column may be scrolled out of the canvas).
+        page.get_by_text("110001002", exact=True).first.wait_for(state="attached", timeout=60_000)
+        assert page.get_by_text("No unit changes between gap and met.").count() == 0
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "scenario_tab_click_add.png"), full_page=True)
+    finally:
+        page.close()
+    assert blocked == [], blocked
