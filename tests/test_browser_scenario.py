@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from .conftest import write_tiny_city
-from .test_browser import ARTIFACTS, _free_port, _map, _offline_page, _wait_healthy
-from .test_browser import browser  # noqa: F401 - the shared chromium fixture
+from .test_browser import (
+    ARTIFACTS,
+    _free_port,
+    _map,
+    _offline_page,
+    _wait_healthy,
+    browser,  # noqa: F401 - the shared chromium fixture
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
