@@ -87,7 +87,7 @@ def coverage_tab(choice: dict) -> None:
                               show_facilities=choice["show_facilities"], extra_layers=extra,
                               focus=st.session_state.get(map_view.UNIT_PICK))
     map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 3])
     with left:
         coverage_view.district_chart(table, dataset, indicator, language)
     with right:

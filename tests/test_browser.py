@@ -159,6 +159,14 @@ def test_map_table_and_language_in_a_browser_without_network(server, browser):
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "app_zh_street.png"), full_page=True)
 
+        # Clicking a street opens its card (st_folium hands back the clicked feature's code).
+        _polygons(page).nth(150).click(force=True)
+        page.get_by_text("人口来源").first.wait_for(timeout=60_000)
+        _map(page).locator(".geo-coverage-legend").wait_for(timeout=60_000)
+        _wait_for_polygons(page, 300)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_zh_unit_card.png"), full_page=True)
+
         started = time.monotonic()
         _choose(page, "指标", "每千人口拥有3岁以下婴幼儿托位数")
         page.get_by_text("每千人口拥有3岁以下婴幼儿托位数 · C4.g2", exact=False).first.wait_for(
@@ -179,6 +187,19 @@ def test_map_table_and_language_in_a_browser_without_network(server, browser):
         _wait_for_polygons(page, 300)
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "app_en_childcare.png"), full_page=True)
+        # The Data tab: a register with two mistakes in row 3 lists both, with a fix each.
+        page.get_by_role("tab", name="数据 · Data").click()
+        page.get_by_text("Bring your own data").wait_for(timeout=30_000)
+        register = ARTIFACTS / "bad_register.csv"
+        register.write_bytes("编号,名称,经度,纬度,床位,护理型床位,医养结合\n"
+                             "X1,甲,116.40,39.91,50,40,是\nX2,乙,abc,39.91,-3,1,否\n"
+                             .encode("gbk"))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(register))
+        page.get_by_role("button", name="Check and load").click()
+        page.get_by_text("The file has errors and was not loaded", exact=False).wait_for(
+            timeout=30_000)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "app_en_data_problems.png"), full_page=True)
         (ARTIFACTS / "browser_timing.txt").write_text(
             f"first load to {count} polygons: {first_load:.2f} s\n"
             f"indicator switch to polygons: {switch:.2f} s\n", encoding="utf-8")

@@ -22,6 +22,7 @@ from geo_coverage.importers import ImportResult, Problem
 from geo_coverage.plan import Plan
 
 from . import data
+from .i18n import t
 
 KINDS = ("facilities", "population", "boundaries")
 FLASH = "data_loaded"  # session_state: (file name, problems) of the upload just loaded
@@ -125,7 +126,8 @@ def render(plan: Plan, language: str) -> None:
     st.subheader(_t("heading", language))
     st.caption(_t("intro", language))
     key, dataset = data.current_dataset()
-    st.markdown(f"{_t('current', language)}: **{dataset.name}** (`{key}`)")
+    name = t("default_dataset", language) if key == data.DEFAULT_KEY else t("uploaded_dataset", language)
+    st.markdown(f"{_t('current', language)}: **{name}** (`{key}`)")
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
         name, problems = flash
