@@ -110,6 +110,15 @@ def _base_table(dataset_key: str, _dataset: Dataset, _plan: Plan):
     return evaluate(_dataset, _plan)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _base_map_html(dataset_key: str, indicator: str, level: str, language: str, _table, _dataset: Dataset,
+                   _plan: Plan) -> str:
+    """The "before" map never changes with the scenario: build its HTML once per choice."""
+    fmap = maps.coverage_map(_table, _dataset, _plan, indicator=indicator, level=level, language=language,
+                             base_map="none", height=360)
+    return maps.map_html(fmap)
+
+
 def _dataset_key(dataset: Dataset, plan: Plan) -> str:
     # Datasets are shared cache_resource objects that live as long as the app; their identity
     # (with the name) tells the default from an upload.
@@ -317,13 +326,15 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
     comparison = sc.compare(before, after)
     st.markdown(f"**{_t('before', language)} / {_t('after', language)}**")
     cols = st.columns(2)
-    for column, (label, table, data) in zip(cols, ((_t("before", language), before, dataset),
-                                                   (_t("after", language), after, changed)), strict=True):
-        with column:
-            st.caption(label)
-            fmap = maps.coverage_map(table, data, plan, indicator=indicator_id, level=level, language=language,
-                                     base_map="none", height=360)
-            st.iframe(maps.map_html(fmap), height=370)
+    with cols[0]:
+        st.caption(_t("before", language))
+        st.iframe(_base_map_html(_dataset_key(dataset, plan), indicator_id, level, language, before, dataset,
+                                 plan), height=370)
+    with cols[1]:
+        st.caption(_t("after", language))
+        fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level, language=language,
+                                 base_map="none", height=360)
+        st.iframe(maps.map_html(fmap), height=370)
     st.markdown(f"**{_t('flips', language)}**")
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
