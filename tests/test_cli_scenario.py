@@ -103,3 +103,14 @@ def test_optimize_errors_are_one_line(tiny_city_dir, capsys):
     assert main(["scenario", "optimize", "--indicator", "elderly_beds_per_1000", "--new-sites", "1",
                  "--capacity", "5", "--units", "999", "--data", str(tiny_city_dir)]) == 2
     assert "Unknown unit code '999'" in capsys.readouterr().err
+
+
+def test_a_relative_base_is_read_beside_the_scenario_file(tiny_city_dir, capsys):
+    path = tiny_city_dir.parent / "relative.yaml"
+    path.write_text(f"name: relative\nbase: {tiny_city_dir.name}\nedits:\n"
+                    "  - {action: remove, kind: neonatal_centre, id: N1}\n", encoding="utf-8")
+    assert sc.load_scenario(path).base_folder() == tiny_city_dir.resolve()
+    assert main(["scenario", "run", str(path), "--compare", "--format", "json",
+                 "--indicator", "neonatal_centres_per_district"]) == 0
+    flips = json.loads(capsys.readouterr().out)["flips"]
+    assert [(f["unit_code"], f["flip"]) for f in flips] == [(DISTRICT_B, sc.MET_TO_GAP)]
