@@ -10,7 +10,8 @@ import streamlit as st
 
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
-from ui import coverage_view, data, data_tab, map_view, scenario_tab  # noqa: E402 - after set_page_config
+# set_page_config must come first, hence the late imports.
+from ui import coverage_view, data, data_tab, map_view, scenario_tab  # noqa: E402
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
@@ -30,7 +31,8 @@ def sidebar() -> dict:
         # Option labels are bilingual and never change with the language: a keyed widget whose
         # option labels change keeps showing the old label in the browser.
         plan_id = st.selectbox(t("plan", language), plan_ids, key="plan",
-                               format_func=lambda p: f"{data.plan(p).name_zh} · {data.plan(p).name_en}")
+                               format_func=lambda p: (f"{data.plan(p).name_zh} · "
+                                                      f"{data.plan(p).name_en}"))
         plan = data.plan(plan_id)
         indicators = {ind.id: ind for ind in plan.all_indicators}
         order = sorted(indicators, key=lambda i: (list(GROUPS).index(indicators[i].group)

@@ -170,7 +170,7 @@ def base_maps(*, tianditu_token: str | None = None) -> dict[str, BaseMap]:
 
 @functools.lru_cache(maxsize=None)
 def _asset_uri(relative: str) -> str:
-    """A vendored file as a ``data:`` URI; CSS images are inlined too (package data never changes)."""
+    """A vendored file as a ``data:`` URI, CSS images inlined (package data never changes)."""
     path = STATIC_DIR / relative
     data = io.read_bytes(path)
     if relative.endswith(".css"):
@@ -343,8 +343,9 @@ def _marker_callback(labels: list[str], sources: list[list[str]]) -> str:
             html += "<tr><th style='text-align:left;padding-right:6px'>" + esc(labels[i])
                   + "</th><td>" + esc(row[4 + i]) + "</td></tr>";
         }
-        html += "<tr><th style='text-align:left;padding-right:6px'>" + esc(labels[labels.length - 1])
-              + "</th><td><b>" + esc(source[0]) + "</b> · " + esc(source[2]) + "</td></tr>";
+        html += "<tr><th style='text-align:left;padding-right:6px'>"
+              + esc(labels[labels.length - 1]) + "</th><td><b>" + esc(source[0])
+              + "</b> · " + esc(source[2]) + "</td></tr>";
         return html + "</table>";
     }, {maxWidth: 340});
     return marker;
@@ -428,7 +429,8 @@ def _legend_html(indicator: Indicator, target: float, *, language: str, level: s
              f'<div style="color:#555">{html.escape(text["legend_ratio"])}</div>',
              *rows]
     if has_facilities and source_classes:
-        parts.append(f'<div style="margin-top:4px"><b>{html.escape(text["legend_facility"])}</b></div>')
+        parts.append('<div style="margin-top:4px"><b>'
+                     f'{html.escape(text["legend_facility"])}</b></div>')
         for cls in source_classes:
             colour = SOURCE_COLOURS.get(cls, SOURCE_COLOURS["imported"])
             parts.append('<div style="display:flex;align-items:center;gap:6px">'
@@ -475,7 +477,8 @@ def _tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: s
     return pd.DataFrame({
         "value_text": fmt(rows["value"], percent + unit_suffix).to_numpy(),
         "target_text": (comparator + " " + fmt(rows["target"], percent + unit_suffix)).to_numpy(),
-        "shortfall_text": fmt(rows["shortfall"], f" {unit_of_shortfall}" if unit_of_shortfall else "")
+        "shortfall_text": fmt(rows["shortfall"],
+                              f" {unit_of_shortfall}" if unit_of_shortfall else "")
         .to_numpy(),
         "status_text": rows["status"].map(lambda s: text.get(s, s)).to_numpy(),
         "note_text": np.where(approximate.to_numpy(), text["approximate"], ""),
@@ -567,7 +570,8 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
         styled, name=text["units"],
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"], "fillOpacity": 0.75, "color": "#ffffff",
-            "weight": 0.6, "dashArray": "3 3" if f["properties"]["fill"] == NO_DATA_COLOUR else None},
+            "weight": 0.6,
+            "dashArray": "3 3" if f["properties"]["fill"] == NO_DATA_COLOUR else None},
         highlight_function=lambda f: {"weight": 2.5, "color": "#222222", "fillOpacity": 0.85},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, labels=True, sticky=True),
         smooth_factor=0.5,

@@ -1,4 +1,4 @@
-"""The app's upload page logic: every problem listed, the session's dataset replaced only on success."""
+"""The app's upload page: every problem listed; the session's dataset replaced only on success."""
 
 from __future__ import annotations
 

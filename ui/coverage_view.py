@@ -73,9 +73,9 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
     else:
         first.metric(t("city_value", language), "—", help=t("no_city_value", language))
     met = int((rows["status"] == "met").sum())
-    second.metric(f"{t('units_met', language)}（{label(LEVELS[level], language)}）"
-                  if language == "zh" else f"{t('units_met', language)} ({label(LEVELS[level], language)})",
-                  f"{met} / {len(rows)}")
+    level_name = label(LEVELS[level], language)
+    second.metric(f"{t('units_met', language)}（{level_name}）" if language == "zh"
+                  else f"{t('units_met', language)} ({level_name})", f"{met} / {len(rows)}")
     shortfall = rows["shortfall"].sum(min_count=1)
     what = shortfall_unit(indicator, language)
     third.metric(f"{t('total_shortfall', language)}（{what}）" if language == "zh"
@@ -121,14 +121,16 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     """Pick a unit (map click or selectbox): every indicator for it, and its population figures."""
     st.markdown(f"#### {t('unit_card', language)}")
     units = dataset.units_at(level)
-    district_names = dataset.units["district"]["name"].to_dict() if "district" in dataset.units else {}
+    district_names = (dataset.units["district"]["name"].to_dict()
+                      if "district" in dataset.units else {})
     names = units["name"].astype(str)
     if "name_en" in units:  # bilingual labels: they must not change with the language
         names = names + (" " + units["name_en"].fillna("").astype(str)).where(
             units["name_en"].fillna("").astype(str) != "", "")
     options = list(units.index.astype(str))
-    labels = {code: (f"{names[code]} · {district_names.get(units.at[code, 'parent_code'], '')} ({code})"
-                     if level == "street" else f"{names[code]} ({code})") for code in options}
+    labels = {code: (f"{names[code]} · {district_names.get(units.at[code, 'parent_code'], '')}"
+                     f" ({code})" if level == "street" else f"{names[code]} ({code})")
+              for code in options}
     if st.session_state.get(UNIT_PICK) not in options:
         st.session_state[UNIT_PICK] = None
     code = st.selectbox(t("pick_unit", language), options, key=UNIT_PICK, index=None,
@@ -143,8 +145,9 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     card = pd.DataFrame({
         t("indicator_col", language): rows["indicator"].map(
             lambda i: indicator_name(indicators[i], language)),
-        t("value", language): [number(v, language, digits=2) + " " + unit_of(indicators[i], language)
-                               for v, i in zip(rows["value"], rows["indicator"])],
+        t("value", language): [
+            number(v, language, digits=2) + " " + unit_of(indicators[i], language)
+            for v, i in zip(rows["value"], rows["indicator"])],
         t("target", language): [f"{indicators[i].comparator} {number(v, language, digits=2)}"
                                 for v, i in zip(rows["target"], rows["indicator"])],
         t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),

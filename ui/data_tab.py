@@ -126,7 +126,7 @@ def render(plan: Plan, language: str) -> None:
     st.subheader(_t("heading", language))
     st.caption(_t("intro", language))
     key, dataset = data.current_dataset()
-    name = t("default_dataset", language) if key == data.DEFAULT_KEY else t("uploaded_dataset", language)
+    name = t("default_dataset" if key == data.DEFAULT_KEY else "uploaded_dataset", language)
     st.markdown(f"{_t('current', language)}: **{name}** (`{key}`)")
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
@@ -145,7 +145,8 @@ def render(plan: Plan, language: str) -> None:
     level = "street"
     if what == "facilities":
         kind = st.selectbox(_t("kind", language), list(plan.kinds), key="data_kind",
-                            format_func=lambda k: f"{plan.kinds[k].name_zh} · {plan.kinds[k].name_en}")
+                            format_func=lambda k: (f"{plan.kinds[k].name_zh} · "
+                                                   f"{plan.kinds[k].name_en}"))
         datum = st.selectbox(_t("datum", language), DATUMS, key="data_datum")
     else:
         level = st.radio(_t("level", language), ["street", "district"], key="data_level",

@@ -86,7 +86,8 @@ def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
     st.caption(t("map_caption", language))
     # render=False: st_folium still renders the map once itself; a second full render of the
     # figure (hundreds of kB of script through Jinja) would double the cost of every switch.
-    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True, render=False,
+    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True,
+                         render=False,
                          returned_objects=["last_active_drawing", "last_object_clicked",
                                            "last_object_clicked_tooltip"])
     code = clicked_code(returned, unit_codes)
