@@ -44,6 +44,7 @@ __all__ = [
     "parse_table",
     "parse_column_map",
     "parse_facilities",
+    "facilities_from_table",
     "import_facilities",
     "check_boundaries",
     "import_boundaries",
@@ -232,7 +233,7 @@ def _resolve_columns(columns: Sequence, aliases: Mapping[str, Sequence[str]], co
 
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8": "utf-8", "utf8bom": "utf-8-sig", "utf-8-sig": "utf-8-sig",
                      "utf8sig": "utf-8-sig", "gbk": "gbk", "cp936": "gbk", "gb2312": "gbk",
-                     "gb18030": "gb18030"}
+                     "gb18030": "gb18030", "utf16": "utf-16", "utf-16": "utf-16"}
 
 
 def decode_text(data: bytes, *, encoding: str | None = None, origin=None) -> tuple[str, str]:
@@ -264,6 +265,11 @@ def _detect(data: bytes):
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             return None
     for name in ("utf-8", "gbk", "gb18030"):
@@ -401,13 +407,27 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
         serves several files).
     """
     file = Path(name).name
+    try:
+        table, info = parse_table(data, name=file, encoding=encoding)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=file),), {})
+    return facilities_from_table(table, name=file, kind=kind, attributes=attributes, datum=datum,
+                                 column_map=column_map, units=units, require_mapped=require_mapped,
+                                 info=info)
+
+
+def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attributes=None, datum=None,
+                          column_map=None, units=None, require_mapped: bool = True,
+                          info: Mapping | None = None) -> ImportResult:
+    """Check a register already parsed into a frame of text cells (see :func:`parse_facilities`)."""
+    file = Path(name).name
     attributes = dict(attributes or {})
     try:
         mapping = parse_column_map(column_map)
-        table, info = parse_table(data, name=file, encoding=encoding)
         datum_name = None if datum is None else datum_module._check(datum)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
+    info = dict(info or {})
     report = {"rows": len(table), "columns": list(table.columns), **info,
               "datum": datum_name or "wgs84 (undeclared)"}
     aliases = {k: v for k, v in FACILITY_HEADERS.items()
@@ -419,7 +439,8 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
         problems.append(Problem("error", "The file has a header row but no data rows.", file=file, row=2,
                                 fix="Add one row per facility below the header."))
         return ImportResult(None, tuple(problems), report)
-    rows = np.arange(len(table)) + 2
+    # Spreadsheet rows (the header is row 1); a vector layer counts features from 1.
+    rows = np.arange(len(table)) + int(info.get("first_row", 2))
     has_xy = "lon" in found and "lat" in found
     if not has_xy and "wkt" not in found:
         missing = [c for c in ("lon", "lat") if c not in found]
@@ -693,12 +714,41 @@ def import_facilities(path: str | Path, *, kind: str, attributes=None, datum=Non
         data = io.read_upload(path, max_bytes=max_bytes)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
+    if path.suffix.lower() in (*io.VECTOR_SUFFIXES, ".zip"):
+        return _facilities_from_vector(path, kind=kind, attributes=attributes, datum=datum, column_map=column_map,
+                                       units=units, max_bytes=max_bytes, require_mapped=require_mapped)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         return ImportResult(None, (Problem("error", f"Unknown table format '{path.suffix}'.", file=path.name,
-                                           fix="Use .csv or .xlsx."),), {})
+                                           fix="Use .csv or .xlsx (or a point layer: GeoJSON, GeoPackage, "
+                                               "zipped Shapefile, GeoParquet)."),), {})
     return parse_facilities(data, name=path.name, kind=kind, attributes=attributes, datum=datum,
                             encoding=encoding, column_map=column_map, units=units,
                             require_mapped=require_mapped)
+
+
+def _facilities_from_vector(path: Path, *, kind, attributes, datum, column_map, units, max_bytes,
+                            require_mapped) -> ImportResult:
+    """A point layer read as a register whose geometry is the WKT column (its CRS converted to
+    degrees first; ``datum`` then says which Chinese datum those degrees are in)."""
+    try:
+        frame = io.read_vector_upload(path, max_bytes=max_bytes)
+    except DataError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        return ImportResult(None, (Problem("error", "The file has no geometry.", file=path.name,
+                                           fix="Export the facilities as points, or as CSV with lon/lat."),), {})
+    if frame.crs is None:
+        return ImportResult(None, (Problem("error", "The file declares no coordinate reference system.",
+                                           file=path.name, fix="Save it with its CRS (EPSG:4326 for degrees)."),), {})
+    geometry = frame.to_crs(4326).geometry.values
+    table = frame.drop(columns=[frame.geometry.name]).copy()
+    table = table.astype(object).where(table.notna(), "").astype(str)
+    table["wkt"] = np.where(shapely.is_missing(geometry), "", shapely.to_wkt(geometry, rounding_precision=9))
+    if any(_normalise_header(c) in ("lon", "lng", "longitude", "经度") for c in table.columns):
+        table = table.drop(columns=["wkt"])  # explicit coordinate columns win, as in a table
+    return facilities_from_table(table, name=path.name, kind=kind, attributes=attributes, datum=datum,
+                                 column_map=column_map, units=units, require_mapped=require_mapped,
+                                 info={"encoding": "-", "format": path.suffix.lower().lstrip("."), "first_row": 1})
 
 
 # --- boundaries -------------------------------------------------------------------------------
@@ -728,6 +778,10 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
     problems: list[Problem] = []
     report: dict = {"rows": len(frame), "level": level}
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        return ImportResult(None, (Problem("error", "The file has no geometry (a table, not outlines).", file=file,
+                                           fix="Export the outlines as GeoJSON, GeoPackage or a zipped Shapefile."),),
+                            report)
     if len(frame) == 0:
         return ImportResult(None, (Problem("error", "The file has no features.", file=file,
                                            fix="Export the outlines again."),), report)

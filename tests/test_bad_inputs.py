@@ -316,6 +316,12 @@ CASES = [
          r"Cannot read as a vector file"),
     Case("no-features", "boundaries", "streets.geojson", write(b'{"type": "FeatureCollection", "features": []}'),
          r"no features"),
+    Case("table-as-boundaries", "boundaries", "streets.csv", write(b"code,name\n110001001,a\n"),
+         r"no geometry \(a table, not outlines\)"),
+    Case("facility-layer-null-geometry", "facilities", "homes.geojson",
+         write(geojson_bytes(gpd.GeoDataFrame({"id": ["E1", "E2"], "name": ["a", "b"]},
+                                              geometry=[Point(*lonlat(0.5)), None], crs=4326))),
+         r"geometry is blank", row=2, column="wkt"),
     # --- population tables ------------------------------------------------------------------------
     Case("unmatched-unit-codes", "population", "pop.csv", write(pop_with("区划代码", 2, "110003001")),
          r"code '110003001' matches no unit", row=4, column="区划代码"),

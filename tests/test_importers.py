@@ -303,3 +303,27 @@ def test_validate_prints_every_problem_and_exits_zero_on_warnings(tmp_path, caps
     assert "r.csv, column 'id': warning: No id column" in out
     assert "r.csv, row 3, column '床位数': warning: beds is blank" in out
     assert out.strip().endswith("r.csv: 0 errors, 2 warnings.")
+
+
+def test_point_layers_are_registers_too(tmp_path, tiny_city_dir):
+    """A GeoPackage of points in UTM is converted to degrees, then the declared datum applies."""
+    from shapely.geometry import Point
+
+    lon, lat = lonlat(1.5)
+    glon, glat = datum.wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    frame = gpd.GeoDataFrame({"编号": ["0042"], "名称": ["托育"], "托位数": [25]},
+                             geometry=[Point(glon[0], glat[0])], crs=4326).to_crs(METRIC)
+    frame.to_file(tmp_path / "c.gpkg", driver="GPKG")
+    units = gpd.read_file(tiny_city_dir / "boundaries" / "streets.geojson")
+    result = importers.import_facilities(tmp_path / "c.gpkg", kind="childcare", attributes={"places": "number"},
+                                         datum="gcj02", units=units)
+    assert result.ok, result.problems
+    point = result.frame.geometry.iloc[0]
+    assert abs(point.x - lon) < 1e-7 and abs(point.y - lat) < 1e-7
+    assert result.frame["id"].tolist() == ["0042"] and result.frame["places"].tolist() == [25]
+
+
+def test_utf16_unicode_text_export_is_read():
+    data = "编号\t名称\t经度\t纬度\n001\t甲\t116.4\t39.9\n".encode("utf-16")
+    frame, info = importers.parse_table(data, name="r.txt")
+    assert info["encoding"] == "utf-16" and frame.loc[0, "名称"] == "甲" and frame.loc[0, "编号"] == "001"

@@ -111,7 +111,8 @@ def cmd_import(args) -> int:
                                      column_map=args.column_map)
     _print_problems(result.problems, stream=sys.stderr)
     if not result.ok:
-        print(f"geo-coverage: nothing written ({len(result.errors)} errors).", file=sys.stderr)
+        count = len(result.errors)
+        print(f"geo-coverage: nothing written ({count} error{'s' * (count != 1)}).", file=sys.stderr)
         return EXIT_PROBLEMS
     counts = []
     for key, value in result.report.items():
