@@ -114,3 +114,16 @@ def test_a_relative_base_is_read_beside_the_scenario_file(tiny_city_dir, capsys)
                  "--indicator", "neonatal_centres_per_district"]) == 0
     flips = json.loads(capsys.readouterr().out)["flips"]
     assert [(f["unit_code"], f["flip"]) for f in flips] == [(DISTRICT_B, sc.MET_TO_GAP)]
+
+
+def test_optimize_from_an_uploaded_candidate_list(tiny_city_dir, tmp_path, capsys):
+    # Two candidate sites: one in street A2 (9 beds short), one in B2 (nobody lives there).
+    rows = [("site-a2", *lon_lat(1.5, 0.3)), ("site-b2", *lon_lat(3.5, 0.3))]
+    table = tmp_path / "candidates.csv"
+    table.write_text("id,lon,lat\n" + "".join(f"{i},{x},{y}\n" for i, x, y in rows), encoding="utf-8")
+    assert main(["scenario", "optimize", "--indicator", "elderly_beds_per_1000", "--new-sites", "1",
+                 "--capacity", "30", "--candidates", str(table), "--data", str(tiny_city_dir)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.err.splitlines()[0])["selected"] == ["site-a2"]
+    (edit,) = sc.scenario_from_yaml(captured.out).edits
+    assert edit.id == "capacity_gap-site-a2" and edit.attributes["beds"] == 30
