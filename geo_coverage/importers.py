@@ -283,7 +283,11 @@ def _detect(data: bytes):
 def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Parse CSV or XLSX bytes into a frame of text cells (codes keep their leading zeros).
 
-    Returns the frame (blank cells are ``""``) and ``{'encoding': ..., 'format': ...}``.
+    The header is the first of the first ten rows holding at least two recognised headers (a
+    title row above the table is skipped), else the first row; a workbook's first sheet holding
+    such a row is read (else its first sheet).  Returns the frame (blank cells are ``""``) and
+    ``{'encoding', 'format', 'first_row'`` (the file row of the first data row)``, 'sheet',
+    'duplicate_headers'}``.
     """
     suffix = Path(name).suffix.lower()
     if not data or not data.strip():
@@ -293,14 +297,18 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
             raise DataError("The file is not an Excel .xlsx workbook.", file=name,
                             fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
         try:
-            frame = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl")
+            sheets = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=None, header=None, dtype=str,
+                                   engine="openpyxl")
         except Exception as exc:  # openpyxl/zipfile raise many types for damaged workbooks
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(f"Cannot read the workbook: {reason}", file=name,
                             fix="Open it in Excel and save it again as .xlsx.") from None
-        info = {"encoding": "xlsx", "format": "xlsx"}
-        frame.columns = [_cell_header(c, i) for i, c in enumerate(frame.columns)]
-        frame = frame.fillna("").astype(str)
+        if not sheets:
+            raise DataError("The workbook has no sheets.", file=name, fix="Export the table again.")
+        chosen = next((sheet for sheet, grid in sheets.items() if _header_row(grid.fillna("")) is not None),
+                      next(iter(sheets)))
+        grid = sheets[chosen].fillna("").astype(str)
+        info = {"encoding": "xlsx", "format": "xlsx", "sheet": str(chosen)}
     elif suffix == ".xls":
         raise DataError("Old Excel .xls workbooks are not read.", file=name,
                         fix="Open it in Excel and save as .xlsx (or CSV UTF-8).")
@@ -314,23 +322,60 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
             raise DataError("The file holds NUL bytes: it is not a CSV table.", file=name,
                             fix="Upload the .xlsx itself, or save it as CSV UTF-8.")
         first_line = text.lstrip().split("\n", 1)[0]
-        separator = "\t" if suffix == ".tsv" or ("\t" in first_line and "," not in first_line) else ","
+        separator = ","
+        if suffix == ".tsv" or ("\t" in first_line and "," not in first_line):
+            separator = "\t"
+        elif ";" in first_line and "," not in first_line:
+            separator = ";"
         try:
-            frame = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                                skipinitialspace=True, skip_blank_lines=True)
+            grid = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
+                               header=None, skipinitialspace=True, skip_blank_lines=True)
         except pd.errors.EmptyDataError:
             raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
         except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
             raise DataError(f"Malformed CSV: {(str(exc).splitlines() or [type(exc).__name__])[0]}", file=name,
                             fix="Check quoting and the number of columns in every row.") from None
         info = {"encoding": used, "format": "csv"}
-        frame.columns = [_cell_header(c, i) for i, c in enumerate(frame.columns)]
+    header = _header_row(grid) or 0
+    headers = [_cell_header(c, i) for i, c in enumerate(grid.iloc[header].tolist())] if len(grid) else []
+    counts = pd.Series(headers, dtype=object).value_counts()
+    info["duplicate_headers"] = sorted(counts[counts > 1].index.tolist())
+    # Duplicates get a position suffix so each column stays addressable.
+    seen: dict[str, int] = {}
+    unique = []
+    for text in headers:
+        seen[text] = seen.get(text, 0) + 1
+        unique.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
+    frame = grid.iloc[header + 1:].reset_index(drop=True)
+    frame.columns = pd.Index(unique, dtype=object)
+    info["first_row"] = header + 2
     return frame, info
+
+
+def _header_row(grid: pd.DataFrame) -> int | None:
+    """The first of the first ten rows with at least two recognised header cells."""
+    known = _known_headers()
+    for position in range(min(10, len(grid))):
+        cells = {_normalise_header(c) for c in grid.iloc[position].tolist() if str(c).strip()}
+        if len(cells & known) >= 2:
+            return position
+    return None
+
+
+def _known_headers() -> frozenset:
+    return frozenset(_normalise_header(n) for table in (FACILITY_HEADERS, BOUNDARY_HEADERS)
+                     for names in table.values() for n in names)
 
 
 def _cell_header(value, position: int) -> str:
     text = str(value).replace("\ufeff", "").strip()
     return text if text and not text.startswith("Unnamed:") else f"column {position + 1}"
+
+
+def _duplicate_header_problems(info: Mapping, *, file) -> list[Problem]:
+    return [Problem("error", f"The header '{header}' appears more than once, so which column is meant is unclear.",
+                    file=file, row=int(info.get("first_row", 2)) - 1, column=header,
+                    fix="Rename or delete the extra column.") for header in info.get("duplicate_headers", ())]
 
 
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -435,9 +480,10 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
     found, problems = _resolve_columns(table.columns, aliases, mapping, origin=file,
                                        require_mapped=require_mapped)
     report["column_map"] = dict(found)
+    problems += _duplicate_header_problems(info, file=file)
     if len(table) == 0:
-        problems.append(Problem("error", "The file has a header row but no data rows.", file=file, row=2,
-                                fix="Add one row per facility below the header."))
+        problems.append(Problem("error", "The file has a header row but no data rows.", file=file,
+                                row=int(info.get("first_row", 2)), fix="Add one row per facility below the header."))
         return ImportResult(None, tuple(problems), report)
     # Spreadsheet rows (the header is row 1); a vector layer counts features from 1.
     rows = np.arange(len(table)) + int(info.get("first_row", 2))
@@ -926,7 +972,7 @@ def import_boundaries(path: str | Path, *, level: str = "street", column_map=Non
 
 def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
                     column_map: Mapping[str, str] | str | None = None,
-                    require_mapped: bool = True) -> ImportResult:
+                    require_mapped: bool = True, info: Mapping | None = None) -> ImportResult:
     """Join a population table to ``units`` by code.
 
     Table codes matching no unit are errors (each with its row); units the table does not list
@@ -941,6 +987,7 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
     found, problems = _resolve_columns(table.columns, BOUNDARY_HEADERS, mapping, origin=file,
                                        require_mapped=require_mapped)
     report: dict = {"rows": len(table), "column_map": dict(found)}
+    problems += _duplicate_header_problems(info or {}, file=file)
     if len(table) == 0:
         problems.append(Problem("error", "The table has a header row but no data rows.", file=file, row=2,
                                 fix="Add one row per unit below the header."))
@@ -955,7 +1002,7 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
                                                "--column-map pop_total=<header>."))
     if has_errors(problems):
         return ImportResult(None, tuple(problems), report)
-    rows = np.arange(len(table)) + 2
+    rows = np.arange(len(table)) + int((info or {}).get("first_row", 2))
     codes = table[found["code"]].map(_code_text)
     values = pd.DataFrame({c: table[found[c]] for c in population})
     problems += _population_problems(values, population, rows, file=file, headers=found)
@@ -1001,7 +1048,7 @@ def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding=Non
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=path.name),), {})
     result = join_population(units, table, name=path.name, column_map=column_map,
-                             require_mapped=require_mapped)
+                             require_mapped=require_mapped, info=info)
     return ImportResult(result.frame, result.problems, {**result.report, **info})
 
 

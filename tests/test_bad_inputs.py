@@ -92,7 +92,8 @@ def write(data: bytes):
 
 def write_frame_xlsx(frame):
     def build(path: Path):
-        frame.to_excel(path, index=False)
+        # A frame with a RangeIndex of columns is a raw grid: written without a header row.
+        frame.to_excel(path, index=False, header=not isinstance(frame.columns, pd.RangeIndex))
     return build
 
 
@@ -284,6 +285,13 @@ CASES = [
     Case("oversized-upload", "facilities", "huge.csv", oversized, r"more than the .* MB allowed"),
     Case("declared-encoding-unknown", "facilities", "reg.csv", write(csv_bytes(register())),
          r"Unknown encoding 'latin-9'", extra=("--encoding", "latin-9")),
+    Case("duplicate-headers", "facilities", "reg.csv",
+         write("编号,名称,经度,经度,纬度\nE1,a,116.3,116.3,39.9\n".encode()),
+         r"header '经度' appears more than once", row=1, column="经度"),
+    Case("title-row-above-header", "facilities", "reg.xlsx", write_frame_xlsx(pd.DataFrame(
+        [["北京市养老机构名录（2024）", "", "", "", ""], list(register().columns)]
+        + register().astype(str).assign(床位数=["10", "二十", "30"]).values.tolist())),
+         r"'二十' is not a number", row=4, column="床位数"),
     # --- boundaries -----------------------------------------------------------------------------
     Case("self-intersecting-polygon", "boundaries", "streets.geojson", write_vector(bowtie()),
          r"Invalid polygon: Self-intersection", row=2, column="geometry"),
