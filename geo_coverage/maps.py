@@ -57,6 +57,8 @@ __all__ = [
     "fill_colours",
     "unit_shapes",
     "coverage_map",
+    "coverage_layers",
+    "CoverageLayers",
     "facility_rows",
     "map_html",
     "uncovered_heat",
@@ -356,17 +358,25 @@ def _marker_callback(labels: list[str], sources: list[list[str]]) -> str:
 
 
 class _Legend(MacroElement):
-    """A Leaflet control with the legend's HTML (no external assets, unlike branca colormaps)."""
+    """The legend's HTML in a Leaflet control, no external assets (unlike branca colormaps)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: "bottomright"});
-        {{ this.get_name() }}.onAdd = function (map) {
-            var div = L.DomUtil.create("div", "geo-coverage-legend");
-            div.innerHTML = {{ this.html|tojson }};
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
+        // A layer that shows the legend control while it is on the map, so the legend leaves
+        // with its layer group when the app swaps the indicator's layers.
+        var {{ this.get_name() }} = new (L.Layer.extend({
+            onAdd: function (map) {
+                var control = L.control({position: "bottomright"});
+                control.onAdd = function () {
+                    var div = L.DomUtil.create("div", "geo-coverage-legend");
+                    div.innerHTML = {{ this.html|tojson }};
+                    L.DomEvent.disableClickPropagation(div);
+                    return div;
+                };
+                this._control = control.addTo(map);
+            },
+            onRemove: function () { if (this._control) { this._control.remove(); } }
+        }))();
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
@@ -513,6 +523,37 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
     focus
         A unit code at ``level`` to outline and zoom to (the unit on the card).
     """
+    layers = coverage_layers(table, dataset, plan, indicator=indicator, level=level,
+                             language=language, base_map=base_map, tianditu_token=tianditu_token,
+                             shapes=shapes, show_facilities=show_facilities,
+                             district_outlines=district_outlines, extra_layers=extra_layers,
+                             height=height, focus=focus)
+    for group in layers.groups:
+        group.add_to(layers.base)
+    layers.control().add_to(layers.base)
+    return layers.base
+
+
+@dataclass(frozen=True)
+class CoverageLayers:
+    """A map split in two: the ``base`` (frame, tiles, view) and the ``groups`` an indicator
+    draws.  The app keeps the base mounted and swaps only the groups when the indicator changes
+    (streamlit-folium's ``feature_group_to_add``), so a switch never reloads the map."""
+
+    base: folium.Map
+    groups: tuple
+
+    def control(self) -> folium.LayerControl:
+        return folium.LayerControl(collapsed=False, position="topright")
+
+
+def coverage_layers(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator: str,
+                    level: str, language: str = "zh", base_map: str = "none",
+                    tianditu_token: str | None = None, shapes: Mapping[str, dict] | None = None,
+                    show_facilities: bool = True, district_outlines: bool = True,
+                    extra_layers=(), height: int | str = "100%",
+                    focus: str | None = None) -> CoverageLayers:
+    """The parts of :func:`coverage_map` (same parameters): a base map and its layer groups."""
     if language not in LANGUAGES:
         raise DataError(f"Unknown language '{language}'.", fix="Use 'zh' or 'en'.")
     choices = base_maps(tianditu_token=tianditu_token)
@@ -550,9 +591,10 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                          "geometry": feature["geometry"]})
     styled = {"type": "FeatureCollection", "features": features}
 
+    # Every plugin's script is on the base map, so groups swapped in later find it loaded.
     fmap = _offline(folium.Map(location=_centre(collection), zoom_start=9, tiles=None,
                                control_scale=True, prefer_canvas=False, height=height),
-                    "leaflet")
+                    "leaflet", "markercluster", "heat")
     # The marker clusters need the map's own maxZoom when no tile layer sets one; a fractional
     # zoom lets the city fill the frame.
     fmap.options["max_zoom"] = 18
@@ -566,6 +608,8 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                              max_zoom=18).add_to(fmap)
     fields = ["label", "value_text", "target_text", "shortfall_text", "status_text", "note_text"]
     aliases = ["", text["value"], text["target"], text["shortfall"], text["status"], ""]
+    units_group = folium.FeatureGroup(name=text["units"])
+    groups = [units_group]
     folium.GeoJson(
         styled, name=text["units"],
         style_function=lambda f: {
@@ -575,12 +619,14 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
         highlight_function=lambda f: {"weight": 2.5, "color": "#222222", "fillOpacity": 0.85},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, labels=True, sticky=True),
         smooth_factor=0.5,
-    ).add_to(fmap)
+    ).add_to(units_group)
     if district_outlines and level != "district" and "district" in dataset.units:
+        districts_group = folium.FeatureGroup(name=text["districts"])
         folium.GeoJson(
             shapes_at("district"), name=text["districts"], interactive=False,
             style_function=lambda f: {"fill": False, "color": "#303030", "weight": 1.8},
-        ).add_to(fmap)
+        ).add_to(districts_group)
+        groups.append(districts_group)
     source_classes: list[str] = []
     if show_facilities:
         facilities = facility_rows(dataset, plan, spec.layer, language=language, datum=tiles.datum)
@@ -591,32 +637,36 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                                "chunkedLoading": True}
             if len(rows_facilities) <= 200:
                 cluster_options["disableClusteringAtZoom"] = 0  # few: always show each one
+            facilities_group = folium.FeatureGroup(
+                name=f"{text['facilities']} ({len(rows_facilities)})")
             _offline(folium.plugins.FastMarkerCluster(
-                rows_facilities, name=f"{text['facilities']} ({len(rows_facilities)})",
-                callback=_marker_callback(facilities["labels"], facilities["sources"]),
+                rows_facilities, callback=_marker_callback(facilities["labels"],
+                                                           facilities["sources"]),
                 icon_create_function=_CLUSTER_ICON, options=cluster_options),
-                "markercluster").add_to(fmap)
+                "markercluster").add_to(facilities_group)
+            groups.append(facilities_group)
     for layer in extra_layers:
-        layer.add_to(fmap)
+        group = folium.FeatureGroup(name=getattr(layer, "layer_name", None) or text["units"])
+        layer.add_to(group)
+        groups.append(group)
     approximate_any = bool(approximate.any())
     _Legend(_legend_html(spec, spec.target_at(level), language=language, level=level,
                          approximate=approximate_any, source_classes=source_classes,
-                         has_facilities=bool(source_classes))).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+                         has_facilities=bool(source_classes))).add_to(units_group)
     focused = [f for f in features if focus is not None and f["id"] == focus]
     if focused:
         folium.GeoJson({"type": "FeatureCollection", "features": focused}, interactive=False,
                        control=False, style_function=lambda f: {
-                           "fill": False, "color": "#000000", "weight": 3.5}).add_to(fmap)
+                           "fill": False, "color": "#000000", "weight": 3.5}).add_to(units_group)
         west, south, east, north = shapely.bounds(shapely.geometry.shape(focused[0]["geometry"]))
         margin = max(east - west, north - south) * 0.6
         fmap.fit_bounds([[south - margin, west - margin], [north + margin, east + margin]])
-        return fmap
-    bounds = _bounds(collection)
-    if bounds:
-        # Keep the bottom-right corner clear for the legend.
-        fmap.fit_bounds(bounds, padding_bottom_right=(230, 0))
-    return fmap
+    else:
+        bounds = _bounds(collection)
+        if bounds:
+            # Keep the bottom-right corner clear for the legend.
+            fmap.fit_bounds(bounds, padding_bottom_right=(230, 0))
+    return CoverageLayers(base=fmap, groups=tuple(groups))
 
 
 # Neutral cluster badges, so the counts never compete with the red-blue fill of the units.

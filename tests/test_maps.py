@@ -34,8 +34,18 @@ def _js(text: str) -> str:
 
 
 def _geojson_layers(fmap) -> list[dict]:
-    return [child.data for child in fmap._children.values() if hasattr(child, "data")
-            and isinstance(child.data, dict) and child.data.get("type") == "FeatureCollection"]
+    """The FeatureCollections drawn on the map, in drawing order (layer groups included)."""
+    found = []
+
+    def walk(element):
+        data = getattr(element, "data", None)
+        if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+            found.append(data)
+        for child in element._children.values():
+            walk(child)
+
+    walk(fmap)
+    return found
 
 
 def test_map_html_is_offline_and_holds_every_unit_and_the_legend(tiny):

@@ -42,11 +42,12 @@ def base_map_choices() -> dict[str, maps.BaseMap]:
 def build_map(dataset_key: str, dataset: Dataset, plan: Plan, table: pd.DataFrame, *,
               indicator: str, level: str, language: str, base_map: str,
               show_facilities: bool, extra_layers=(), focus: str | None = None):
-    """The folium map; outlines come from the per-level cache, so a switch only restyles."""
+    """The map as a base and its layer groups; outlines come from the per-level cache, so a
+    switch only restyles."""
     datum = base_map_choices()[base_map].datum
     shapes = {lvl: data.unit_shapes(dataset_key, lvl, datum, dataset)
               for lvl in {level, "district"} if lvl in dataset.units}
-    return maps.coverage_map(table, dataset, plan, indicator=indicator, level=level,
+    return maps.coverage_layers(table, dataset, plan, indicator=indicator, level=level,
                              language=language, base_map=base_map,
                              tianditu_token=tianditu_token(), shapes=shapes,
                              show_facilities=show_facilities, extra_layers=extra_layers,
@@ -81,13 +82,19 @@ def access_layers(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, 
     return layers
 
 
-def render(fmap, *, level: str, unit_codes: pd.Index, language: str) -> None:
-    """Show the map; a click on a unit selects it for the unit card (via session_state)."""
+def render(layers: maps.CoverageLayers, *, level: str, unit_codes: pd.Index,
+           language: str) -> None:
+    """Show the map; a click on a unit selects it for the unit card (via session_state).
+
+    The base map stays mounted in the browser while its layer groups are swapped, so changing
+    the indicator redraws the layers without reloading the map.
+    """
     st.caption(t("map_caption", language))
     # render=False: st_folium still renders the map once itself; a second full render of the
     # figure (hundreds of kB of script through Jinja) would double the cost of every switch.
-    returned = st_folium(fmap, key="coverage_map", height=600, use_container_width=True,
-                         render=False,
+    returned = st_folium(layers.base, key="coverage_map", height=600, use_container_width=True,
+                         render=False, feature_group_to_add=list(layers.groups),
+                         layer_control=layers.control(),
                          returned_objects=["last_active_drawing", "last_object_clicked",
                                            "last_object_clicked_tooltip"])
     code = clicked_code(returned, unit_codes)
