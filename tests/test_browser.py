@@ -167,15 +167,21 @@ def test_map_table_and_language_in_a_browser_without_network(server, browser):
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "app_zh_unit_card.png"), full_page=True)
 
+        # A mark in the map's page: an indicator switch swaps layers in the same map, it does
+        # not reload it.
+        page.locator(MAP_FRAME).last.content_frame.locator("body").evaluate(
+            "body => { window.geoCoverageMark = 'still here'; }")
         started = time.monotonic()
         _choose(page, "指标", "每千人口拥有3岁以下婴幼儿托位数")
         page.get_by_text("每千人口拥有3岁以下婴幼儿托位数 · C4.g2", exact=False).first.wait_for(
             timeout=60_000)
-        # The map is re-mounted with the new indicator: wait for its legend, then its polygons.
-        _map(page).locator(".geo-coverage-legend",
-                                              has_text="婴幼儿托位数").wait_for(timeout=60_000)
+        _map(page).locator(".geo-coverage-legend", has_text="婴幼儿托位数").wait_for(
+            timeout=60_000)
         _wait_for_polygons(page, 300)
         switch = time.monotonic() - started
+        assert _map(page).locator(".geo-coverage-legend").count() == 1  # the old one left
+        assert page.locator(MAP_FRAME).last.content_frame.locator("body").evaluate(
+            "body => window.geoCoverageMark") == "still here"
         page.wait_for_timeout(800)
         page.screenshot(path=str(ARTIFACTS / "app_zh_childcare.png"), full_page=True)
 
