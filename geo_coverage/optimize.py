@@ -874,6 +874,9 @@ class MCLP(_SitingModel):
         lower, upper = self._candidate_columns()
         reach = sparse.csr_array((np.ones(merged_rows.size), (merged_rows, merged_candidates)),
                                  shape=(n_groups, n_candidate))
+        # Measured on benchmarks/bench_optimize.py (300 s limit): with this start the full
+        # instance ends 0.115 % from the bound, without it 2.9 %; on the quarter instance HiGHS
+        # alone reached 0.1 % sooner (80 s against 184 s).  Kept for the large case.
         start_sites = _greedy_cover(reach, group_weight, self.facilities, is_existing) | is_existing
         start_cover = np.minimum(1.0, reach @ start_sites.astype(float))
         program = _program(
