@@ -473,7 +473,7 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
     info = dict(info or {})
-    report = {"rows": len(table), "columns": list(table.columns), **info,
+    report = {"file": file, "rows": len(table), "columns": list(table.columns), **info,
               "datum": datum_name or "wgs84 (undeclared)"}
     aliases = {k: v for k, v in FACILITY_HEADERS.items()
                if k in ("id", "name", "lon", "lat", "wkt", "address", "status", "unit") or k in attributes}
@@ -823,7 +823,7 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
     problems: list[Problem] = []
-    report: dict = {"rows": len(frame), "level": level}
+    report: dict = {"file": file, "rows": len(frame), "level": level}
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         return ImportResult(None, (Problem("error", "The file has no geometry (a table, not outlines).", file=file,
                                            fix="Export the outlines as GeoJSON, GeoPackage or a zipped Shapefile."),),
@@ -986,7 +986,7 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
     found, problems = _resolve_columns(table.columns, BOUNDARY_HEADERS, mapping, origin=file,
                                        require_mapped=require_mapped)
-    report: dict = {"rows": len(table), "column_map": dict(found)}
+    report: dict = {"file": file, "rows": len(table), "column_map": dict(found)}
     problems += _duplicate_header_problems(info or {}, file=file)
     if len(table) == 0:
         problems.append(Problem("error", "The table has a header row but no data rows.", file=file, row=2,
@@ -1226,8 +1226,8 @@ def import_folder(out: str | Path, **options) -> ImportResult:
     notes["import.base"] = str(base_dir)
     for key, value in result.report.items():
         if key.startswith("facilities.") or key in ("boundaries", "population"):
-            notes[f"import.{key}"] = f"{value.get('rows', '?')} rows, encoding {value.get('encoding', '-')}, " \
-                                     f"datum {value.get('datum', '-')}"
+            notes[f"import.{key}"] = (f"{value.get('file', '?')}: {value.get('rows', '?')} rows, encoding "
+                                      f"{value.get('encoding', '-')}, datum {value.get('datum', '-')}")
     meta["notes"] = notes
     try:
         with io.atomic_directory(out) as building:
