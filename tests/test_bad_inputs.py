@@ -350,6 +350,9 @@ CASES = [
     # --- plans and scenarios -----------------------------------------------------------------------
     Case("yaml-python-tag", "plan", "plan.yaml", write(b"id: !!python/object/apply:os.system ['echo hi']\n"),
          r"Invalid YAML.*Python tags"),
+    Case("scenario-python-tag", "plan", "scenario.yaml",
+         write(b"name: x\nedits: !!python/object/apply:os.system ['touch pwned']\n"), r"Invalid YAML.*Python tags",
+         row=2, args_for={"scenario": True}),
     Case("plan-unknown-indicator-type", "plan", "plan.yaml",
          write(b"id: p\nkinds: {elderly_care: {attributes: {beds: number}}}\nindicators:\n"
                b"  - {id: x, type: magic, layer: elderly_care, target: {city: 1}}\n"), r"unknown type 'magic'"),
@@ -369,6 +372,8 @@ def _digests(root: Path) -> dict[str, tuple[str, float]]:
 
 def _commands(case: Case, path: Path, base: Path, out: Path) -> list[list[str]]:
     if case.role == "plan":
+        if "scenario" in case.args_for:
+            return [["scenario", "run", str(path), "--data", str(base)]]
         if "indicator" in case.args_for:
             return [["report", "--data", str(base), "--indicator", case.args_for["indicator"]]]
         return [["report", "--data", str(base), "--plan", str(path)]]
