@@ -1151,6 +1151,11 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             report["population"] = result.report
             if result.frame is not None:
                 new_units[level] = result.frame
+            other = "district" if level == "street" else "street"
+            unmatched = set(result.report.get("unmatched_codes", ()))
+            if unmatched and other in units and unmatched <= set(units[other]["code"].astype(str)):
+                problems.append(Problem("error", f"The codes that match no {level} are all {other} codes.",
+                                        file=Path(population).name, fix=f"Import this table with --level {other}."))
     points_units = new_units.get("street", units.get("street"))
     if points_units is None:
         points_units = new_units.get("district", units.get("district"))

@@ -327,3 +327,26 @@ def test_utf16_unicode_text_export_is_read():
     data = "编号\t名称\t经度\t纬度\n001\t甲\t116.4\t39.9\n".encode("utf-16")
     frame, info = importers.parse_table(data, name="r.txt")
     assert info["encoding"] == "utf-16" and frame.loc[0, "名称"] == "甲" and frame.loc[0, "编号"] == "001"
+
+
+@pytest.mark.parametrize("codes, keeps_streets", [(["110001", "110002"], True), (["A", "B"], False)])
+def test_district_import_keeps_streets_only_when_they_still_belong(codes, keeps_streets, tmp_path):
+    base = write_tiny_city(tmp_path / "base")
+    districts = gpd.read_file(base / "boundaries" / "districts.geojson").assign(code=codes)
+    districts.to_file(tmp_path / "d.geojson")
+    result = importers.import_folder(tmp_path / "out", boundaries=tmp_path / "d.geojson", level="district", base=base)
+    assert result.ok, result.problems
+    dataset = load_dataset(tmp_path / "out")
+    assert ("street" in dataset.units) is keeps_streets
+    assert list(dataset.units_at("district")["code"]) == codes
+    assert [p.message for p in result.warnings] == ([] if keeps_streets else
+                                                    ["The base streets do not belong to the imported districts "
+                                                     "and are left out."])
+
+
+def test_population_of_the_other_level_is_named(tmp_path):
+    base = write_tiny_city(tmp_path / "base")
+    (tmp_path / "p.csv").write_text("code,pop_total\n110001,5\n110002,6\n")
+    result = importers.check_import(population=tmp_path / "p.csv", level="street", base=base)
+    assert "Import this table with --level district." in [p.fix for p in result.errors]
+    assert importers.check_import(population=tmp_path / "p.csv", level="district", base=base).ok
