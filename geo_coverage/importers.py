@@ -1029,10 +1029,12 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
     by_code = values.set_index(codes.to_numpy())
     positions = out["code"].astype(str).map(lambda c: c in by_code.index).to_numpy()
     for column in population:
-        current = out[column].to_numpy(dtype=float) if column in out else np.full(len(out), np.nan)
+        # A copy: under copy-on-write a column's array may be a read-only view.
+        current = np.array(out[column], dtype=float) if column in out else np.full(len(out), np.nan)
         current[positions] = by_code.loc[out["code"].astype(str)[positions], column].to_numpy(dtype=float)
         out[column] = current
-    sources = out["pop_source"].astype(str).to_numpy(dtype=object) if "pop_source" in out else np.full(len(out), "", dtype=object)
+    sources = (np.array(out["pop_source"].astype(str), dtype=object) if "pop_source" in out
+               else np.full(len(out), "", dtype=object))
     sources[positions] = f"imported: {file}"
     out["pop_source"] = sources
     return ImportResult(out, tuple(problems), report)
