@@ -114,8 +114,29 @@ def parse_yaml(text: str, *, origin="<yaml>"):
                         fix="Correct the YAML syntax; Python tags (!!python/...) are never accepted.") from None
 
 
+class _SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, except that strings holding a Unicode line break PyYAML folds on
+    reading back (NEL, U+2028, U+2029) are written double-quoted, where they are escaped."""
+
+
+_FOLDED_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper, value: str):
+    style = '"' if any(ch in value for ch in _FOLDED_BREAKS) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_SafeDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data) -> str:
+    """YAML text that :func:`parse_yaml` reads back into equal data (keys in their given order)."""
+    return yaml.dump(data, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False)
+
+
 def write_yaml(data, target: str | Path) -> Path:
-    return write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), target)
+    return write_text(dump_yaml(data), target)
 
 
 # --- vectors ------------------------------------------------------------------------------------

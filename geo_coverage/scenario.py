@@ -458,9 +458,7 @@ def scenario_to_dict(scenario: Scenario) -> dict:
 
 def scenario_to_yaml(scenario: Scenario) -> str:
     """YAML text that :func:`scenario_from_yaml` reads back into an equal scenario."""
-    import yaml
-
-    return yaml.safe_dump(scenario_to_dict(scenario), allow_unicode=True, sort_keys=False)
+    return io.dump_yaml(scenario_to_dict(scenario))
 
 
 def scenario_from_edits(name: str, edits: Iterable[Mapping], *, description: str = "",
