@@ -11,7 +11,9 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -188,8 +190,9 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
 def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, notes: Mapping[str, str] | None = None) -> bytes:
     """An XLSX workbook: one sheet per frame, frozen header row, column widths fitted to content.
 
-    ``notes`` maps a sheet name to a line written above nothing: it is put in the sheet's first
-    cell comment-free as a separate 'About' sheet so the data sheets keep a clean header row.
+    ``notes`` (item → text) become a separate '说明 About' sheet so the data sheets keep a clean
+    header row. The bytes depend only on the content: the same tables give the same file (the
+    workbook's timestamps are fixed), so a download from the app equals the CLI's file.
     """
     import io as _io
 
@@ -201,17 +204,40 @@ def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, notes: Mappin
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
-            for position, column in enumerate(frame.columns, start=1):
-                values = [str(column)] + [str(v) for v in frame[column].head(200).tolist()]
+            for position, column in enumerate(frame.columns):
+                cells = frame.iloc[:200, position].tolist()  # by position: headers may repeat
+                values = [str(column)] + [str(v) for v in cells]
                 width = max(_display_width(v) for v in values) + 2
-                sheet.column_dimensions[get_column_letter(position)].width = min(max(width, 8), 60)
+                sheet.column_dimensions[get_column_letter(position + 1)].width = min(max(width, 8), 60)
         if notes:
             about = pd.DataFrame({"说明 About": list(notes.values())}, index=list(notes.keys()))
             about.index.name = "项目 Item"
             about.reset_index().to_excel(writer, sheet_name="说明 About", index=False)
             writer.sheets["说明 About"].column_dimensions["A"].width = 24
             writer.sheets["说明 About"].column_dimensions["B"].width = 100
-    return buffer.getvalue()
+    return _reproducible_zip(buffer.getvalue())
+
+
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_TIMESTAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """The same Office file with fixed entry times and document dates (openpyxl stamps 'now')."""
+    import io as _io
+
+    out = _io.BytesIO()
+    with zipfile.ZipFile(_io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                content = _CORE_TIMESTAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            info = zipfile.ZipInfo(entry.filename, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = entry.external_attr
+            target.writestr(info, content)
+    return out.getvalue()
 
 
 def _display_width(text: str) -> int:
