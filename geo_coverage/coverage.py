@@ -215,7 +215,7 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
                 with np.errstate(divide="ignore", invalid="ignore"):
                     value = np.where(denominator > 0, numerator / denominator * indicator.scale, np.nan)
                 need = target * denominator / indicator.scale
-                shortfall = _shortfall(need, numerator, indicator.comparator)
+                shortfall = shortfall_of(need, numerator, indicator.comparator)
                 note[denominator <= 0] = "no residents in this group"
         elif kind_type == "share":
             denominator = aggregator.sum(level, facility_values(facilities, indicator.denominator))
@@ -225,11 +225,11 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
                 row_target, shortfall, met_strata = _strata(indicator, facilities, aggregator, level,
                                                             denominator)
             else:
-                shortfall = _shortfall(target / 100.0 * denominator, numerator, indicator.comparator)
+                shortfall = shortfall_of(target / 100.0 * denominator, numerator, indicator.comparator)
             note[~(denominator > 0)] = "no facilities to measure in this unit"
         else:  # count
             value = numerator.copy()
-            shortfall = _shortfall(np.full(n, target), numerator, indicator.comparator)
+            shortfall = shortfall_of(np.full(n, target), numerator, indicator.comparator)
     else:  # access / accessible_ratio
         if access_parts is None:
             note[:] = "access not computed"
@@ -238,7 +238,7 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
             scale = 100.0 if kind_type == "access" else indicator.scale
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = np.where(denominator > 0, numerator / denominator * scale, np.nan)
-            shortfall = _shortfall(target * denominator / scale, numerator, indicator.comparator)
+            shortfall = shortfall_of(target * denominator / scale, numerator, indicator.comparator)
             note[~(denominator > 0)] = "no residents in this group"
 
     met = compare(value, row_target, indicator.comparator)
@@ -275,7 +275,7 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
     })
 
 
-def _shortfall(need: np.ndarray, have: np.ndarray, comparator: str) -> np.ndarray:
+def shortfall_of(need: np.ndarray, have: np.ndarray, comparator: str) -> np.ndarray:
     """Items short of the need, rounded up to whole items (a 0.2-bed gap is still one bed)."""
     if comparator in (">=", ">", "=="):
         gap = need - have
@@ -299,7 +299,7 @@ def _strata(indicator: Indicator, facilities, aggregator, level, denominator):
         den = aggregator.sum(level, np.where(inside, den_all, 0.0))
         need = stratum_target / 100.0 * den
         need_total += need
-        shortfall += _shortfall(need, num, indicator.comparator)
+        shortfall += shortfall_of(need, num, indicator.comparator)
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = np.where(den > 0, num / den * 100.0 + _EPS >= stratum_target, True)
         met &= ok
@@ -342,3 +342,5 @@ def _access_measures(dataset: Dataset, indicator: Indicator, plan: Plan, *, sett
     # Demand points are memoised per dataset object, so the indicators share one grid.
     demand = access.cached_demand_points(dataset, settings=settings)
     return access.unit_measures(dataset, indicator, settings=settings, demand=demand, plan=plan)
+
+_shortfall = shortfall_of  # old name, kept until every caller uses shortfall_of

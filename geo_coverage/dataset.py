@@ -276,16 +276,18 @@ def assign_points(points, units: Mapping[str, gpd.GeoDataFrame]) -> tuple[np.nda
         return street, district
     if "street" in units:
         streets = units["street"]
-        street = _locate(points, streets)
+        street = locate_points(points, streets)
         parents = streets["parent_code"].to_dict()
         district = np.array([parents.get(code, "") if code else "" for code in street], dtype=object)
     missing = district == ""
     if missing.any() and "district" in units:
-        district[missing] = _locate(points[missing], units["district"])
+        district[missing] = locate_points(points[missing], units["district"])
     return street, district
 
 
-def _locate(points: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
+def locate_points(points: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """The code of the polygon holding each point ("" outside every polygon); a point on a shared
+    edge goes to the first polygon."""
     codes = polygons["code"].to_numpy(dtype=object)
     tree = shapely.STRtree(polygons.geometry.values)
     point_idx, poly_idx = tree.query(points, predicate="intersects")
@@ -297,3 +299,5 @@ def _locate(points: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
     first[1:] = point_idx[1:] != point_idx[:-1]
     out[point_idx[first]] = codes[poly_idx[first]]
     return out
+
+_locate = locate_points  # old name, kept until every caller uses locate_points

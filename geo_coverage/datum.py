@@ -113,7 +113,7 @@ def bd09_to_gcj02(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 1
 
 def to_wgs84(lon, lat, datum: str):
     """Convert from ``datum`` (``wgs84`` | ``gcj02`` | ``bd09``) to WGS84."""
-    datum = _check(datum)
+    datum = check_datum(datum)
     if datum == "wgs84":
         return _arrays(lon, lat)
     if datum == "gcj02":
@@ -123,7 +123,7 @@ def to_wgs84(lon, lat, datum: str):
 
 def from_wgs84(lon, lat, datum: str):
     """Convert from WGS84 to ``datum``."""
-    datum = _check(datum)
+    datum = check_datum(datum)
     if datum == "wgs84":
         return _arrays(lon, lat)
     if datum == "gcj02":
@@ -136,7 +136,9 @@ def convert(lon, lat, *, source: str, target: str):
     return from_wgs84(*to_wgs84(lon, lat, source), target)
 
 
-def _check(datum: str) -> str:
+def check_datum(datum: str) -> str:
+    """The canonical name (wgs84, gcj02, bd09) of a declared datum; aliases such as "gcj", "baidu",
+    "cgcs2000" accepted, anything else a clear error."""
     key = str(datum).strip().lower().replace("-", "").replace("_", "")
     aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "cgcs2000": "wgs84", "gcj02": "gcj02",
                "gcj": "gcj02", "mars": "gcj02", "bd09": "bd09", "baidu": "bd09"}
@@ -154,3 +156,5 @@ def transform_geometry(geometry, *, source: str, target: str):
         return np.column_stack([x, y])
 
     return shapely.transform(geometry, _fn)
+
+_check = check_datum  # old name, kept until every caller uses check_datum

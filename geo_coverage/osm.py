@@ -163,7 +163,7 @@ def boundaries_from_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDat
     A unit's code is its ``ref`` tag when present, else ``osm-relation-<id>``; a street's
     ``parent_code`` is the district its point on surface lies in.
     """
-    from .dataset import _locate
+    from .dataset import locate_points as _locate
 
     units: dict[str, gpd.GeoDataFrame] = {}
     if features is None or len(features) == 0:

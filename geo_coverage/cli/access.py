@@ -18,7 +18,7 @@ from ..access import accessibility_from_tables
 from ..catchment import network_costs, network_from_csv, network_from_file
 from ..errors import DataError
 from ..plan import DEFAULT_SPEED_KMH, DECAYS
-from .report import _emit
+from .report import emit
 
 
 def register(subparsers) -> None:
@@ -96,7 +96,7 @@ def cmd_costs(args) -> int:
                           weight=args.metric, mode=args.mode, speed_kmh=speeds)
     frame = table.to_frame(origin_ids, destination_ids).sort_values(
         ["origin_id", "destination_id"], kind="stable")
-    _emit(io.dataframe_to_csv_bytes(frame), args.out)
+    emit(io.dataframe_to_csv_bytes(frame), args.out)
     return 0
 
 
@@ -115,5 +115,5 @@ def cmd_access(args) -> int:
         data = json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")
     else:
         data = io.dataframe_to_csv_bytes(result)
-    _emit(data, args.out)
+    emit(data, args.out)
     return 0

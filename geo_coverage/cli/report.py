@@ -143,7 +143,7 @@ def cmd_report(args) -> int:
                      access_settings=access_settings_from_args(args, dataset))
     fmt = args.format
     if fmt == "table":
-        _print_table(table)
+        print_table(table)
         return 0
     if fmt == "csv":
         data = io.dataframe_to_csv_bytes(table)
@@ -157,7 +157,7 @@ def cmd_report(args) -> int:
         for level, rows in table.groupby("level", sort=False):
             pieces.append(gaps_module.gap_geoframe(rows, dataset, level=level))
         data = io.dataframe_to_geojson_bytes(pd.concat(pieces, ignore_index=True))
-    _emit(data, args.out)
+    emit(data, args.out)
     return 0
 
 
@@ -167,7 +167,7 @@ def table_records(table: pd.DataFrame) -> list[dict]:
     return frame.to_dict(orient="records")
 
 
-def _print_table(table: pd.DataFrame) -> None:
+def print_table(table: pd.DataFrame) -> None:
     shown = table[["level", "unit_code", "unit_name", "indicator", "value", "target", "status",
                    "shortfall", "shortfall_unit"]].copy()
     shown["value"] = shown["value"].round(2)
@@ -175,7 +175,7 @@ def _print_table(table: pd.DataFrame) -> None:
         print(shown.to_string(index=False))
 
 
-def _emit(data: bytes, out) -> None:
+def emit(data: bytes, out) -> None:
     if out:
         io.write_bytes(data, Path(out))
         print(f"wrote {out}", file=sys.stderr)

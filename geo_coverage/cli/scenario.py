@@ -16,7 +16,7 @@ from ..coverage import evaluate
 from ..dataset import load_dataset
 from ..errors import ScenarioError
 from ..plan import default_plan, load_plan
-from .report import LEVEL_CHOICES, _emit, _print_table, add_data_options, table_records
+from .report import LEVEL_CHOICES, emit, print_table, add_data_options, table_records
 
 FORMATS = ("table", "csv", "json", "xlsx", "geojson")
 
@@ -84,7 +84,7 @@ def cmd_run(args) -> int:
 
 def _emit_table(table: pd.DataFrame, args, *, plan, dataset) -> None:
     if args.format == "table":
-        _print_table(table)
+        print_table(table)
         return
     if args.format == "csv":
         data = io.dataframe_to_csv_bytes(table)
@@ -97,7 +97,7 @@ def _emit_table(table: pd.DataFrame, args, *, plan, dataset) -> None:
         pieces = [gaps_module.gap_geoframe(rows, dataset, level=level)
                   for level, rows in table.groupby("level", sort=False)]
         data = io.dataframe_to_geojson_bytes(pd.concat(pieces, ignore_index=True))
-    _emit(data, args.out)
+    emit(data, args.out)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -121,7 +121,7 @@ def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
     else:
         data = scenario_module.comparison_export_bytes(comparison, args.format, plan=plan, dataset=dataset,
                                                        scenario=scenario)
-    _emit(data, args.out)
+    emit(data, args.out)
 
 
 def cmd_optimize(args) -> int:
