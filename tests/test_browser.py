@@ -7,111 +7,27 @@ the map renders offline.  Screenshots go to test-artifacts/ for a person to look
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from .browser_support import ARTIFACTS, MAP_FRAME, REPO, chromium_browser, offline_page, streamlit_server
+from .browser_support import map_frame as _map
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("streamlit did not become healthy")
 
 
 @pytest.fixture(scope="module")
 def server():
-    streamlit = Path(sys.executable).parent / "streamlit"
-    if not streamlit.exists():
-        pytest.skip("streamlit is not installed in this environment")
-    port = _free_port()
-    log = open(REPO / ".pytest_cache" / f"streamlit-{port}.log", "w") if (
-        REPO / ".pytest_cache").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [str(streamlit), "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process)
+    with streamlit_server(REPO / "app.py") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log is not subprocess.DEVNULL:
-            log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        pytest.skip("Debian's chromium is not installed (make browser-deps)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _offline_page(browser, blocked: list[str]):
-    page = browser.new_page(viewport={"width": 1500, "height": 1900}, locale="zh-CN")
-
-    def route(route):
-        url = route.request.url
-        host = url.split("/")[2] if "://" in url else ""
-        if url.startswith(("data:", "blob:", "about:")) or host.split(":")[0] in (
-                "127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    page.route("**/*", route)
-    return page
-
-
-def _map(page):
-    """The map's iframe (the newest one while a re-mounted map replaces the old)."""
-    return page.frame_locator(f"{MAP_FRAME} >> nth=-1")
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def _polygons(page):
@@ -141,7 +57,7 @@ def _choose(page, label: str, option: str) -> None:
 def test_map_table_and_language_in_a_browser_without_network(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
-    page = _offline_page(browser, blocked)
+    page = offline_page(browser, blocked)
     try:
         started = time.monotonic()
         page.goto(server, wait_until="domcontentloaded")

@@ -5,64 +5,39 @@ Skips cleanly without chromium or Playwright (see tests/test_browser.py for the 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from .browser_support import ARTIFACTS, REPO, chromium_browser, offline_page, streamlit_server
+from .browser_support import map_frame as _map
 from .conftest import write_tiny_city
-from .test_browser import (
-    ARTIFACTS,
-    _free_port,
-    _map,
-    _offline_page,
-    _wait_healthy,
-    browser,  # noqa: F401 - the shared chromium fixture
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    streamlit = Path(sys.executable).parent / "streamlit"
-    if not streamlit.exists():
-        pytest.skip("streamlit is not installed in this environment")
     folder = write_tiny_city(tmp_path_factory.mktemp("browser") / "tiny")
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(streamlit), "run", str(REPO / "tests" / "scenario_tab_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "SCENARIO_TAB_DATA": str(folder),
-             "SCENARIO_TAB_LANGUAGE": "en"})
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process)
+    with streamlit_server(REPO / "tests" / "scenario_tab_app.py",
+                          env={"SCENARIO_TAB_DATA": str(folder), "SCENARIO_TAB_LANGUAGE": "en"}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def _number(page, label: str) -> float:
     return float(page.get_by_label(label, exact=True).first.input_value())
 
 
-def test_click_the_map_to_add_a_care_home(server, browser):  # noqa: F811
+def test_click_the_map_to_add_a_care_home(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
-    page = _offline_page(browser, blocked)
+    page = offline_page(browser, blocked)
     try:
         page.goto(server, wait_until="domcontentloaded")
         page.get_by_text("Click the map to place a new facility").wait_for(timeout=120_000)
