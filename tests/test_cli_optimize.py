@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io as stdlib_io
 import json
 
 import pandas as pd
@@ -101,3 +102,39 @@ def test_stdout_is_pure_json_in_a_fresh_process(tables):
          "--cost-origin", "from", "--cost-destination", "to", "--cost-value", "metres"],
         capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(completed.stdout)["selected"] == ["007"]
+
+
+def test_costs_feed_optimize_and_access_with_default_columns(tmp_path, capsys):
+    """The planner's chain: `costs` writes an OD table whose columns `optimize` and `access` read
+    without any --cost-* option; the optimum is re-checked from the OD table itself."""
+    from pathlib import Path
+
+    network = Path(__file__).parent / "data" / "tiny.osm"
+    (tmp_path / "homes.csv").write_text(
+        "id,lon,lat,population\n001,116.38,39.88,100\n002,116.40,39.88,300\n003,116.42,39.92,50\n",
+        encoding="utf-8")
+    (tmp_path / "sites.csv").write_text("id,lon,lat,beds\nw,116.38,39.88,60\ne,116.42,39.92,30\n",
+                                        encoding="utf-8")
+    od = tmp_path / "od.csv"
+    assert main(["costs", "--network", str(network), "--origins", str(tmp_path / "homes.csv"),
+                 "--destinations", str(tmp_path / "sites.csv"), "--max-cost", "30", "--mode", "walk",
+                 "--out", str(od)]) == 0
+    pairs = pd.read_csv(od, dtype={"origin_id": str, "destination_id": str})
+    assert list(pairs.columns) == ["origin_id", "destination_id", "cost"] and len(pairs)
+    capsys.readouterr()
+    assert main(["optimize", "--model", "mclp", "--demand", str(tmp_path / "homes.csv"),
+                 "--candidates", str(tmp_path / "sites.csv"), "--costs", str(od), "--max-cost", "30",
+                 "--facilities", "1", "--demand-weight", "population", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    weights = {"001": 100, "002": 300, "003": 50}
+    covered = {site: sum(weights[o] for o in group["origin_id"]) for site, group in pairs.groupby("destination_id")}
+    assert result["objective"] == max(covered.values())
+    assert result["selected"] == [max(covered, key=covered.get)]
+    assert main(["access", "--demand", str(tmp_path / "homes.csv"), "--supply", str(tmp_path / "sites.csv"),
+                 "--costs", str(od), "--max-cost", "30", "--demand-value", "population",
+                 "--supply-value", "beds", "--format", "csv"]) == 0
+    values = pd.read_csv(stdlib_io.StringIO(capsys.readouterr().out.lstrip("\ufeff")), dtype={"id": str})
+    # By hand: w (60 beds) is reached by 001 and 002 (400 people), e (30) by 003 (50 people).
+    assert covered == {"w": 400, "e": 50}
+    assert dict(zip(values["id"], values["accessibility"])) == pytest.approx(
+        {"001": 60 / 400, "002": 60 / 400, "003": 30 / 50})

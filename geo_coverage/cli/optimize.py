@@ -40,9 +40,10 @@ def register(subparsers) -> None:
     p.add_argument("--demand-weight", metavar="COL",
                    help="demand weight column (default: every demand point weighs 1)")
     p.add_argument("--candidate-id", default="id", metavar="COL", help="candidate id column (default id)")
-    p.add_argument("--cost-origin", default="origin", metavar="COL", help="cost table demand id column")
-    p.add_argument("--cost-destination", default="destination", metavar="COL",
-                   help="cost table candidate id column")
+    p.add_argument("--cost-origin", default="origin_id", metavar="COL",
+                   help="cost table demand id column (default origin_id, as `costs` writes)")
+    p.add_argument("--cost-destination", default="destination_id", metavar="COL",
+                   help="cost table candidate id column (default destination_id)")
     p.add_argument("--cost-value", default="cost", metavar="COL", help="cost column")
     p.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds with the best found")
     p.add_argument("--mip-gap", type=float, default=1e-4, metavar="GAP",
