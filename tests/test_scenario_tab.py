@@ -37,8 +37,12 @@ def current(at) -> sc.Scenario:
 
 
 def flips(at):
-    tables = [df.value for df in at.dataframe if "flip" in df.value.columns]
-    return tables[0] if tables else None
+    """The flip table, its (English) headers mapped back to the comparison's column names."""
+    from geo_coverage.gaps import HEADERS
+
+    names = {en: column for column, (_, en) in {**HEADERS, **sc.COMPARISON_HEADERS}.items()}
+    tables = [df.value for df in at.dataframe if "Flip" in df.value.columns]
+    return tables[0].rename(columns=names) if tables else None
 
 
 def test_add_a_facility_flips_the_street(app):
@@ -73,6 +77,37 @@ def test_remove_resize_and_drop(app):
     app.selectbox(key="scenario_drop_pick").set_value(1)
     app.button(key="scenario_drop").click().run()
     assert [type(e) for e in current(app).edits] == [sc.ChangeFacility]
+
+
+def test_population_change_flips_the_street(app):
+    # Street A2: 5 beds for 2,000 residents (2.5 per 1,000).  −65 % leaves 700 residents:
+    # 5 / 700 × 1,000 = 7.14 per 1,000, over the target of 7.
+    app.selectbox(key="scenario_pop_level").set_value("street").run()
+    app.selectbox(key="scenario_pop_unit").set_value("110001002")
+    app.number_input(key="scenario_pop_percent").set_value(-65.0)
+    app.button(key="scenario_population").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    (edit,) = current(app).edits
+    assert isinstance(edit, sc.PopulationChange) and edit.level == "street" and edit.code == "110001002"
+    assert edit.factor == pytest.approx(0.35)
+    table = flips(app)
+    hit = table[(table.unit_code == "110001002") & (table.indicator == "elderly_beds_per_1000")]
+    assert list(hit.flip) == [sc.GAP_TO_MET]
+    assert hit.value_before.iloc[0] == pytest.approx(2.5)
+    assert hit.value_after.iloc[0] == pytest.approx(5 / 700 * 1000)
+
+
+def test_comparison_tables_speak_chinese(tiny_folder, monkeypatch):
+    monkeypatch.setenv("SCENARIO_TAB_DATA", str(tiny_folder))
+    monkeypatch.setenv("SCENARIO_TAB_LANGUAGE", "zh")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.selectbox(key="scenario_edit_kind").set_value("neonatal_centre").run()
+    at.selectbox(key="scenario_edit_id").set_value("N1")
+    at.button(key="scenario_remove").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    headers = [list(df.value.columns) for df in at.dataframe]
+    assert any("达标变化" in h and "现状缺口" in h for h in headers)
+    assert not any("flip" in h or "shortfall_before" in h for h in headers)
 
 
 def test_optimise_accept_some_and_save(app):

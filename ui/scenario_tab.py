@@ -47,6 +47,11 @@ _TEXT = {
     "remove_button": ("撤除", "Remove"),
     "resize_button": ("调整规模", "Resize"),
     "new_capacity": ("新规模", "New capacity"),
+    "population": ("人口变化", "Population change"),
+    "pop_level": ("单元层级", "Unit level"),
+    "pop_unit": ("单元", "Unit"),
+    "pop_change": ("变化（%）", "Change (%)"),
+    "pop_button": ("应用人口变化", "Apply the population change"),
     "edits": ("情景中的修改", "Edits in this scenario"),
     "no_edits": ("尚无修改。", "No edits yet."),
     "drop": ("删除所选修改", "Delete the chosen edit"),
@@ -181,6 +186,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     with right:
         _add_form(plan, kinds, language)
         _existing_form(changed, plan, kinds, language)
+        _population_form(dataset, language)
     _edit_list(_scenario(language), language)
     _optimiser(dataset, plan, language)
     _results(before, after, changed, dataset, plan, indicator_id, level, language)
@@ -249,6 +255,33 @@ def _existing_form(changed: Dataset, plan: Plan, kinds: list[str], language: str
                     "attributes": {attribute: float(new_capacity)}}], language)
     if cols[2].button(_t("remove_button", language), key="scenario_remove"):
         _try_edit([{"action": "remove", "kind": kind, "id": facility}], language)
+
+
+def _population_form(dataset: Dataset, language: str) -> None:
+    """Grow (or shrink) one district's or street's population by a percentage: every age group
+    is scaled, a district's streets with it (see :class:`geo_coverage.scenario.PopulationChange`)."""
+    st.markdown(f"**{_t('population', language)}**")
+    levels = [lvl for lvl in ("district", "street") if lvl in dataset.units]
+    cols = st.columns([1, 2, 1])
+    level = cols[0].selectbox(_t("pop_level", language), levels, key="scenario_pop_level",
+                              format_func=lambda lvl: {"district": ("区", "district"),
+                                                       "street": ("街道/乡镇", "street")}[lvl][language != "zh"])
+    units = dataset.units_at(level)
+    code = cols[1].selectbox(_t("pop_unit", language), list(units.index), key="scenario_pop_unit",
+                             format_func=lambda c: f"{units.loc[c, 'name']} ({c})")
+    percent = cols[2].number_input(_t("pop_change", language), min_value=-90.0, max_value=500.0, value=8.0,
+                                   step=1.0, key="scenario_pop_percent")
+    if st.button(_t("pop_button", language), key="scenario_population"):
+        _try_edit([{"action": "population", "level": level, "code": str(code),
+                    "factor": round(1.0 + float(percent) / 100.0, 6)}], language)
+
+
+def _localised(frame, language: str):
+    """A comparison table with the headers of the chosen language (the exports carry both)."""
+    from geo_coverage.gaps import HEADERS
+
+    headers = {**HEADERS, **sc.COMPARISON_HEADERS}
+    return frame.rename(columns={c: headers[c][language != "zh"] for c in frame.columns if c in headers})
 
 
 def _edit_list(scenario: sc.Scenario, language: str) -> None:
@@ -339,12 +372,12 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
     else:
-        st.dataframe(comparison.flips, hide_index=True, width="stretch")
+        st.dataframe(_localised(comparison.flips, language), hide_index=True, width="stretch")
     st.markdown(f"**{_t('closed', language)}**")
     changed_rows = comparison.closed[(comparison.closed["shortfall_closed"].fillna(0) != 0)
                                      | (comparison.closed["units_gap_to_met"] > 0)
                                      | (comparison.closed["units_met_to_gap"] > 0)]
-    st.dataframe(changed_rows, hide_index=True, width="stretch")
+    st.dataframe(_localised(changed_rows, language), hide_index=True, width="stretch")
     st.session_state["scenario_comparison_rows"] = len(comparison.flips)
 
 
