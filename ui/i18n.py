@@ -45,12 +45,12 @@ _STRINGS = {
     "no_gaps": ("所选范围内没有未达标单元。", "No unit misses the target in this selection."),
     "rows": ("行", "rows"),
     "provenance_synthetic": (
-        "注意：本图表中的设施数据为合成演示数据（{layers}），并非真实统计；仅危重新生儿救治中心为真实数据。",
+        "注意：本图表中的设施数据为合成演示数据（{layers}），并非真实统计，不可作为正式依据。",
         "Note: the facility data shown ({layers}) are SYNTHETIC demo data, not official records; "
-        "only the critical-newborn rescue centres are real."),
+        "do not cite them."),
     "provenance_estimate": (
-        "街道人口为估算值（WorldPop 2020 按各区普查总数校准），并非普查数据。",
-        "Street populations are estimates (WorldPop 2020 scaled to district census totals), "
+        "部分人口为估算值（如按各区普查总数校准的街道人口），并非普查数据。",
+        "Some populations are estimates (e.g. street figures scaled to district census totals), "
         "not census figures."),
     "provenance_outline": (
         "街道边界为近似（示意）边界，由代表点生成，并非官方边界。",

@@ -17,6 +17,8 @@ from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
+from ui import coverage_view
+from ui.i18n import LEVELS
 
 __all__ = ["render", "STATE", "PROPOSAL", "SAVED"]
 
@@ -152,7 +154,8 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
                                     else indicators[i].name_en)
         indicator = indicators[indicator_id]
         levels = [lvl for lvl in ("district", "street") if lvl in indicator.levels and lvl in dataset.units]
-        level = st.radio(_t("level", language), levels, key="scenario_level", horizontal=True)
+        level = st.radio(_t("level", language), levels, key="scenario_level", horizontal=True,
+                         format_func=lambda lvl: LEVELS[lvl][language != "zh"])
         # Tianditu needs a key the app holds; the tab offers the tile sources that need none.
         bases = maps.base_maps()
         base_map = st.selectbox(_t("base_map", language), list(bases), key="scenario_base_map",
@@ -167,6 +170,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     except GeoCoverageError as exc:  # an uploaded scenario that does not fit this data
         changed, after, problem = dataset, before, str(exc)
 
+    coverage_view.provenance_notes(changed, plan, indicator, level, language)
     with left:
         st.caption(_t("click_hint", language))
         fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level,
@@ -264,8 +268,7 @@ def _population_form(dataset: Dataset, language: str) -> None:
     levels = [lvl for lvl in ("district", "street") if lvl in dataset.units]
     cols = st.columns([1, 2, 1])
     level = cols[0].selectbox(_t("pop_level", language), levels, key="scenario_pop_level",
-                              format_func=lambda lvl: {"district": ("区", "district"),
-                                                       "street": ("街道/乡镇", "street")}[lvl][language != "zh"])
+                              format_func=lambda lvl: LEVELS[lvl][language != "zh"])
     units = dataset.units_at(level)
     code = cols[1].selectbox(_t("pop_unit", language), list(units.index), key="scenario_pop_unit",
                              format_func=lambda c: f"{units.loc[c, 'name']} ({c})")
