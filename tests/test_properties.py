@@ -21,8 +21,7 @@ ATTRIBUTES = {"beds": "number", "nursing_beds": "number", "medical_integration":
 UNITS = gpd.GeoDataFrame({"code": ["1", "2"], "name": ["a", "b"]},
                          geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000), box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)],
                          crs=METRIC).to_crs(4326)
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check(data: bytes, name: str, **options) -> str:
