@@ -5,9 +5,10 @@ indicator of the whole city in the result, in under 300 ms.  The incremental pat
 the elderly-care indicators, and of those only what the new home changes (its street, district and
 city numerators; the 2SFCA accessibility it adds).  Two more edits are timed for the record: a
 mother-baby room (a reach indicator, updated only near the room) and Tongzhou's population +8 %
-(every population-based indicator, recomputed on the rescaled demand grid).  Each pair of tables is
-checked equal.  "Full" is ``evaluate`` of the edited dataset (which reuses the access module's
-demand grid when the units are unchanged).
+(every population-based indicator: the base's demand points rescaled per unit, its cached covered
+masks and 2SFCA catchment matrices reused).  Each pair of tables is checked equal, and the target
+holds when every edit's median is under 300 ms.  "Full" is ``evaluate`` of the edited dataset
+(which reuses the access module's demand grid when the units are unchanged).
 
 Run: ``.venv/bin/python -m benchmarks.bench_scenario``
 """
@@ -60,7 +61,8 @@ def main() -> None:
     base = evaluate(dataset, plan)
     results = {"rows": int(len(base)), "indicators_total": len(plan.all_indicators),
                "target_seconds": TARGET_SECONDS}
-    for name, (label, scenario) in cases(dataset).items():
+    edits = cases(dataset)
+    for name, (label, scenario) in edits.items():
         def incremental(scenario=scenario):
             new = apply(scenario, dataset, plan)
             return evaluate_scenario(base, dataset, new, plan, scenario)
@@ -85,7 +87,8 @@ def main() -> None:
             "max_difference_vs_full": difference,
             "statuses_identical": bool((inc_table["status"].to_numpy() == full_table["status"].to_numpy()).all()),
         }
-    results["meets_target"] = bool(results["care_home"]["incremental_seconds_median"] < TARGET_SECONDS)
+    results["meets_target"] = all(results[name]["incremental_seconds_median"] < TARGET_SECONDS
+                                  for name in edits)
     path = write_results("scenario", results)
     for key, value in results.items():
         print(f"{key}: {value}")

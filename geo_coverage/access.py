@@ -348,6 +348,53 @@ class _DemandMemo:
 _DEMAND_MEMO = _DemandMemo()
 
 
+class _CatchmentMemo:
+    """Covered masks (``access``) and catchment matrices (2SFCA) of the last few evaluations.
+
+    A memo of immutable results.  Both depend on positions alone, never on population: the demand
+    points' (keyed by :attr:`~geo_coverage.population.DemandPoints.geometry` through a weak
+    reference, as for demand, so a rescaled copy after population growth shares its base's
+    entries), the facilities' (keyed by their coordinates, compared in full on every hit, so an
+    edited layer never reuses another layer's entry) and the catchment (``params``: indicator
+    type, cost, unit, mode, decay, detour, speeds, road network).  Supply enters 2SFCA after the
+    matrix, so resized facilities reuse it too.  Least recently used entries go first beyond
+    ``size`` entries or ``max_bytes`` (a 30-minute drive over Beijing is about 14 MB).
+    """
+
+    def __init__(self, size: int = 24, max_bytes: float = 192e6):
+        self.size, self.max_bytes = size, max_bytes
+        self.entries: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, points: DemandPoints, facility_xy: np.ndarray, params: tuple, build):
+        owner = points.geometry
+        facility_xy = np.ascontiguousarray(facility_xy, dtype=float)
+        key = (id(owner), params, facility_xy.shape, hash(facility_xy.tobytes()))
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and entry[0]() is owner and np.array_equal(entry[1], facility_xy):
+                self.entries[key] = self.entries.pop(key)  # most recently used last
+                return entry[2]
+        value = build()
+        with self.lock:
+            self.entries.pop(key, None)
+            self.entries[key] = (weakref.ref(owner), facility_xy.copy(), value, value.nbytes)
+            for stale in [k for k, e in self.entries.items() if e[0]() is None]:
+                del self.entries[stale]
+            while len(self.entries) > 1 and (
+                    len(self.entries) > self.size
+                    or sum(e[3] for e in self.entries.values()) > self.max_bytes):
+                self.entries.pop(next(iter(self.entries)))
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_CATCHMENT_MEMO = _CatchmentMemo()
+
+
 def cached_demand_points(dataset: Dataset, *, settings: AccessSettings | None = None) -> DemandPoints:
     """:func:`~geo_coverage.population.demand_points` for ``settings``, built once per unit frame
     (datasets that differ only in facilities share it)."""
@@ -363,6 +410,32 @@ def point_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSe
     ``accessible_ratio`` it is population × 2SFCA accessibility.  The points are those used (a
     coarser grid for wide 2SFCA catchments).  Maps use this to show who is not covered.
     """
+    measured = _measure(dataset, indicator, settings=settings, demand=demand, plan=plan)
+    points = measured.points
+    population = points.weight(measured.column)
+    if measured.covered is not None:
+        return points, population, np.where(measured.covered.mask, population, 0.0)
+    numerator = np.zeros(len(points))
+    if measured.reached is not None:
+        numerator[measured.reached] = measured.values
+    return points, population, numerator
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """An access indicator measured on ``points``: for ``access`` the covered mask; for 2SFCA the
+    points some facility reaches (``reached``, ``None`` without facilities) and population ×
+    accessibility there (``values``)."""
+
+    points: DemandPoints
+    column: str
+    covered: "_Covered | None" = None
+    reached: np.ndarray | None = None
+    values: np.ndarray | None = None
+
+
+def _measure(dataset: Dataset, indicator: Indicator, *, settings: AccessSettings | None,
+             demand: DemandPoints | None, plan: Plan | None) -> _Measured:
     from .coverage import COUNTED_STATUSES, facility_values
 
     settings = settings or AccessSettings()
@@ -384,11 +457,14 @@ def point_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSe
                             else (np.zeros((0, 2)), np.zeros(0, dtype=np.int64)))
 
     if indicator.type == "access":
-        population = demand.weight(column)
-        covered = coverage_within(demand.tree() if settings.network is None else demand.xy,
-                                  facility_xy, max_cost=max_cost, weight=weight, mode=indicator.mode,
-                                  settings=settings)
-        return demand, population, np.where(covered, population, 0.0)
+        if column not in demand.weights:
+            demand.weight(column)  # (the error naming the column, even where nobody is covered)
+        origins = demand.tree() if settings.network is None else demand.xy
+        covered = _CATCHMENT_MEMO.get(
+            demand, facility_xy, ("access", max_cost, weight, indicator.mode, *_travel(settings)),
+            lambda: _Covered(coverage_within(origins, facility_xy, max_cost=max_cost, weight=weight,
+                                             mode=indicator.mode, settings=settings)))
+        return _Measured(demand, column, covered=covered)
 
     supply = facility_values(frame.iloc[present], indicator.numerator) if frame is not None \
         else np.zeros(0)
@@ -399,12 +475,87 @@ def point_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSe
     points = demand.coarsened(steps * demand.resolution_m) if steps >= 2 else demand
     population = points.weight(column)
     if len(facility_xy) == 0:
-        return points, population, np.zeros(len(points))
-    costs = pair_costs(points.tree() if settings.network is None else points.xy, facility_xy,
-                       max_cost=max_cost, weight=weight, mode=indicator.mode, settings=settings)
-    decay = decay_from_name(settings.decay(indicator), max_cost=max_cost)
-    accessibility = two_step_fca(population, supply, costs, max_cost=max_cost, decay=decay)
-    return points, population, population * accessibility
+        return _Measured(points, column)
+    decay_name = settings.decay(indicator)
+
+    def build():
+        costs = pair_costs(points.tree() if settings.network is None else points.xy, facility_xy,
+                           max_cost=max_cost, weight=weight, mode=indicator.mode, settings=settings)
+        decay = decay_from_name(decay_name, max_cost=max_cost)
+        return _Catchment(costs, max_cost=max_cost, decay=decay)
+
+    params = ("2sfca", max_cost, weight, indicator.mode, decay_name, *_travel(settings))
+    catchment = _CATCHMENT_MEMO.get(points, facility_xy, params, build)
+    reached_population = population[catchment.reached]
+    accessibility = catchment.two_step(reached_population, supply)
+    return _Measured(points, column, reached=catchment.reached,
+                     values=reached_population * accessibility)
+
+
+class _Covered:
+    """Which demand points are within the catchment of some facility (read-only), and per
+    population column each unit's covered population at the weights of the points' geometry
+    (:attr:`~geo_coverage.population.DemandPoints.geometry`), summed once."""
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = _read_only(np.asarray(mask, dtype=bool))
+        self._sums: dict[str, np.ndarray] = {}
+        self.nbytes = int(self.mask.nbytes)
+
+    def unit_sums(self, points: DemandPoints, column: str) -> np.ndarray:
+        """Covered population of ``column`` per unit of ``points`` (a rescaled copy scales the
+        geometry's sums unit by unit, as its weights are scaled)."""
+        geometry = points.geometry
+        sums = self._sums.get(column)
+        if sums is None:
+            covered = np.flatnonzero(self.mask)
+            sums = _read_only(np.bincount(geometry.unit_index[covered],
+                                          weights=geometry.weight(column)[covered],
+                                          minlength=len(geometry.unit_codes)))
+            self._sums[column] = sums
+        return sums * points.unit_factors(column)
+
+
+class _Catchment:
+    """The demand × facility weights ``w(c_ij)`` of the pairs within the catchment, kept for the
+    demand points that reach some facility only (``reached``, their positions; the matrix rows
+    follow them).  Read-only; population and supply enter only in :meth:`two_step`."""
+
+    def __init__(self, costs: CostTable, *, max_cost: float, decay: Decay):
+        from scipy import sparse
+
+        inside = costs.costs <= max_cost
+        origins = costs.origins[inside]
+        reached = np.flatnonzero(np.bincount(origins, minlength=costs.n_origins))  # (no sort)
+        row_of = np.zeros(costs.n_origins, dtype=np.int64)
+        row_of[reached] = np.arange(len(reached))
+        weights = np.asarray(decay(costs.costs[inside]), dtype=float)
+        self.reached = _read_only(reached)
+        self.matrix = sparse.csr_matrix((weights, (row_of[origins], costs.destinations[inside])),
+                                        shape=(len(reached), costs.n_destinations))
+        for array in (self.matrix.data, self.matrix.indices, self.matrix.indptr):
+            array.setflags(write=False)
+        self.nbytes = int(self.reached.nbytes + self.matrix.data.nbytes + self.matrix.indices.nbytes
+                          + self.matrix.indptr.nbytes)
+
+    def two_step(self, demand: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """:func:`two_step_fca` at the reached points (``demand`` is theirs): ``R = S / (Wᵀ P)``
+        (0 where no one competes), ``A = W R``: two sparse products."""
+        competing = self.matrix.T @ np.asarray(demand, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(competing > 0, np.asarray(supply, dtype=float) / competing, 0.0)
+        return self.matrix @ ratio
+
+
+def _travel(settings: AccessSettings) -> tuple:
+    """What, besides the catchment, decides costs: detour, speeds, the road network (by identity)."""
+    return (float(settings.detour_factor), float(settings.walk_speed_kmh),
+            float(settings.drive_speed_kmh), settings.network)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 def _check_network_crs(settings: AccessSettings, dataset: Dataset) -> None:
@@ -482,14 +633,18 @@ def unit_measures(dataset: Dataset, indicator: Indicator, *, settings: AccessSet
         accessibility (supply per person) and the group's population, so numerator ÷ denominator
         × 1,000 is the population-weighted reachable supply per 1,000.  Both add up across units.
     """
-    points, population, numerator = point_measures(dataset, indicator, settings=settings,
-                                                   demand=demand, plan=plan)
+    measured = _measure(dataset, indicator, settings=settings, demand=demand, plan=plan)
+    points, column = measured.points, measured.column
     n_units = len(points.unit_codes)
-    index = pd.Index(points.unit_codes, name="code")
-    return pd.DataFrame({
-        "numerator": np.bincount(points.unit_index, weights=numerator, minlength=n_units),
-        "denominator": np.bincount(points.unit_index, weights=population, minlength=n_units),
-    }, index=index)
+    if measured.covered is not None:
+        numerator = measured.covered.unit_sums(points, column)
+    elif measured.reached is not None:
+        numerator = np.bincount(points.unit_index[measured.reached], weights=measured.values,
+                                minlength=n_units)
+    else:
+        numerator = np.zeros(n_units)
+    return pd.DataFrame({"numerator": numerator, "denominator": points.unit_sums(column)},
+                        index=pd.Index(points.unit_codes, name="code"))
 
 
 # --- bring-your-own-matrix ------------------------------------------------------------------------

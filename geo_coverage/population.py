@@ -13,6 +13,7 @@ a WorldPop grid would.
 from __future__ import annotations
 
 import json
+from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -89,8 +90,17 @@ class DemandPoints:
                             column=column, fix=f"Add '{column}' to the {self.unit_level} boundaries.")
         return self.weights[column]
 
+    @property
+    def geometry(self) -> "DemandPoints":
+        """The points whose positions these are: ``self``, or for a :meth:`rescaled` copy the
+        points it was scaled from (same positions, same KD-tree, same coarser cells).  Caches of
+        anything that depends on positions alone (covered masks, catchment matrices) key on it."""
+        return self._memo.get("geometry", self)
+
     def tree(self):
-        """A KD-tree of the points, built once and kept with them."""
+        """A KD-tree of the points, built once and kept with them (shared by rescaled copies)."""
+        if self.geometry is not self:
+            return self.geometry.tree()
         if "tree" not in self._memo:
             from scipy.spatial import cKDTree
 
@@ -110,8 +120,85 @@ class DemandPoints:
             return self
         key = ("coarsened", cell_m)
         if key not in self._memo:
-            self._memo[key] = _coarsen(self, cell_m)
+            factors = self._memo.get("factors")
+            # A rescaled copy merges into the cells of the points it was scaled from: cells never
+            # span two units, so one factor per unit scales a cell's weights and leaves its
+            # weighted centre where it was.
+            self._memo[key] = (_coarsen(self, cell_m) if factors is None
+                               else self.geometry.coarsened(cell_m).rescaled(factors))
         return self._memo[key]
+
+    def rescaled(self, factors: Mapping[str, np.ndarray]) -> "DemandPoints":
+        """The same points with each column's weights multiplied by a factor per unit.
+
+        ``factors[column][k]`` scales the weights of ``column`` at every point of the unit
+        ``unit_codes[k]``; columns not named keep their weights.  Weights are scaled when a column
+        is first read.  Positions, the KD-tree and the positions of coarser cells are those of
+        ``self`` (see :attr:`geometry`), so what depends on positions alone is computed once.
+        Population growth (a scenario) uses it: scaling a unit's population scales its weights
+        exactly, since they are renormalised to the unit's population.
+        """
+        factors = {str(c): np.asarray(f, dtype=float) for c, f in factors.items()}
+        for column, values in factors.items():
+            if values.shape != (len(self.unit_codes),):
+                raise DataError(f"{len(values)} factors for '{column}', not one per unit "
+                                f"({len(self.unit_codes)}).")
+        # Relative to the geometry's weights: a rescaled copy of a rescaled copy multiplies both.
+        for column, values in self._memo.get("factors", {}).items():
+            factors[column] = values * factors[column] if column in factors else values
+        factors = MappingProxyType({c: _read_only(f) for c, f in factors.items()})
+        weights = _ScaledWeights(self.geometry.weights, factors, self.unit_index)
+        return DemandPoints(
+            x=self.x, y=self.y, weights=weights, unit_index=self.unit_index, unit_codes=self.unit_codes,
+            unit_level=self.unit_level, street_code=self.street_code, district_code=self.district_code,
+            crs=self.crs, resolution_m=self.resolution_m, source=self.source,
+            _memo={"xy": self.xy, "geometry": self.geometry, "factors": factors},
+        )
+
+    def unit_factors(self, column: str) -> np.ndarray:
+        """Per unit, the factor from the :attr:`geometry`'s weights of ``column`` to these (ones
+        unless :meth:`rescaled`)."""
+        factor = self._memo.get("factors", {}).get(column)
+        return factor if factor is not None else np.ones(len(self.unit_codes))
+
+    def unit_sums(self, column: str) -> np.ndarray:
+        """The weights of ``column`` summed per unit (``unit_codes`` order), computed once; a
+        rescaled copy scales its geometry's sums."""
+        if self.geometry is not self:
+            return self.geometry.unit_sums(column) * self.unit_factors(column)
+        key = ("unit_sums", column)
+        if key not in self._memo:
+            self._memo[key] = _read_only(np.bincount(self.unit_index, weights=self.weight(column),
+                                                     minlength=len(self.unit_codes)))
+        return self._memo[key]
+
+
+class _ScaledWeights(abc.Mapping):
+    """Read-only ``column -> weights`` scaled by a factor per unit, each column on first read."""
+
+    def __init__(self, base: Mapping[str, np.ndarray], factors: Mapping[str, np.ndarray],
+                 unit_index: np.ndarray):
+        self._base, self._factors, self._unit_index = base, factors, unit_index
+        self._scaled: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        values = self._scaled.get(column)
+        if values is None:
+            values = self._base[column]
+            factor = self._factors.get(column)
+            if factor is not None:
+                values = _read_only(values * factor[self._unit_index])
+            self._scaled[column] = values
+        return values
+
+    def __contains__(self, column) -> bool:
+        return column in self._base
+
+    def __iter__(self):
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -26,9 +26,11 @@ when it is validated or applied (:func:`validate`, :func:`apply`).  Every error 
 numerators change by the added, removed or resized facilities alone; 2SFCA accessibility is a sum
 over facilities, so its change is the accessibility of the changed facilities alone; reach
 ("access") indicators change only at demand points within a catchment of a changed facility.
-After population growth the base's demand grid is rescaled unit by unit (never rebuilt) and the
-population-dependent indicators are recomputed on it.  Everything else is the base table's rows,
-reused.
+After population growth the base's demand points are rescaled unit by unit (never rebuilt; same
+positions), so the covered masks and 2SFCA catchment matrices the access module cached for the base
+are reused: reach numerators scale with their unit, 2SFCA redoes two sparse products on the new
+weights, and ratio denominators are the grown populations.  Everything else is the base table's
+rows, reused.
 """
 
 from __future__ import annotations
@@ -674,44 +676,53 @@ def apply(scenario: Scenario, dataset: Dataset, plan: Plan) -> Dataset:
 
 
 def _grow_population(dataset: Dataset, changes: list[PopulationChange]) -> Dataset:
-    """Scale populations; differences are pushed up so streets add up to districts and the city."""
+    """Scale populations; differences are pushed up so streets add up to districts and the city.
+
+    The arithmetic runs on float arrays, written back once per column at the end (pandas' ``.loc``
+    assignment costs milliseconds a call)."""
     units = {level: frame.copy() for level, frame in dataset.units.items()}
+    values = {level: {c: frame[c].to_numpy(dtype=float, copy=True) for c in POPULATION_COLUMNS if c in frame}
+              for level, frame in units.items()}
+    grown = {level: np.zeros(len(frame), dtype=bool) for level, frame in units.items()}
     streets = units.get("street")
     for change in changes:
         factor = change.effective_factor
-        columns = [c for c in POPULATION_COLUMNS if c in units[change.level]]
+        own = values[change.level]
+        at = units[change.level].index.get_loc(change.code)
+        delta = {column: column_values[at] * (factor - 1.0) for column, column_values in own.items()}
+        for column_values in own.values():
+            column_values[at] = column_values[at] * factor
+        grown[change.level][at] = True
         if change.level == "district":
-            district = units["district"]
-            before = district.loc[change.code, columns].astype(float)
-            district.loc[change.code, columns] = before * factor
-            delta = before * (factor - 1.0)
             if streets is not None:
                 inside = (streets["parent_code"] == change.code).to_numpy()
-                street_columns = [c for c in columns if c in streets]
-                streets.loc[inside, street_columns] = streets.loc[inside, street_columns].astype(float) * factor
+                for column in delta:
+                    if column in values["street"]:
+                        values["street"][column][inside] = values["street"][column][inside] * factor
+                grown["street"] |= inside
         else:
-            before = streets.loc[change.code, columns].astype(float)
-            streets.loc[change.code, columns] = before * factor
-            delta = before * (factor - 1.0)
-            parent = streets.loc[change.code, "parent_code"]
+            parent = streets["parent_code"].to_numpy()[at]
             if "district" in units and parent in units["district"].index:
-                district_columns = [c for c in columns if c in units["district"]]
-                units["district"].loc[parent, district_columns] += delta[district_columns]
+                up = units["district"].index.get_loc(parent)
+                for column, change_in in delta.items():
+                    if column in values["district"]:
+                        values["district"][column][up] += change_in
+                grown["district"][up] = True
         if "city" in units:
-            city_columns = [c for c in columns if c in units["city"]]
-            units["city"].loc[:, city_columns] = units["city"][city_columns] + delta[city_columns].to_numpy()
-        touched = {change.level: [change.code]}
-        if change.level == "district" and streets is not None:
-            touched["street"] = streets.index[(streets["parent_code"] == change.code).to_numpy()]
-        elif change.level == "street":
-            touched["district"] = [streets.loc[change.code, "parent_code"]]
-        touched["city"] = units["city"].index if "city" in units else []
-        for level, codes in touched.items():
-            if level in units and len(codes):
-                frame = units[level]
-                codes = frame.index.intersection(pd.Index(codes))
-                marked = frame.loc[codes, "pop_source"].astype(str)
-                frame.loc[codes, "pop_source"] = marked.where(marked.str.endswith(_GROWN), marked + _GROWN)
+            for column, change_in in delta.items():
+                if column in values["city"]:
+                    values["city"][column] += change_in
+            grown["city"][:] = True
+    for level, frame in units.items():
+        if not grown[level].any():
+            continue
+        for column, column_values in values[level].items():
+            frame[column] = column_values
+        if "pop_source" in frame:
+            sources = frame["pop_source"].astype(str).to_numpy(dtype=object)
+            sources[grown[level]] = [source if source.endswith(_GROWN) else source + _GROWN
+                                     for source in sources[grown[level]]]
+            frame["pop_source"] = pd.Series(sources, index=frame.index).astype(frame["pop_source"].dtype)
     return replace(dataset, units=MappingProxyType(units))
 
 
@@ -927,23 +938,31 @@ def _roll_up(finest: pd.Series, rows: pd.DataFrame, dataset: Dataset) -> np.ndar
     """Sum values of the finest units (streets, else districts) onto the rows' units."""
     out = np.zeros(len(rows))
     levels = rows["level"].to_numpy()
+    codes = rows["unit_code"].to_numpy()
+    values = finest.to_numpy(dtype=float)
     finest_level = "street" if "street" in dataset.units else "district"
     for level in np.unique(levels):
         at = levels == level
-        codes = rows["unit_code"].to_numpy()[at]
         if level == "city":
             out[at] = float(finest.sum())
-        elif level == finest_level:
-            out[at] = finest.reindex(codes, fill_value=0.0).to_numpy()
+            continue
+        if level == finest_level:
+            found = finest.index.get_indexer(codes[at])
+            sums = values
         else:
             parents = dataset.units["street"]["parent_code"].reindex(finest.index).fillna("").to_numpy()
-            out[at] = finest.groupby(parents).sum().reindex(codes, fill_value=0.0).to_numpy()
+            groups, inverse = np.unique(parents.astype(str), return_inverse=True)
+            sums = np.bincount(inverse.ravel(), weights=values, minlength=len(groups))
+            found = pd.Index(groups).get_indexer(codes[at])
+        out[at] = np.where(found >= 0, sums[found] if len(sums) else 0.0, 0.0)
     return out
 
 
 def _demand(base: Dataset, new: Dataset, grows: bool, settings):
-    """The base's demand points; after population growth, their weights scaled unit by unit (the
-    weights are renormalised to each unit's population, so scaling the unit scales them exactly)."""
+    """The base's demand points; after population growth, a copy with their weights scaled unit by
+    unit (the weights are renormalised to each unit's population, so scaling the unit scales them
+    exactly).  The copy keeps the base's positions, so the covered masks and catchment matrices the
+    access module cached for the base are reused: only the population-weighted sums are redone."""
     from . import access
 
     demand = access.cached_demand_points(base, settings=settings)
@@ -951,15 +970,12 @@ def _demand(base: Dataset, new: Dataset, grows: bool, settings):
         return demand
     before = base.units[demand.unit_level].reindex(demand.unit_codes)
     after = new.units[demand.unit_level].reindex(demand.unit_codes)
-    weights = {}
-    for column, values in demand.weights.items():
+    factors = {}
+    for column in demand.weights:
+        old, now = before[column].to_numpy(dtype=float), after[column].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(before[column].to_numpy(dtype=float) > 0,
-                             after[column].to_numpy(dtype=float) / before[column].to_numpy(dtype=float), 1.0)
-        scaled = values * ratio[demand.unit_index]
-        scaled.flags.writeable = False
-        weights[column] = scaled
-    return replace(demand, weights=MappingProxyType(weights), _memo={})
+            factors[column] = np.where(old > 0, now / old, 1.0)
+    return demand.rescaled(factors)
 
 
 def _refresh(rows: pd.DataFrame, indicator: Indicator, dataset: Dataset, numerator: np.ndarray,
@@ -992,14 +1008,16 @@ def _refresh(rows: pd.DataFrame, indicator: Indicator, dataset: Dataset, numerat
     layer_source = "+".join(sorted({source_class(s) for s in frame["source"].astype(str).unique()})) \
         if "source" in frame and len(frame) else "unknown"
     if kind in ("ratio", "access", "accessible_ratio"):
-        pop_source = np.full(len(rows), "", dtype=object)
-        levels = rows["level"].to_numpy()
+        pop_source = np.full(len(rows), "nan", dtype=object)  # (a unit the data lacks, as pandas prints it)
+        levels, codes = rows["level"].to_numpy(), rows["unit_code"].to_numpy()
         for level in np.unique(levels):
-            at = levels == level
+            at = np.flatnonzero(levels == level)
             units = dataset.units_at(level)
-            pop_source[at] = units["pop_source"].astype(str).reindex(rows["unit_code"].to_numpy()[at]).to_numpy()
-        provenance = "population: " + pd.Series(pop_source).astype(str) + f"; facilities: {layer_source}"
-        provenance = provenance.to_numpy(dtype=object)
+            found = units.index.get_indexer(codes[at])
+            known = found >= 0
+            pop_source[at[known]] = units["pop_source"].astype(str).to_numpy(dtype=object)[found[known]]
+        suffix = f"; facilities: {layer_source}"
+        provenance = np.array(["population: " + source + suffix for source in pop_source], dtype=object)
     else:
         provenance = np.full(len(rows), f"facilities: {layer_source}", dtype=object)
     return pd.DataFrame({"value": value, "target": targets, "met": met, "status": status,

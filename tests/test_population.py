@@ -145,3 +145,36 @@ def test_raster_outside_the_units_is_a_data_error(tiny_city, tmp_path):
                            crs="EPSG:4326")
     with pytest.raises(ValueError, match="does not overlap"):
         demand_points(tiny_city, raster=path)
+
+
+def test_rescaled_points_equal_the_grid_of_grown_units_and_share_its_positions(tiny_city):
+    # A street grown by 1.5 and another shrunk by half, by hand on the units: the rescaled copy's
+    # weights (and its coarser cells) must equal the demand built from scratch on the grown units,
+    # while positions, KD-tree and coarse cell centres are the base's own objects.
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    demand = demand_points(tiny_city, resolution_m=100)
+    by_unit = {"110001001": 1.5, "110002001": 0.5}
+    factors = np.array([by_unit.get(code, 1.0) for code in demand.unit_codes])
+    streets = tiny_city.units["street"].copy()
+    for code, factor in by_unit.items():
+        streets.loc[code, ["pop_total", "pop_0_14"]] = streets.loc[code, ["pop_total", "pop_0_14"]] * factor
+    grown = replace(tiny_city, units=MappingProxyType({**tiny_city.units, "street": streets}))
+    fresh = demand_points(grown, resolution_m=100)
+
+    scaled = demand.rescaled({"pop_total": factors, "pop_0_14": factors})
+    assert np.array_equal(scaled.xy, fresh.xy)
+    for column in ("pop_total", "pop_0_14"):
+        assert np.allclose(scaled.weight(column), fresh.weight(column), rtol=1e-12, atol=0)
+        assert np.allclose(scaled.unit_sums(column), streets[column].reindex(demand.unit_codes), rtol=1e-12)
+    assert scaled.geometry is demand and scaled.tree() is demand.tree() and scaled.x is demand.x
+    coarse, fresh_coarse = scaled.coarsened(500), fresh.coarsened(500)
+    assert coarse.x is demand.coarsened(500).x
+    assert np.allclose(coarse.xy, fresh_coarse.xy, rtol=0, atol=1e-6)
+    assert np.allclose(coarse.weight("pop_total"), fresh_coarse.weight("pop_total"), rtol=1e-12, atol=0)
+    # Scaling twice multiplies the factors; the geometry stays the first points'.
+    twice = scaled.rescaled({"pop_total": factors})
+    assert twice.geometry is demand
+    assert np.allclose(twice.weight("pop_total"), demand.weight("pop_total") * factors[demand.unit_index] ** 2)
+    assert np.array_equal(twice.weight("pop_0_14"), scaled.weight("pop_0_14"))

@@ -198,6 +198,79 @@ def test_reach_changes_only_near_the_changed_facilities(tiny_city, plan):
     assert not np.allclose(access.numerator, base.loc[access.index, "numerator"])
 
 
+def _with_access_layers(tiny_city, plan):
+    """The tiny city with mother-baby rooms, children's homes and childcare: every access
+    indicator (reach and 2SFCA) has a layer, so growth goes through the cached catchments."""
+    rooms = [dict(add("mother_baby_room", x), id=f"R{i}") for i, x in enumerate((0.2, 1.9, 3.1))]
+    homes = [dict(add("children_home", x), id=f"H{i}") for i, x in enumerate((0.5, 1.5, 2.4))]
+    care = [dict(add("childcare", x, places=p), id=f"K{i}") for i, (x, p) in enumerate(((0.8, 30), (2.2, 60)))]
+    return sc.apply(make(*rooms, *homes, *care), tiny_city, plan)
+
+
+REACH = ("mother_baby_room_access", "children_home_coverage")
+TWO_STEP = ("elderly_beds_accessible_per_1000", "childcare_places_accessible_per_1000")
+
+
+def test_growing_one_street_reuses_the_base_catchments_and_scales_its_reach(tiny_city, plan, monkeypatch):
+    from geo_coverage import access
+
+    data = _with_access_layers(tiny_city, plan)
+    base = evaluate(data, plan)  # measures every catchment once
+    scenario = make({"action": "population", "level": "street", "code": A2, "factor": 1.5})
+    new = sc.apply(scenario, data, plan)
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("population growth recomputed a catchment")
+
+    monkeypatch.setattr(access, "coverage_within", recomputed)
+    monkeypatch.setattr(access, "pair_costs", recomputed)
+    incremental = sc.evaluate_scenario(base, data, new, plan, scenario)
+    monkeypatch.undo()
+    assert_frame_equal(incremental, evaluate(new, plan), check_exact=False, rtol=1e-9, atol=1e-9)
+    # By hand: growth within one street moves nobody, so A2 has 1.5 times the residents within
+    # reach, A1 and district B as many as before, district A the sum of its streets.
+    for indicator in REACH:
+        a1, a2, b = (row(base, level, code, indicator).numerator
+                     for level, code in (("street", A1), ("street", A2), ("district", DISTRICT_B)))
+        assert a2 > 0
+        assert row(incremental, "street", A2, indicator).numerator == pytest.approx(1.5 * a2)
+        assert row(incremental, "street", A1, indicator).numerator == pytest.approx(a1)
+        assert row(incremental, "district", DISTRICT_A, indicator).numerator == pytest.approx(a1 + 1.5 * a2)
+        assert row(incremental, "district", DISTRICT_B, indicator).numerator == pytest.approx(b)
+        assert row(incremental, "street", A2, indicator).value == pytest.approx(row(base, "street", A2, indicator).value)
+    # 2SFCA: more residents compete for the same places, so accessibility falls wherever A2's
+    # residents reach a facility (A2 grows by 1,000 residents).
+    for indicator in TWO_STEP:
+        assert row(incremental, "street", A2, indicator).denominator == pytest.approx(3000)
+        assert row(incremental, "city", CITY, indicator).value < row(base, "city", CITY, indicator).value
+
+
+def test_growth_with_facility_edits_never_reuses_a_stale_catchment(tiny_city, plan):
+    # Growth alone reuses the base's covered masks and catchment matrices; with the same growth and
+    # moved facilities it must measure the new layers (a cache keyed by layer kind, or by the grid
+    # alone, would hand back the base's).  Run both orders, and a resize that keeps the matrix.
+    data = _with_access_layers(tiny_city, plan)
+    base = evaluate(data, plan)
+    grow = {"action": "population", "level": "district", "code": DISTRICT_A, "factor": 1.2}
+    edited = make(add("mother_baby_room", 1.0), {"action": "remove", "kind": "mother_baby_room", "id": "R1"},
+                  add("children_home", 2.8), {"action": "remove", "kind": "children_home", "id": "H1"},
+                  add("childcare", 3.2, places=20), add("elderly_care", 0.1, beds=40), grow)
+    resized = make({"action": "change", "kind": "childcare", "id": "K0", "attributes": {"places": 90}},
+                   {"action": "change", "kind": "elderly_care", "id": "E3", "attributes": {"beds": 5}}, grow)
+    tables = {}
+    for name, scenario in (("edited", edited), ("growth", make(grow)), ("resized", resized),
+                           ("edited again", edited)):
+        new = sc.apply(scenario, data, plan)
+        tables[name] = sc.evaluate_scenario(base, data, new, plan, scenario)
+        assert_frame_equal(tables[name], evaluate(new, plan), check_exact=False, rtol=1e-9, atol=1e-9)
+    assert_frame_equal(tables["edited"], tables["edited again"])
+    # The edits changed what every access indicator measures (else a stale entry could pass).
+    for indicator in REACH + TWO_STEP:
+        for other in ("growth", "resized"):
+            chosen = tables["edited"].indicator == indicator
+            assert not np.allclose(tables["edited"].loc[chosen, "numerator"], tables[other].loc[chosen, "numerator"])
+
+
 def test_a_layer_the_base_lacks_is_evaluated_from_scratch(tmp_path, plan):
     from geo_coverage.dataset import load_dataset
 
