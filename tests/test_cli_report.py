@@ -129,3 +129,9 @@ def test_catchment_override_changes_access_coverage(capsys, tiny_city_dir, tmp_p
     assert narrow_b["value"] < wide_b["value"]
     code, _, err = run(capsys, *args, "--catchment", "oops")
     assert code == 2 and "--catchment" in err
+    # A typo in the id, a ratio indicator, or a catchment of zero: errors, not a silent default.
+    for bad, said in (("mother_baby_room_acess=500", "not an access indicator"),
+                      ("elderly_beds_per_1000=500", "not an access indicator"),
+                      ("mother_baby_room_access=0", "positive")):
+        code, _, err = run(capsys, *args, "--catchment", bad)
+        assert code == 2 and said in err and "Traceback" not in err, (bad, err)

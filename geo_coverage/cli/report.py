@@ -38,8 +38,8 @@ def add_access_options(parser) -> None:
                        help="override an indicator's catchment (metres, or minutes for time catchments)")
 
 
-def access_settings_from_args(args, dataset):
-    """An AccessSettings from the CLI options; None when every option is at its default."""
+def access_settings_from_args(args, dataset, plan: Plan):
+    """An AccessSettings from the CLI options (each --catchment checked against the plan)."""
     from ..access import AccessSettings
     from ..catchment import network_from_csv, network_from_file
 
@@ -53,6 +53,13 @@ def access_settings_from_args(args, dataset):
                             "mother_baby_room_access=800.") from None
         if not sep:
             raise DataError(f"Bad --catchment '{item}'.", fix="Write it as INDICATOR_ID=NUMBER.")
+        reach = [ind.id for ind in plan.all_indicators if ind.type in ("access", "accessible_ratio")]
+        if key.strip() not in reach:
+            raise DataError(f"--catchment names '{key.strip()}', which is not an access indicator of the plan.",
+                            fix=f"Use one of: {', '.join(reach)}.")
+        if not catchments[key.strip()] > 0:
+            raise DataError(f"Bad --catchment '{item}': the catchment must be a positive number.",
+                            fix="Give metres (or minutes for time catchments) above 0.")
     network = None
     if args.network:
         parts = [p for p in str(args.network).split(",") if p]
@@ -140,7 +147,7 @@ def cmd_report(args) -> int:
         raise DataError("XLSX needs a file.", fix="Add --out report.xlsx.")
     dataset = load_dataset(args.data)
     table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator,
-                     access_settings=access_settings_from_args(args, dataset))
+                     access_settings=access_settings_from_args(args, dataset, plan))
     fmt = args.format
     if fmt == "table":
         print_table(table)
@@ -195,7 +202,7 @@ def cmd_gaps(args) -> int:
         plan.indicator(args.indicator)
     dataset = load_dataset(args.data)
     table = evaluate(dataset, plan, levels=[args.level], indicators=indicators,
-                     access_settings=access_settings_from_args(args, dataset))
+                     access_settings=access_settings_from_args(args, dataset, plan))
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
                                 dataset=dataset, district=args.district)
     data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table)
