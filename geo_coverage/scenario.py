@@ -48,7 +48,7 @@ import pandas as pd
 
 from . import io
 from .coverage import COUNTED_STATUSES, evaluate, facility_values
-from .coverage import _shortfall as shortfall_of  # the engine's rounding rule, shared on purpose
+from .coverage import shortfall_of  # the engine's rounding rule, shared on purpose
 from .coverage import compare as compare_values
 from .dataset import POPULATION_COLUMNS, Dataset, assign_points, source_class
 from .datum import DATUMS, to_wgs84

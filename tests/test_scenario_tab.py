@@ -108,6 +108,8 @@ def test_comparison_tables_speak_chinese(tiny_folder, monkeypatch):
     headers = [list(df.value.columns) for df in at.dataframe]
     assert any("达标变化" in h and "现状缺口" in h for h in headers)
     assert not any("flip" in h or "shortfall_before" in h for h in headers)
+    edits = [df.value for df in at.dataframe if "修改" in df.value.columns]
+    assert list(edits[0]["修改"]) == ["撤除危重新生儿救治中心「N1」"]
     # The tiny city's facilities are synthetic: the tab says so, in Chinese.
     assert any("合成演示数据" in warning.value for warning in at.warning)
 

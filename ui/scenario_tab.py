@@ -56,6 +56,7 @@ _TEXT = {
     "pop_button": ("应用人口变化", "Apply the population change"),
     "edits": ("情景中的修改", "Edits in this scenario"),
     "no_edits": ("尚无修改。", "No edits yet."),
+    "edit": ("修改", "Edit"),
     "drop": ("删除所选修改", "Delete the chosen edit"),
     "optimise": ("优化选址", "Optimise sites"),
     "new_sites": ("新增数量", "New sites"),
@@ -191,7 +192,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
         _add_form(plan, kinds, language)
         _existing_form(changed, plan, kinds, language)
         _population_form(dataset, language)
-    _edit_list(_scenario(language), language)
+    _edit_list(_scenario(language), plan, language)
     _optimiser(dataset, plan, language)
     _results(before, after, changed, dataset, plan, indicator_id, level, language)
     _files(before, after, changed, plan, language)
@@ -287,13 +288,34 @@ def _localised(frame, language: str):
     return frame.rename(columns={c: headers[c][language != "zh"] for c in frame.columns if c in headers})
 
 
-def _edit_list(scenario: sc.Scenario, language: str) -> None:
+def describe_edit(edit: sc.Edit, plan: Plan, language: str) -> str:
+    """One line for an edit, in the chosen language, with the kind's name from the plan."""
+    if language != "zh":
+        return edit.describe()
+    kind = plan.kinds.get(getattr(edit, "kind", None))
+    kind_name = kind.name_zh if kind else getattr(edit, "kind", "")
+    if isinstance(edit, sc.AddFacility):
+        label = f"「{edit.id}」" if edit.id else ""
+        return f"新增{kind_name}{label}，位置 {edit.lon:g}, {edit.lat:g}（{edit.datum}）"
+    if isinstance(edit, sc.RemoveFacility):
+        return f"撤除{kind_name}「{edit.id}」"
+    if isinstance(edit, sc.ChangeFacility):
+        values = "，".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in edit.attributes.items())
+        return f"调整{kind_name}「{edit.id}」（{values}）"
+    level = {"district": "区", "street": "街道/乡镇"}.get(edit.level, edit.level)
+    how = (f"×{edit.factor:g}" if edit.factor is not None
+           else f"按年增长 {edit.annual_growth:+.2%} 至 {edit.year} 年")
+    return f"{level}「{edit.code}」人口{how}"
+
+
+def _edit_list(scenario: sc.Scenario, plan: Plan, language: str) -> None:
     st.markdown(f"**{_t('edits', language)}**")
     if not scenario.edits:
         st.caption(_t("no_edits", language))
         return
-    labels = {edit.position: f"#{edit.position} {edit.describe()}" for edit in scenario.edits}
-    st.dataframe({"#": list(labels), "edit": [labels[p].split(" ", 1)[1] for p in labels]},
+    descriptions = {edit.position: describe_edit(edit, plan, language) for edit in scenario.edits}
+    labels = {position: f"#{position} {text}" for position, text in descriptions.items()}
+    st.dataframe({"#": list(descriptions), _t("edit", language): list(descriptions.values())},
                  hide_index=True, width="stretch")
     cols = st.columns([3, 1])
     chosen = cols[0].selectbox(_t("drop", language), list(labels), key="scenario_drop_pick",
