@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io as _bytes_io
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,12 +294,22 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     if not data or not data.strip():
         raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.")
     if suffix in (".xlsx", ".xlsm"):
+        if data.startswith(_OLE2_MAGIC):
+            if "EncryptedPackage".encode("utf-16-le") in data:
+                raise DataError("The workbook is password-protected (encrypted), so it cannot be read.", file=name,
+                                fix="Open it in Excel, remove the password (File > Info > Protect Workbook) "
+                                    "and save it again as .xlsx.")
+            raise DataError("The file is an old Excel .xls workbook (or another Office file) named .xlsx.",
+                            file=name, fix="Open it in Excel and save as .xlsx (or CSV UTF-8).")
+        if _looks_like_markup(data):
+            raise DataError("The file is a web page (HTML/XML), not an Excel .xlsx workbook.", file=name,
+                            fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
         if not data.startswith(b"PK"):
             raise DataError("The file is not an Excel .xlsx workbook.", file=name,
                             fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
         try:
             sheets = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=None, header=None, dtype=str,
-                                   engine="openpyxl")
+                                   keep_default_na=False, engine="openpyxl")
         except Exception as exc:  # openpyxl/zipfile raise many types for damaged workbooks
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(f"Cannot read the workbook: {reason}", file=name,
@@ -307,18 +318,29 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
             raise DataError("The workbook has no sheets.", file=name, fix="Export the table again.")
         chosen = next((sheet for sheet, grid in sheets.items() if _header_row(grid.fillna("")) is not None),
                       next(iter(sheets)))
-        grid = sheets[chosen].fillna("").astype(str)
+        grid = sheets[chosen]
         info = {"encoding": "xlsx", "format": "xlsx", "sheet": str(chosen)}
     elif suffix == ".xls":
         raise DataError("Old Excel .xls workbooks are not read.", file=name,
                         fix="Open it in Excel and save as .xlsx (or CSV UTF-8).")
     else:
+        if data.startswith(_OLE2_MAGIC) or data.startswith(b"PK\x03\x04"):
+            raise DataError("The file is an Excel workbook (or another binary file), not CSV text.", file=name,
+                            fix="Give it its real suffix (.xlsx), or save it from Excel as CSV UTF-8.")
+        if _looks_like_markup(data):
+            raise DataError("The file is a web page (HTML/XML), not a CSV table.", file=name,
+                            fix="Open it in Excel and save it as CSV UTF-8 or .xlsx (systems that export "
+                                "'Excel' as HTML need this step).")
         text, used = decode_text(data, encoding=encoding, origin=name)
         if "\ufffd" in text or "锟斤拷" in text:
             raise DataError("The text holds replacement characters (\ufffd or 锟斤拷): it was saved after "
                             "being read with the wrong encoding, and the original characters are lost.",
                             file=name, fix="Export the table again from the original source.")
         if "\x00" in text:
+            if _utf16_without_bom(data):
+                raise DataError("The file is UTF-16 text without a byte-order mark, so its encoding is unclear.",
+                                file=name, fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8'), or as "
+                                               "'Unicode text' (UTF-16 with its BOM).")
             raise DataError("The file holds NUL bytes: it is not a CSV table.", file=name,
                             fix="Upload the .xlsx itself, or save it as CSV UTF-8.")
         first_line = text.lstrip().split("\n", 1)[0]
@@ -328,15 +350,22 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
         elif ";" in first_line and "," not in first_line:
             separator = ";"
         try:
+            # Blank lines are kept (and dropped below) so row numbers stay those Excel shows.
             grid = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                               header=None, skipinitialspace=True, skip_blank_lines=True)
+                               header=None, skipinitialspace=True, skip_blank_lines=False)
         except pd.errors.EmptyDataError:
             raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
         except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
             raise DataError(f"Malformed CSV: {(str(exc).splitlines() or [type(exc).__name__])[0]}", file=name,
                             fix="Check quoting and the number of columns in every row.") from None
         info = {"encoding": used, "format": "csv"}
-    header = _header_row(grid) or 0
+    grid = grid.fillna("").astype(str)
+    filled = grid.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()
+    if not filled.any():
+        raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.")
+    # Leading blank rows are skipped; the header is found among the next rows.
+    start = int(np.argmax(filled))
+    header = start + (_header_row(grid.iloc[start:]) or 0)
     headers = [_cell_header(c, i) for i, c in enumerate(grid.iloc[header].tolist())] if len(grid) else []
     counts = pd.Series(headers, dtype=object).value_counts()
     info["duplicate_headers"] = sorted(counts[counts > 1].index.tolist())
@@ -346,10 +375,38 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     for text in headers:
         seen[text] = seen.get(text, 0) + 1
         unique.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
-    frame = grid.iloc[header + 1:].reset_index(drop=True)
+    # Blank rows inside the table are dropped; each row keeps the number Excel shows for it.
+    body = np.flatnonzero(filled[header + 1:]) + header + 1
+    frame = grid.iloc[body].reset_index(drop=True)
     frame.columns = pd.Index(unique, dtype=object)
     info["first_row"] = header + 2
+    info["row_numbers"] = (body + 1).tolist()
+    frame.attrs["row_numbers"] = info["row_numbers"]
     return frame, info
+
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _looks_like_markup(data: bytes) -> bool:
+    """An HTML page or XML document (e.g. a web system's 'Excel' export, or a saved page)."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<table", b"<head", b"<body"))
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    sample = data[:2000]
+    return len(sample) >= 4 and (sample[1::2].count(0) > 0.4 * len(sample[1::2])
+                                 or sample[0::2].count(0) > 0.4 * len(sample[0::2]))
+
+
+def _table_rows(table: pd.DataFrame, info: Mapping | None) -> np.ndarray:
+    """The file row (as Excel shows it) of each of the table's rows."""
+    for source in (info or {}, table.attrs):
+        numbers = source.get("row_numbers")
+        if numbers is not None and len(numbers) == len(table):
+            return np.asarray(numbers, dtype=int)
+    return np.arange(len(table)) + int((info or {}).get("first_row", 2))
 
 
 def _header_row(grid: pd.DataFrame) -> int | None:
@@ -378,14 +435,33 @@ def _duplicate_header_problems(info: Mapping, *, file) -> list[Problem]:
                     fix="Rename or delete the extra column.") for header in info.get("duplicate_headers", ())]
 
 
+_THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+_COMMA_HINT = (" (a comma is read only as a thousands separator, as in 1,234; "
+               "a decimal comma or a misplaced separator is not read)")
+
+
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse text cells as numbers: ``(values, blank, bad)`` - full-width digits and commas accepted."""
+    """Parse text cells as numbers: ``(values, blank, bad)`` - full-width digits accepted, and
+    commas only as thousands separators in groups of three (``1,234``; ``1,23`` or a decimal
+    comma ``1100,5`` is not a number rather than silently 123 or 11005)."""
     text = values.astype(str).str.strip()
-    text = text.str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")).str.replace(",", "", regex=False)
+    text = text.str.translate(str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,"))
     blank = (text == "") | text.str.lower().isin(["nan", "null", "none", "na", "n/a", "-"])
+    comma = text.str.contains(",", regex=False)
+    grouped = text.str.fullmatch(_THOUSANDS)
+    text = text.where(~comma, text.str.replace(",", "", regex=False).where(grouped, "not a number"))
     parsed = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float)
     bad = ~blank.to_numpy() & ~np.isfinite(parsed)
     return parsed, blank.to_numpy(), bad
+
+
+def _decimal_comma(cells: pd.Series) -> np.ndarray:
+    """Coordinate cells written with a decimal comma: ``116,397`` or ``39,9`` (degrees once the
+    comma is a point); ``440,500`` stays a thousands separator (projected metres)."""
+    text = cells.astype(str).str.strip().str.replace("，", ",", regex=False)
+    candidate = text.str.fullmatch(r"[+-]?\d{1,3},\d+")
+    value = pd.to_numeric(text.str.replace(",", ".", regex=False).where(candidate), errors="coerce")
+    return (candidate & (value.abs() <= 180)).fillna(False).to_numpy(dtype=bool)
 
 
 def _row_problems(mask: np.ndarray, rows: np.ndarray, make, *, limit: int = 50) -> list[Problem]:
@@ -409,7 +485,9 @@ def _numeric_column(cells: pd.Series, rows, *, file, column, blank: Problem | No
         problems += _row_problems(is_blank, rows, lambda r, i: Problem(
             blank.severity, blank.message, file=file, row=r, column=column, fix=blank.fix))
     problems += _row_problems(is_bad, rows, lambda r, i: Problem(
-        "error", f"'{cells.iloc[i]}' is not a number.", file=file, row=r, column=column, fix=fix))
+        "error", f"'{cells.iloc[i]}' is not a number"
+                 + (_COMMA_HINT if "," in str(cells.iloc[i]).replace("，", ",") else "") + ".",
+        file=file, row=r, column=column, fix=fix))
     if negative is not None:
         below = np.isfinite(values) & (values < 0)
         problems += _row_problems(below, rows, lambda r, i: Problem(
@@ -486,10 +564,19 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
                                 row=int(info.get("first_row", 2)), fix="Add one row per facility below the header."))
         return ImportResult(None, tuple(problems), report)
     # Spreadsheet rows (the header is row 1); a vector layer counts features from 1.
-    rows = np.arange(len(table)) + int(info.get("first_row", 2))
+    rows = _table_rows(table, info)
     has_xy = "lon" in found and "lat" in found
     if not has_xy and "wkt" not in found:
         missing = [c for c in ("lon", "lat") if c not in found]
+        coordinate_names = {_normalise_header(n) for key in ("lon", "lat") for n in FACILITY_HEADERS[key]}
+        below = [str(c).strip() for c in table.iloc[0].tolist() if _normalise_header(c) in coordinate_names]
+        if below:  # a header of two rows (merged cells): the coordinate headers are in the second
+            problems.append(Problem(
+                "error", f"The header spans two rows (merged cells?): the coordinate headers "
+                f"({', '.join(below)}) are on row {rows[0]}, below the header row {rows[0] - 1}.", file=file,
+                row=int(rows[0]), fix="Make the header a single row: unmerge the cells and give every column "
+                                      "one header (经度, 纬度, ...)."))
+            return ImportResult(None, tuple(problems), report)
         problems.append(Problem(
             "error", f"No coordinate columns: found no {' or '.join(missing)} header "
             f"(the headers are: {', '.join(map(str, table.columns))}).", file=file,
@@ -502,10 +589,22 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
     if has_xy:
         parsed = {}
         for key in ("lon", "lat"):
+            cells = table[found[key]]
             values, unusable, found_problems = _numeric_column(
-                table[found[key]], rows, file=file, column=found[key],
+                cells, rows, file=file, column=found[key],
                 blank=Problem("error", "The coordinate is blank.", fix="Fill in the coordinate or remove the row."),
                 fix="Write decimal degrees, e.g. 116.397 and 39.909.")
+            # A decimal comma ("116,397"; European Excel settings) is named as such, not read as
+            # thousands (116397, "projected metres?") nor as a wrong number.
+            decimal_comma = _decimal_comma(cells)
+            if decimal_comma.any():
+                found_problems = [p for p in found_problems if p.row not in set(rows[decimal_comma].tolist())]
+                found_problems += _row_problems(decimal_comma, rows, lambda r, i, c=cells, k=found[key]: Problem(
+                    "error", f"'{c.iloc[i]}' has a decimal comma.", file=file, row=r, column=k,
+                    fix=f"Write a decimal point ({str(c.iloc[i]).strip().replace(',', '.').replace('，', '.')}): "
+                        "export with '.' as the decimal separator (Excel: File > Options > Advanced)."))
+                values = np.where(decimal_comma, np.nan, values)
+                unusable = unusable | decimal_comma
             parsed[key] = (values, unusable)
             problems += found_problems
         (lon, lon_unusable), (lat, lat_unusable) = parsed["lon"], parsed["lat"]
@@ -545,11 +644,15 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
         problems += _row_problems(blank_id, rows, lambda r, i: Problem(
             "error", "The id is blank.", file=file, row=r, column=found["id"],
             fix="Give every facility an id unique within the file."))
-        duplicated = ids.duplicated(keep=False).to_numpy() & ~blank_id
-        first_row = pd.Series(rows).groupby(ids.to_numpy()).transform("min").to_numpy()
+        # Full-width characters and spaces do not make an id another one ('Ｅ０１', 'E 01' = 'E01').
+        keys = ids.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+        duplicated = keys.duplicated(keep=False).to_numpy() & ~blank_id
+        first_row = pd.Series(rows).groupby(keys.to_numpy()).transform("min").to_numpy()
+        first_text = dict(zip(rows.tolist(), ids.tolist()))
         problems += _row_problems(duplicated & (rows != first_row), rows, lambda r, i: Problem(
-            "error", f"Duplicate id '{ids.iloc[i]}' (first on row {first_row[i]}).", file=file, row=r,
-            column=found["id"], fix="Give every facility its own id."))
+            "error", f"Duplicate id '{ids.iloc[i]}' (first on row {first_row[i]}"
+                     + (f" as '{first_text[first_row[i]]}'" if first_text[first_row[i]] != ids.iloc[i] else "")
+                     + ").", file=file, row=r, column=found["id"], fix="Give every facility its own id."))
     else:
         ids = pd.Series([f"{kind}-{r}" for r in rows])
         problems.append(Problem("warning", f"No id column; ids are made from row numbers ({ids.iloc[0]}, ...).",
@@ -872,21 +975,30 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
     problems += _row_problems(blank, rows, lambda r, i: Problem(
         "error", "The unit code is blank.", file=file, row=r, column=found["code"],
         fix="Give every unit its official code (e.g. 110101001)."))
-    duplicated = codes.duplicated(keep="first").to_numpy() & ~blank
+    scientific = codes.str.fullmatch(_SCIENTIFIC).to_numpy(dtype=bool)
+    problems += _row_problems(scientific, rows, lambda r, i: Problem(
+        "error", f"The code '{codes.iloc[i]}' is in scientific notation: its digits are lost.", file=file, row=r,
+        column=found["code"], fix="Store the codes as text (e.g. 110101001) and export the outlines again."))
+    duplicated = codes.duplicated(keep="first").to_numpy() & ~blank & ~scientific
     problems += _row_problems(duplicated, rows, lambda r, i: Problem(
         "error", f"Duplicate unit code '{codes.iloc[i]}'.", file=file, row=r, column=found["code"],
         fix="Give every unit its own code (merge the parts into one multipolygon)."))
     out = gpd.GeoDataFrame({"code": codes.to_numpy(dtype=object),
                             "name": frame[found["name"]].astype(str).str.strip().to_numpy(dtype=object)},
-                           geometry=np.asarray(geometries), crs=frame.crs)
+                           geometry=shapely.force_2d(np.asarray(geometries)), crs=frame.crs)  # heights dropped
     out = out.to_crs(4326)
     bounds = out.total_bounds
     if not (LON_RANGE[0] <= bounds[0] and bounds[2] <= LON_RANGE[1] and LAT_RANGE[0] <= bounds[1]
             and bounds[3] <= LAT_RANGE[1]):
+        swapped = (LON_RANGE[0] <= bounds[1] and bounds[3] <= LON_RANGE[1] and LAT_RANGE[0] <= bounds[0]
+                   and bounds[2] <= LAT_RANGE[1])
         problems.append(Problem("error", f"In the declared CRS ({frame.crs.to_string()}) the outlines fall at "
                                 f"{bounds[0]:.3f},{bounds[1]:.3f} .. {bounds[2]:.3f},{bounds[3]:.3f}, outside China: "
-                                "the declared CRS is probably wrong.", file=file,
-                                fix="Declare the CRS the coordinates are really in (e.g. EPSG:4490, "
+                                + ("the coordinates are latitude, longitude (swapped)." if swapped else
+                                   "the declared CRS is probably wrong."), file=file,
+                                fix="Export the outlines again with x = longitude, y = latitude (GeoJSON is "
+                                    "always longitude first)." if swapped else
+                                    "Declare the CRS the coordinates are really in (e.g. EPSG:4490, "
                                     "EPSG:4326, EPSG:32650) and export again."))
         return ImportResult(None, tuple(problems), report)
     if districts is not None and len(districts):
@@ -934,22 +1046,68 @@ def _code_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    # Full-width digits and stray spaces do not make another code ('１１０１０５ ００１' = '110105001').
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
     # Excel turns 110105001 into the number 110105001.0 in exports; the code is the digits.
     return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 
 
-def _population_problems(frame, columns, rows, *, file, headers) -> list[Problem]:
+_SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE][+-]?\d+"
+_TOTAL_WORDS = ("合计", "总计", "小计", "全市", "总数", "total", "sum", "subtotal", "grand total")
+
+
+def _code_problems(codes: pd.Series, table: pd.DataFrame, rows, *, file, column) -> tuple[np.ndarray, list[Problem]]:
+    """Codes that cannot be a unit's: blank, in Excel's scientific notation (digits lost), or a
+    totals row.  Returns the mask of those rows (left out of the other code checks) and problems."""
+    blank = (codes == "").to_numpy()
+    scientific = codes.str.fullmatch(_SCIENTIFIC).to_numpy(dtype=bool)
+    cells = table.astype(str).apply(lambda c: c.str.strip().str.lower())
+    total = cells.isin(_TOTAL_WORDS).any(axis=1).to_numpy() | codes.str.lower().isin(_TOTAL_WORDS).to_numpy()
+    problems = _row_problems(total, rows, lambda r, i: Problem(
+        "error", "This looks like a totals row (合计), not a unit.", file=file, row=r, column=column,
+        fix="Delete the totals row: the tool sums the units itself."))
+    problems += _row_problems(scientific & ~total, rows, lambda r, i: Problem(
+        "error", f"The code '{codes.iloc[i]}' is in scientific notation: Excel rounded it and its digits are lost.",
+        file=file, row=r, column=column,
+        fix="Format the code column as text in Excel (or export the table again from its source) so every "
+            "code keeps all its digits."))
+    problems += _row_problems(blank & ~total, rows, lambda r, i: Problem(
+        "error", "The unit code is blank.", file=file, row=r, column=column,
+        fix="Give every row its unit's code (e.g. 110101001), or delete the row."))
+    return blank | scientific | total, problems
+
+
+MAX_UNIT_POPULATION = 1e8  # more people than any city has: a unit with more is a unit or typing error
+
+
+def _population_problems(frame, columns, rows, *, file, headers, whole: bool = False) -> list[Problem]:
+    """Per-cell checks of population columns (blank, not a number, negative, implausibly large,
+    and with ``whole`` - a table of head counts - not a whole number); a header counting in 万人
+    or per cent is an error for the whole column."""
     problems: list[Problem] = []
     for column in columns:
         header = headers.get(column, column)
-        values, _, found_problems = _numeric_column(
+        if re.search(r"万|千人|%|‰|百分|比例|占比|率", str(header)):
+            problems.append(Problem("error", f"The column '{header}' is not a head count (its header says "
+                                    "ten thousands, thousands or a share).", file=file, row=1, column=header,
+                                    fix="Give the population as a number of people (e.g. 12.3 万人 = 123000)."))
+        values, unusable, found_problems = _numeric_column(
             frame[column].map(lambda v: "" if v is None else str(v)), rows, file=file, column=header,
             blank=Problem("error", "The population is blank (NaN).",
                           fix="Fill in the population (0 if nobody lives there) or drop the column."),
             fix="Write plain numbers (no units, no thousands text).",
             negative="Negative population", negative_fix="Population must be zero or more.")
         problems += found_problems
+        huge = ~unusable & (values > MAX_UNIT_POPULATION)
+        problems += _row_problems(huge, rows, lambda r, i, v=values, h=header: Problem(
+            "error", f"Implausible population ({v[i]:g}): more than {MAX_UNIT_POPULATION:,.0f} in one unit.",
+            file=file, row=r, column=h, fix="Check the digits and the unit of the column (people)."))
+        if whole:
+            fraction = ~unusable & ~huge & (values >= 0) & (np.abs(values - np.round(values)) > 1e-9)
+            problems += _row_problems(fraction, rows, lambda r, i, v=values, h=header: Problem(
+                "error", f"The population is not a whole number ({v[i]:g}).", file=file, row=r, column=h,
+                fix="Write whole numbers of people (a table in 万人 must be converted: 1.5 万人 = 15000; "
+                    "round estimates)."))
         frame[column] = values
     return problems
 
@@ -1002,16 +1160,18 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
                                                "--column-map pop_total=<header>."))
     if has_errors(problems):
         return ImportResult(None, tuple(problems), report)
-    rows = np.arange(len(table)) + int((info or {}).get("first_row", 2))
+    rows = _table_rows(table, info)
     codes = table[found["code"]].map(_code_text)
     values = pd.DataFrame({c: table[found[c]] for c in population})
-    problems += _population_problems(values, population, rows, file=file, headers=found)
-    duplicated = codes.duplicated(keep="first").to_numpy()
+    problems += _population_problems(values, population, rows, file=file, headers=found, whole=True)
+    not_codes, code_problems = _code_problems(codes, table, rows, file=file, column=found["code"])
+    problems += code_problems
+    duplicated = codes.duplicated(keep="first").to_numpy() & ~not_codes
     problems += _row_problems(duplicated, rows, lambda r, i: Problem(
         "error", f"Duplicate unit code '{codes.iloc[i]}'.", file=file, row=r, column=found["code"],
         fix="List every unit once."))
     known = set(units["code"].astype(str))
-    unmatched = ~codes.isin(known).to_numpy()
+    unmatched = ~codes.isin(known).to_numpy() & ~not_codes
     problems += _row_problems(unmatched, rows, lambda r, i: Problem(
         "error", f"The code '{codes.iloc[i]}' matches no unit"
                  + (" (it has lost its leading zeros?)" if ("0" + codes.iloc[i]) in known else "") + ".",
@@ -1044,6 +1204,9 @@ def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding=Non
                       max_bytes: int = io.MAX_UPLOAD_BYTES, require_mapped: bool = True) -> ImportResult:
     """Read a population table (CSV/XLSX) and join it to ``units`` (see :func:`join_population`)."""
     path = Path(path)
+    if path.suffix.lower() not in (*TABLE_SUFFIXES, ".xls") and path.is_file():
+        return ImportResult(None, (Problem("error", f"Unknown table format '{path.suffix}'.", file=path.name,
+                                           fix="Give the population as a .csv or .xlsx table keyed by unit code."),), {})
     try:
         data = io.read_upload(path, max_bytes=max_bytes)
         table, info = parse_table(data, name=path.name, encoding=encoding)
@@ -1134,9 +1297,10 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
     strict = not several
     new_units: dict[str, gpd.GeoDataFrame] = {}
     if boundaries is not None:
-        result = import_boundaries(boundaries, level=level, column_map=column_map,
-                                   districts=units.get("district") if level == "street" else None,
-                                   max_bytes=max_bytes, require_mapped=strict)
+        result = _guarded(lambda: import_boundaries(
+            boundaries, level=level, column_map=column_map,
+            districts=units.get("district") if level == "street" else None, max_bytes=max_bytes,
+            require_mapped=strict), file=boundaries)
         problems += result.problems
         report["boundaries"] = result.report
         if result.frame is not None:
@@ -1147,8 +1311,9 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             problems.append(Problem("error", f"There are no {level} units to join the population to.",
                                     file=Path(population).name, fix="Import boundaries of that level too."))
         elif not has_errors(problems):
-            result = import_population(population, target, encoding=encoding, column_map=column_map,
-                                       max_bytes=max_bytes, require_mapped=strict)
+            result = _guarded(lambda: import_population(population, target, encoding=encoding,
+                                                        column_map=column_map, max_bytes=max_bytes,
+                                                        require_mapped=strict), file=population)
             problems += result.problems
             report["population"] = result.report
             if result.frame is not None:
@@ -1174,9 +1339,10 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # reported as Problems already
-            result = import_facilities(item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes,
-                                       datum=datum, encoding=encoding, column_map=column_map,
-                                       units=points_units, max_bytes=max_bytes, require_mapped=strict)
+            result = _guarded(lambda: import_facilities(
+                item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes, datum=datum,
+                encoding=encoding, column_map=column_map, units=points_units, max_bytes=max_bytes,
+                require_mapped=strict), file=item.path)
         problems += result.problems
         report[f"facilities.{item.kind}"] = result.report
         if result.frame is not None:
@@ -1203,6 +1369,22 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
                          "base_layers": layer_files}, tuple(problems), report)
 
 
+def _guarded(read, *, file) -> ImportResult:
+    """Run one file's reader; anything it raises becomes a Problem naming the file, never a traceback
+    (the readers return problems for every failure known; this is the net under the unknown ones)."""
+    name = Path(file).name
+    try:
+        return read()
+    except GeoCoverageError as exc:
+        return ImportResult(None, (Problem.from_error(exc, file=name),), {})
+    except Exception as exc:  # noqa: BLE001 - a damaged file can make any library raise anything
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        return ImportResult(None, (Problem(
+            "error", f"Cannot read the file ({type(exc).__name__}{': ' + reason if reason else ''}).", file=name,
+            fix="Check that the file is complete and in the format its name says (export it again); if it is, "
+                "report this message."),), {})
+
+
 def _unused_mappings(column_map, report: Mapping) -> list[Problem]:
     """One --column-map serves every file: a mapping is an error only if no file has its header."""
     used = {header for part in report.values() if isinstance(part, Mapping)
@@ -1221,6 +1403,8 @@ def import_folder(out: str | Path, **options) -> ImportResult:
     """
     from .dataset import UNIT_FILES, load_dataset
 
+    if Path(out).absolute().parent.is_dir():
+        io.clean_stale_builds(out)  # what a killed earlier import of this folder left behind
     result = check_import(out=out, **options)
     if not result.ok:
         return result

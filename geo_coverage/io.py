@@ -151,17 +151,43 @@ def read_vector(path: str | Path, *, layer: str | None = None):
     path = Path(path)
     if not path.exists():
         raise DataError("File not found.", file=path, fix="Check the path.")
+    if path.is_dir():
+        raise DataError("This is a folder, not a file.", file=path,
+                        fix="Pass the file itself (a Shapefile's .shp, or the folder's files zipped together).")
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)
+        if not layer:
+            layer = _only_layer(path)
         kwargs = {"layer": layer} if layer else {}
         return gpd.read_file(path, **kwargs)
     except DataError:
         raise
     except Exception as exc:  # the drivers raise many types; the user needs the file and reason
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"Cannot read as a vector file: {reason}", file=path,
+        raise DataError(f"Cannot read as a vector file: {_driver_reason(exc)}", file=path,
                         fix="Check that the file is complete GeoJSON, GeoPackage, Shapefile or GeoParquet.") from None
+
+
+def _driver_reason(exc: Exception) -> str:
+    """The first line of a driver's message, without GDAL's advice about driver prefixes."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return re.sub(r";?\s*It might help to specify the correct driver.*$", "", reason).strip()
+
+
+def _only_layer(path: Path) -> str | None:
+    """The one layer of a multi-layer format (GeoPackage, a folder ...): none or several is an error,
+    since reading the first one would pick outlines silently."""
+    import pyogrio
+
+    layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    if not layers:
+        raise DataError("The file holds no layers.", file=path,
+                        fix="Export the outlines (or points) into it again.")
+    if len(layers) > 1:
+        raise DataError(f"The file holds {len(layers)} layers ({', '.join(layers)}), so which one is meant is "
+                        "unclear.", file=path, fix="Save the one layer to read in a file of its own "
+                                                   "(QGIS: Export > Save Features As...).")
+    return None
 
 
 def dataframe_to_geojson_bytes(frame) -> bytes:
@@ -281,13 +307,20 @@ def read_upload(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes
     """A planner's file as bytes, refusing files larger than ``max_bytes`` before reading them."""
     path = Path(path)
     if not path.is_file():
+        if path.is_dir():
+            raise DataError("This is a folder, not a file.", file=path, fix="Pass the file itself.")
         raise DataError("File not found." if not path.exists() else "Not a file.", file=path,
                         fix="Check the path.")
     size = path.stat().st_size
     if size > max_bytes:
         raise DataError(f"The file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB allowed.",
                         file=path, fix="Split the file or remove columns that are not needed.")
-    return read_bytes(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"Cannot read the file ({exc.strerror or exc}).", file=path,
+                        fix="Check that the file is readable (its permissions) and not locked by another "
+                            "program.") from None
 
 
 def _unsafe_member(name: str) -> bool:
@@ -358,15 +391,31 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
         with tempfile.TemporaryDirectory(prefix="geo-coverage-unzip-") as folder:
             written = 0
             for name in needed:
+                info = by_name[name]
+                if info.flag_bits & 0x1:
+                    raise DataError(f"The zip member '{info.filename}' is encrypted (password-protected).",
+                                    file=path, fix="Zip the files again without a password.")
                 # Count real bytes: a zip's declared sizes can lie (zip bombs).
-                with archive.open(by_name[name]) as source, open(Path(folder) / name, "wb") as sink:
-                    while chunk := source.read(1 << 20):
-                        written += len(chunk)
-                        if written > max_unpacked_bytes:
-                            raise DataError("The zip unpacks to more than its declared size allows.",
-                                            file=path, fix="Zip the files again.")
-                        sink.write(chunk)
-            return _read_vector_any_encoding(Path(folder) / main, layer=None).copy()
+                try:
+                    with archive.open(info) as source, open(Path(folder) / name, "wb") as sink:
+                        while chunk := source.read(1 << 20):
+                            written += len(chunk)
+                            if written > max_unpacked_bytes:
+                                raise DataError("The zip unpacks to more than its declared size allows.",
+                                                file=path, fix="Zip the files again.")
+                            sink.write(chunk)
+                except DataError:
+                    raise
+                except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError, ValueError) as exc:
+                    # damaged data (CRC, truncation), encryption, compression methods zipfile lacks
+                    raise DataError(f"Cannot unpack the zip member '{info.filename}' ({exc}).", file=path,
+                                    fix="Zip the files again (plain zip, no password, deflate compression).") from None
+            try:
+                return _read_vector_any_encoding(Path(folder) / main, layer=None).copy()
+            except DataError as exc:  # name the zip and its member, not the temporary folder
+                message = exc.message.replace(f"'{Path(folder) / main}' ", "").replace(str(Path(folder) / main), main)
+                raise DataError(f"{message.rstrip('.')} (zip member '{by_name[main].filename}').", file=path,
+                                row=exc.row, column=exc.column, fix=exc.fix) from None
 
 
 def _read_vector_any_encoding(path: Path, *, layer: str | None):
@@ -400,6 +449,8 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """Yield an empty temporary sibling folder; on success it replaces ``target`` in one rename.
 
     On any failure the temporary folder is removed and an existing ``target`` stays as it was.
+    The temporary folders' names carry the process id (``.NAME.building-PID-xxxx``), so folders a
+    killed run left behind are recognised and cleaned by the next run (:func:`clean_stale_builds`).
     """
     import shutil
 
@@ -407,17 +458,18 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     if not target.parent.exists():
         raise DataError(f"The folder '{target.parent}' does not exist.", file=target,
                         fix="Create the parent folder first or choose another --out path.")
+    clean_stale_builds(target)
     if target.exists() and not target.is_dir():
         raise DataError("The output path exists and is not a folder.", file=target,
                         fix="Choose another --out path.")
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
     building.chmod(0o777 & ~umask)  # mkdtemp makes it private; a data folder is an ordinary folder
     try:
         yield building
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
             os.replace(target, old / "previous")
             try:
                 os.replace(building, target)
@@ -430,6 +482,49 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     finally:
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
+
+
+def clean_stale_builds(target: str | Path) -> list[Path]:
+    """Remove the temporary siblings (``.NAME.building-*``, ``.NAME.old-*``) a killed run of
+    :func:`atomic_directory` left beside ``target``; returns what was removed.
+
+    A folder is stale when the process its name records has ended (or its name records none:
+    an older version's).  Folders of running processes, this one included, are left alone.  A
+    run killed between its two renames leaves ``target`` missing and the previous folder in
+    ``.NAME.old-*/previous``: that folder is put back first.
+    """
+    import shutil
+
+    target = Path(target).absolute()
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(building|old)-(?:(\d+)-)?[^/]*$")
+    removed = []
+    try:
+        siblings = sorted(target.parent.iterdir())
+    except OSError:
+        return removed
+    for sibling in siblings:
+        match = pattern.match(sibling.name)
+        if not match or not sibling.is_dir() or sibling.is_symlink():
+            continue
+        pid = match.group(2)
+        if pid is not None and (int(pid) == os.getpid() or _process_alive(int(pid))):
+            continue
+        previous = sibling / "previous"
+        if match.group(1) == "old" and previous.is_dir() and not target.exists():
+            os.replace(previous, target)
+        shutil.rmtree(sibling, ignore_errors=True)
+        removed.append(sibling)
+    return removed
 
 
 def copy_file(source: str | Path, target: str | Path) -> Path:

@@ -6,7 +6,10 @@ column, what, fix), and exit 2 when any is an error; ``import`` then writes noth
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .. import importers
@@ -98,6 +101,25 @@ def cmd_validate(args) -> int:
     return EXIT_PROBLEMS if errors else EXIT_OK
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt while the block runs (Python's default would end the
+    process without running ``finally`` blocks); SIGKILL cannot be caught, and the next import
+    cleans what it leaves (see ``io.clean_stale_builds``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_import(args) -> int:
     if len(args.facilities) != len(args.kind):
         raise DataError(f"{len(args.facilities)} --facilities files but {len(args.kind)} --kind values.",
@@ -105,10 +127,11 @@ def cmd_import(args) -> int:
     if not (args.boundaries or args.population or args.facilities):
         raise DataError("Nothing to import.", fix="Pass --boundaries, --population and/or --facilities.")
     facilities = [importers.FacilityInput(Path(f), k) for f, k in zip(args.facilities, args.kind)]
-    result = importers.import_folder(args.out, boundaries=args.boundaries, level=args.level,
-                                     population=args.population, facilities=facilities, base=args.base,
-                                     plan=_plan(args), datum=args.datum, encoding=args.encoding,
-                                     column_map=args.column_map)
+    with _terminate_as_interrupt():  # `kill` unwinds like Ctrl-C, so the building folder is removed
+        result = importers.import_folder(args.out, boundaries=args.boundaries, level=args.level,
+                                         population=args.population, facilities=facilities, base=args.base,
+                                         plan=_plan(args), datum=args.datum, encoding=args.encoding,
+                                         column_map=args.column_map)
     _print_problems(result.problems, stream=sys.stderr)
     if not result.ok:
         count = len(result.errors)
