@@ -26,6 +26,7 @@ STATE = "scenario_current"      # session_state: this session's Scenario
 PROPOSAL = "scenario_proposal"  # session_state: the optimiser's last suggestions (tuple of edit dicts)
 SAVED = "scenario_saved"        # session_state: name -> YAML text of scenarios saved in this session
 CLICK = "scenario_last_click"   # session_state: the last map click turned into coordinates
+UPLOAD = "upload"               # the optimiser's "uploaded list" choice of candidates
 SYNC = "scenario_sync"          # session_state: the name/description widgets must show a new scenario
 
 _TEXT = {
@@ -62,6 +63,8 @@ _TEXT = {
     "new_sites": ("新增数量", "New sites"),
     "candidates": ("候选点", "Candidates"),
     "grid": ("网格", "grid"),
+    "upload_candidates": ("上传候选点（CSV/XLSX：编号、经度、纬度）", "Upload candidates (CSV/XLSX: id, lon, lat)"),
+    "candidates_read": ("已读入 {n} 个候选点。", "{n} candidate sites read."),
     "spacing": ("网格间距（米）", "Grid spacing (m)"),
     "units": ("限定区域", "Only these districts"),
     "model": ("模型", "Model"),
@@ -346,13 +349,18 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
         capacity = cols[0].number_input(f"{_t('capacity', language)} ({attribute or '1'})", min_value=1.0,
                                         value=300.0 if attribute else 1.0, step=10.0, key="scenario_opt_capacity")
         layers = [f"layer:{kind}" for kind in sorted(dataset.layers)]
-        candidates = cols[1].selectbox(_t("candidates", language), ["grid", *layers], key="scenario_opt_candidates")
+        candidates = cols[1].selectbox(_t("candidates", language), ["grid", *layers, UPLOAD],
+                                       key="scenario_opt_candidates",
+                                       format_func=lambda c: _t("upload_candidates", language) if c == UPLOAD
+                                       else _t("grid", language) if c == "grid" else c)
         spacing = cols[2].number_input(_t("spacing", language), min_value=50.0, value=500.0, step=50.0,
                                        key="scenario_opt_spacing")
         districts = dataset.units_at("district")
         units = cols[3].multiselect(_t("units", language), list(districts.index), key="scenario_opt_units",
                                     format_func=lambda c: str(districts.loc[c, "name"]))
-        if st.button(_t("run_optimiser", language), key="scenario_optimise"):
+        if candidates == UPLOAD:
+            candidates = _uploaded_candidates(dataset, plan, indicator.layer, language)
+        if st.button(_t("run_optimiser", language), key="scenario_optimise", disabled=candidates is None):
             try:
                 with st.spinner("HiGHS…"):
                     proposal = propose_sites(dataset, plan, indicator=indicator_id, new_sites=int(new_sites),
@@ -377,6 +385,36 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
                 chosen = [edit for edit in proposal["edits"] if edit["id"] in picked]
                 st.session_state.pop(PROPOSAL, None)
                 _try_edit(chosen, language)
+
+
+def read_candidates(dataset: Dataset, kind: str, *, name: str, payload: bytes, datum: str | None):
+    """Candidate sites from a CSV/XLSX (id, lon/lat or 经度/纬度…, UTF-8 or GBK, any declared
+    datum), checked like a facility register of ``kind``: an ImportResult whose frame (WGS84
+    points) :func:`geo_coverage.siting.propose_sites` takes as ``candidates``."""
+    from geo_coverage import importers
+
+    return importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
+                                      units=dataset.units.get("district"))
+
+
+def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str):
+    """The optimiser's candidates from an uploaded file; ``None`` until a usable one is given."""
+    from ui.data_tab import problems_frame
+
+    cols = st.columns([3, 1])
+    upload = cols[0].file_uploader(_t("upload_candidates", language), type=["csv", "xlsx"],
+                                   key="scenario_opt_upload")
+    datum = cols[1].selectbox(_t("datum", language), ["wgs84", "gcj02", "bd09"], key="scenario_opt_datum")
+    if upload is None:
+        return None
+    result = read_candidates(dataset, kind, name=upload.name, payload=upload.getvalue(), datum=datum)
+    if result.problems:
+        st.dataframe(problems_frame(result.problems, language), hide_index=True, width="stretch",
+                     key="scenario_opt_problems")
+    if not result.ok:
+        return None
+    st.caption(_t("candidates_read", language).format(n=len(result.frame)))
+    return result.frame
 
 
 def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indicator_id: str, level: str,
