@@ -127,3 +127,32 @@ def test_optimize_from_an_uploaded_candidate_list(tiny_city_dir, tmp_path, capsy
     assert json.loads(captured.err.splitlines()[0])["selected"] == ["site-a2"]
     (edit,) = sc.scenario_from_yaml(captured.out).edits
     assert edit.id == "capacity_gap-site-a2" and edit.attributes["beds"] == 30
+
+
+def test_optimize_candidates_in_gbk_with_chinese_headers_and_gcj02(tiny_city_dir, tmp_path, capsys):
+    """The same two sites as a civil-affairs bureau would send them: GBK, 编号/经度/纬度, GCJ-02."""
+    from geo_coverage.datum import wgs84_to_gcj02
+
+    rows = [("site-a2", *lon_lat(1.5, 0.3)), ("site-b2", *lon_lat(3.5, 0.3))]
+    table = tmp_path / "候选点.csv"
+    lines = []
+    for i, x, y in rows:
+        gx, gy = wgs84_to_gcj02(x, y)
+        lines.append(f"{i},{float(gx):.7f},{float(gy):.7f}\n")
+    table.write_bytes(("编号,经度,纬度\n" + "".join(lines)).encode("gbk"))
+    before = table.read_bytes()
+    argv = ["scenario", "optimize", "--indicator", "elderly_beds_per_1000", "--new-sites", "1",
+            "--capacity", "30", "--candidates", str(table), "--datum", "gcj02", "--data", str(tiny_city_dir)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.err.splitlines()[-1])["selected"] == ["site-a2"]
+    (edit,) = sc.scenario_from_yaml(captured.out).edits
+    # Written back in WGS84, within a few centimetres of where the site really is.
+    assert (edit.lon, edit.lat) == pytest.approx(lon_lat(1.5, 0.3), abs=1e-6)
+    # A row without coordinates: every problem listed with its row, exit 2, the file untouched.
+    table.write_bytes(before + "site-x,,\n".encode("gbk"))
+    broken = table.read_bytes()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "row 4" in err and "Traceback" not in err
+    assert table.read_bytes() == broken

@@ -393,8 +393,11 @@ def read_candidates(dataset: Dataset, kind: str, *, name: str, payload: bytes, d
     points) :func:`geo_coverage.siting.propose_sites` takes as ``candidates``."""
     from geo_coverage import importers
 
-    return importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
-                                      units=dataset.units.get("district"))
+    result = importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
+                                        units=dataset.units.get("district"))
+    # Candidates need no names: drop the register's "no name column" warning.
+    kept = tuple(p for p in result.problems if not (p.severity == "warning" and p.column == "name"))
+    return importers.ImportResult(result.frame, kept, result.report)
 
 
 def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str):

@@ -14,7 +14,7 @@ from .. import io
 from .. import scenario as scenario_module
 from ..coverage import evaluate
 from ..dataset import load_dataset
-from ..errors import ScenarioError
+from ..errors import DataError, ScenarioError
 from ..plan import default_plan, load_plan
 from .report import LEVEL_CHOICES, emit, print_table, add_data_options, table_records
 
@@ -43,7 +43,9 @@ def register(subparsers) -> None:
     opt.add_argument("--capacity", type=float, metavar="C",
                      help="capacity of each (beds, places…) for ratio indicators")
     opt.add_argument("--candidates", default="grid", metavar="grid|layer:KIND|CSV",
-                     help="where sites may go: a grid, a layer's points, or a CSV with id, lon, lat (WGS84)")
+                     help="where sites may go: a grid, a layer's points, or a CSV/XLSX with id, lon, lat")
+    opt.add_argument("--datum", choices=("wgs84", "gcj02", "bd09"),
+                     help="datum of a candidates file's coordinates (default: undeclared, read as wgs84)")
     opt.add_argument("--spacing", type=float, default=500.0, metavar="M", help="grid spacing in metres")
     opt.add_argument("--units", nargs="+", metavar="CODE", help="only these districts / streets")
     from ..siting import MODELS
@@ -124,15 +126,34 @@ def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
     emit(data, args.out)
 
 
+def _candidate_file(path: Path, dataset, *, kind: str, datum: str | None):
+    """Candidate sites from a CSV/XLSX, read and checked like a facility register (Chinese or
+    English headers, UTF-8 or GBK, the declared datum); every problem printed, None on errors."""
+    from .. import importers
+
+    if not path.is_file():
+        raise DataError("File not found." if not path.exists() else "Not a file.", file=path,
+                        fix="Pass a CSV or XLSX of candidate sites (id, lon, lat).")
+    result = importers.parse_facilities(path.read_bytes(), name=path.name, kind=kind, attributes={},
+                                        datum=datum, units=dataset.units.get("district"))
+    for problem in sorted(result.problems, key=lambda p: p.severity != "error"):
+        if problem.severity == "warning" and problem.column == "name":
+            continue  # candidates need no names
+        print(f"geo-coverage: {problem}", file=sys.stderr)
+    return result.frame if result.ok else None
+
+
 def cmd_optimize(args) -> int:
     from ..siting import propose_sites
 
     plan = load_plan(args.plan) if args.plan else default_plan()
     indicator = plan.indicator(args.indicator)
+    dataset = load_dataset(args.data)
     candidates = args.candidates
     if candidates != "grid" and not candidates.startswith("layer:"):
-        candidates = io.read_csv(Path(candidates))
-    dataset = load_dataset(args.data)
+        candidates = _candidate_file(Path(candidates), dataset, kind=args.kind or indicator.layer, datum=args.datum)
+        if candidates is None:
+            return 2
     proposal = propose_sites(dataset, plan, indicator=indicator.id, kind=args.kind, new_sites=args.new_sites,
                              capacity=args.capacity, candidates=candidates, units=args.units,
                              model=args.model, spacing=args.spacing, time_limit=args.time_limit)
