@@ -349,6 +349,11 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
             separator = "\t"
         elif ";" in first_line and "," not in first_line:
             separator = ";"
+        elif "，" in first_line and "," not in first_line:
+            raise DataError("The cells are separated by full-width commas (，), not ',' (the header reads "
+                            f"'{first_line.strip()[:60]}').", file=name, row=1,
+                            fix="Save the table from Excel as CSV UTF-8 (it separates cells with ','), "
+                                "or replace the '，' between cells with ','.")
         try:
             # Blank lines are kept (and dropped below) so row numbers stay those Excel shows.
             grid = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
@@ -356,7 +361,16 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
         except pd.errors.EmptyDataError:
             raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
         except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
-            raise DataError(f"Malformed CSV: {(str(exc).splitlines() or [type(exc).__name__])[0]}", file=name,
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            row = None
+            # pandas counts lines from 1 ("in line 5") but rows from 0 ("starting at row 1")
+            if found := re.search(r"EOF inside string starting at row (\d+)", reason):
+                row = int(found.group(1)) + 1
+                reason = f"a quoted cell opened on row {row} is never closed"
+            elif found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):
+                row = int(found.group(2))
+                reason = f"row {row} has {found.group(3)} cells where the rows above have {found.group(1)}"
+            raise DataError(f"Malformed CSV: {reason}.", file=name, row=row,
                             fix="Check quoting and the number of columns in every row.") from None
         info = {"encoding": used, "format": "csv"}
     grid = grid.fillna("").astype(str)
@@ -1048,6 +1062,8 @@ def _code_text(value) -> str:
         return str(int(value))
     # Full-width digits and stray spaces do not make another code ('１１０１０５ ００１' = '110105001').
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+    if text.startswith("'"):  # Excel's marker for a number kept as text ('110105001)
+        text = text[1:]
     # Excel turns 110105001 into the number 110105001.0 in exports; the code is the digits.
     return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 

@@ -164,8 +164,29 @@ def read_vector(path: str | Path, *, layer: str | None = None):
     except DataError:
         raise
     except Exception as exc:  # the drivers raise many types; the user needs the file and reason
+        if isinstance(exc, UnicodeDecodeError) or "codec can't decode" in str(exc):
+            encoding = _text_encoding(path)
+            if path.suffix.lower() in (".geojson", ".json") and encoding not in (None, "utf-8"):
+                raise DataError(f"The GeoJSON is not UTF-8 text (it reads as {encoding}); GeoJSON must be UTF-8.",
+                                file=path, fix="Save it again as UTF-8 (QGIS: Export > Save Features As..., "
+                                               "encoding UTF-8).") from None
         raise DataError(f"Cannot read as a vector file: {_driver_reason(exc)}", file=path,
                         fix="Check that the file is complete GeoJSON, GeoPackage, Shapefile or GeoParquet.") from None
+
+
+def _text_encoding(path: Path) -> str | None:
+    """Which of UTF-8, GBK, GB18030 a (small enough) text file decodes as."""
+    try:
+        data = path.read_bytes() if path.stat().st_size <= MAX_UPLOAD_BYTES else b""
+    except OSError:
+        return None
+    for name in ("utf-8", "gbk", "gb18030"):
+        try:
+            data.decode(name)
+            return name
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _driver_reason(exc: Exception) -> str:
