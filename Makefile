@@ -32,7 +32,7 @@ browser-deps:
 	fi
 
 run: install
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/python -m ui.serve app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: install-test browser-deps
 	$(BIN)/python -m pytest

@@ -45,17 +45,19 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> 
 
 
 @contextlib.contextmanager
-def streamlit_server(script: Path, *, env: dict | None = None):
-    """Run ``streamlit run script`` on a free port; yield its URL; stop it afterwards.  The server's
-    output goes to .pytest_cache/streamlit-PORT.log when that folder exists."""
+def streamlit_server(script: Path, *, env: dict | None = None, warm: bool = False):
+    """Run ``streamlit run script`` on a free port; yield its URL; stop it afterwards.  ``warm``
+    starts it the way `make run` does (``python -m ui.serve``).  The server's output goes to
+    .pytest_cache/streamlit-PORT.log when that folder exists."""
     streamlit = Path(sys.executable).parent / "streamlit"
     if not streamlit.exists():
         pytest.skip("streamlit is not installed in this environment")
     port = free_port()
     cache = REPO / ".pytest_cache"
     log = open(cache / f"streamlit-{port}.log", "w") if cache.is_dir() else subprocess.DEVNULL
+    command = [sys.executable, "-m", "ui.serve"] if warm else [str(streamlit), "run"]
     process = subprocess.Popen(
-        [str(streamlit), "run", str(script), "--server.headless", "true",
+        [*command, str(script), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT,

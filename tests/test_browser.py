@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def server():
-    with streamlit_server(REPO / "app.py") as url:
+    # Started as `make run` starts it (ui.serve warms the data and imports first).
+    with streamlit_server(REPO / "app.py", warm=True) as url:
         yield url
 
 

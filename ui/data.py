@@ -13,8 +13,9 @@ import streamlit as st
 import numpy as np
 
 from geo_coverage import access, coverage, gaps, maps
-from geo_coverage.dataset import Dataset, load_dataset
+from geo_coverage.dataset import Dataset
 from geo_coverage.plan import Plan, available_plans, load_plan
+from ui import warm
 
 DEFAULT_KEY = "default"
 UPLOAD_STATE = "uploaded_dataset"  # session_state: (key, Dataset) of this user's upload
@@ -22,7 +23,8 @@ UPLOAD_STATE = "uploaded_dataset"  # session_state: (key, Dataset) of this user'
 
 @st.cache_resource(show_spinner=False)
 def default_dataset() -> Dataset:
-    return load_dataset()
+    """The embedded dataset (already loaded in the background when the app runs via ui.serve)."""
+    return warm.default_dataset()
 
 
 def current_dataset() -> tuple[str, Dataset]:
