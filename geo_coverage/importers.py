@@ -332,6 +332,7 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
                             fix="Open it in Excel and save it as CSV UTF-8 or .xlsx (systems that export "
                                 "'Excel' as HTML need this step).")
         text, used = decode_text(data, encoding=encoding, origin=name)
+        text = text.rstrip("\x1a")  # DOS end-of-file marker
         if "\ufffd" in text or "锟斤拷" in text:
             raise DataError("The text holds replacement characters (\ufffd or 锟斤拷): it was saved after "
                             "being read with the wrong encoding, and the original characters are lost.",
@@ -903,6 +904,11 @@ def _facilities_from_vector(path: Path, *, kind, attributes, datum, column_map, 
     if frame.crs is None:
         return ImportResult(None, (Problem("error", "The file declares no coordinate reference system.",
                                            file=path.name, fix="Save it with its CRS (EPSG:4326 for degrees)."),), {})
+    if len(frame.columns) == 1 and len(frame):
+        return ImportResult(None, (Problem("error", "The layer has geometry only, no attributes (no id, name or "
+                                           "capacity): a bare geometry, not a register.", file=path.name,
+                                           fix="Export the facilities as features with their attributes (a "
+                                               "FeatureCollection), or as CSV/XLSX with lon/lat."),), {})
     geometry = frame.to_crs(4326).geometry.values
     table = frame.drop(columns=[frame.geometry.name]).copy()
     table = table.astype(object).where(table.notna(), "").astype(str)
@@ -975,8 +981,9 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
                  + (" (the file mixes geometry types)." if not_polygon.sum() < len(frame) else "."),
         file=file, row=r, column="geometry", fix="Keep only the polygon outlines in the file."))
     polygonal = ~missing & ~not_polygon
-    invalid = polygonal & ~shapely.is_valid(np.asarray(geometries))
-    reasons = shapely.is_valid_reason(np.asarray(geometries))
+    with np.errstate(all="ignore"):  # absurd coordinates (1e308) overflow inside GEOS; reported below
+        invalid = polygonal & ~shapely.is_valid(np.asarray(geometries))
+        reasons = shapely.is_valid_reason(np.asarray(geometries))
     problems += _row_problems(invalid, rows, lambda r, i: Problem(
         "error", f"Invalid polygon: {reasons[i]}.", file=file, row=r, column="geometry",
         fix="Repair the outline (QGIS: Fix Geometries; or shapely.make_valid) and check its area."))
@@ -1006,8 +1013,9 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
             and bounds[3] <= LAT_RANGE[1]):
         swapped = (LON_RANGE[0] <= bounds[1] and bounds[3] <= LON_RANGE[1] and LAT_RANGE[0] <= bounds[0]
                    and bounds[2] <= LAT_RANGE[1])
+        corners = [f"{v:.3f}" if abs(v) < 1e9 else f"{v:.3g}" for v in bounds]
         problems.append(Problem("error", f"In the declared CRS ({frame.crs.to_string()}) the outlines fall at "
-                                f"{bounds[0]:.3f},{bounds[1]:.3f} .. {bounds[2]:.3f},{bounds[3]:.3f}, outside China: "
+                                f"{corners[0]},{corners[1]} .. {corners[2]},{corners[3]}, outside China: "
                                 + ("the coordinates are latitude, longitude (swapped)." if swapped else
                                    "the declared CRS is probably wrong."), file=file,
                                 fix="Export the outlines again with x = longitude, y = latitude (GeoJSON is "
@@ -1021,6 +1029,13 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
         problems += _row_problems(~overlaps, rows, lambda r, i: Problem(
             "error", "The outline lies outside the city's districts.", file=file, row=r, column="geometry",
             fix="Check the CRS and that the file is for this city."))
+    metric = _utm_zone(bounds)
+    shapes = out.to_crs(metric).geometry.values
+    problems += _overlap_problems(shapes, rows, codes.to_numpy(dtype=object), file=file)
+    blank_name = (out["name"] == "").to_numpy()
+    problems += _row_problems(blank_name, rows, lambda r, i: Problem(
+        "warning", "The unit name is blank; reports will show only its code.", file=file, row=r,
+        column=found["name"], fix="Fill in the unit's name."))
     for optional in ("name_en", *POPULATION_COLUMNS):
         if optional in found:
             out[optional] = frame[found[optional]].to_numpy()
@@ -1046,12 +1061,59 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
             "error", f"The parent code '{out['parent_code'].iloc[i]}' is not a district code.", file=file,
             row=r, column=found.get("parent_code", "parent_code"),
             fix="Use the district codes of the dataset (e.g. 110105)."))
+        if "parent_code" in found:
+            problems += _parent_problems(shapes, out["parent_code"].to_numpy(dtype=object), rows,
+                                         districts.to_crs(metric), file=file, column=found["parent_code"])
     problems += _population_problems(out, [c for c in POPULATION_COLUMNS if c in found], rows, file=file,
                                      headers=found)
     out["pop_source"] = f"imported: {file}"
     out["source"] = f"imported: {file}"
     out["outline_quality"] = "official"
     return ImportResult(out, tuple(problems), report)
+
+
+def _overlap_problems(shapes, rows, codes, *, file, tolerance: float = 0.01) -> list[Problem]:
+    """Units overlapping by more than ``tolerance`` of the smaller one's area (slivers along shared
+    edges are digitising noise; more means a unit drawn twice or a wrong outline, and points in
+    the overlap would belong to two units)."""
+    shapes = np.asarray(shapes)
+    left, right = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return []
+    areas = shapely.area(shapes)
+    shared = shapely.area(shapely.intersection(shapes[left], shapes[right]))
+    smaller = np.minimum(areas[left], areas[right])
+    share = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    flagged = np.flatnonzero(share > tolerance)
+    return _row_problems(np.ones(len(flagged), dtype=bool), rows[right[flagged]], lambda r, i: Problem(
+        "error", f"The outline overlaps unit '{codes[left[flagged[i]]]}' (row {rows[left[flagged[i]]]}) over "
+                 f"{share[flagged[i]]:.0%} of the smaller one.", file=file, row=r, column="geometry",
+        fix="Make the units tile the city without overlaps (QGIS: Topology Checker); draw each unit once."))
+
+
+def _parent_problems(shapes, parents, rows, districts, *, file, column) -> list[Problem]:
+    """Streets lying mostly outside the district their parent code names."""
+    from .dataset import _locate
+
+    by_code = dict(zip(districts["code"].astype(str), districts.geometry.values))
+    known = np.array([p in by_code for p in parents], dtype=bool)
+    if not known.any():
+        return []
+    parent_shapes = np.array([by_code.get(p) for p in parents], dtype=object)
+    inside = np.zeros(len(parents))
+    inside[known] = shapely.area(shapely.intersection(np.asarray(shapes)[known], parent_shapes[known]))
+    areas = shapely.area(np.asarray(shapes))
+    share = np.divide(inside, areas, out=np.ones_like(inside), where=areas > 0)
+    wrong = known & (share < 0.5)
+    if not wrong.any():
+        return []
+    located = _locate(shapely.point_on_surface(np.asarray(shapes)), districts.reset_index(drop=True))
+    return _row_problems(wrong, rows, lambda r, i: Problem(
+        "error", f"The street lies in district '{located[i] or 'none'}', not in its parent '{parents[i]}' "
+                 f"({share[i]:.0%} of it inside).", file=file, row=r, column=column,
+        fix="Correct the parent code (上级代码) or the outline."))
 
 
 def _code_text(value) -> str:

@@ -398,7 +398,7 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
                             fix="Zip the Shapefile's .shp, .shx, .dbf and .prj together.")
         if len(vectors) > 1:
             raise DataError(f"The zip holds several vector files: {', '.join(sorted(vectors))}.", file=path,
-                            fix="Zip one layer per file, or name the one to read with --layer.")
+                            fix="Zip one layer per file (validate and import read one layer).")
         main = vectors[0]
         needed = [main]
         if main.endswith(".shp"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io as _io
+from json import dumps as json_dumps
+from json import loads as json_loads
 import re
 import warnings
 import zipfile
@@ -351,6 +353,25 @@ def gcj_points_in_named_streets(folder: Path):
     assert layer["name"].tolist() == list("abcdefgh")
 
 
+def symlink_zip(path: Path):
+    """A zipped Shapefile whose .prj is a symlink entry pointing at /etc/passwd (Unix mode bits)."""
+    parts = shapefile_parts(path.parent, streets_frame().to_crs(4326), prj=False)
+    link = zipfile.ZipInfo("streets.prj")
+    link.create_system = 3  # Unix
+    link.external_attr = 0o120777 << 16  # a symbolic link
+    buffer = _io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        archive.writestr(link, "/etc/passwd")
+    path.write_bytes(buffer.getvalue())
+
+
+def two_shapefiles_zip(path: Path):
+    parts = shapefile_parts(path.parent, streets_frame().to_crs(4326))
+    path.write_bytes(zipped({**parts, **{"old/" + k.replace("streets", "streets_2019"): v for k, v in parts.items()}}))
+
+
 def pop_grid(edit=None, sep=",", header=("区划代码", "常住人口")) -> bytes:
     rows = [list(header)] + [list(r) for r in zip(GOOD_POP["区划代码"], GOOD_POP["常住人口"])]
     if edit:
@@ -513,6 +534,14 @@ CASES = [
     Case("cr-only-line-ends", "facilities", "reg.csv",
          write(csv_bytes(register().assign(床位数=["10", "20", "三十"])).replace(b"\n", b"\r")),
          r"'三十' is not a number", row=4, column="床位数"),
+    Case("bare-point-register", "facilities", "homes.geojson",
+         write(f'{{"type": "Point", "coordinates": [{lonlat(0.5)[0]}, {lonlat(0.5)[1]}]}}'.encode()),
+         r"geometry only, no attributes"),
+    Case("infinite-coordinate", "facilities", "reg.csv", write(with_cell("经度", 1, "inf")),
+         r"'inf' is not a number", row=3, column="经度"),
+    Case("trailing-delimiters", "facilities", "reg.csv",
+         write(b"".join(line + b",\n" for line in with_cell("床位数", 1, "x").splitlines())),
+         r"'x' is not a number", row=3, column="床位数"),
     Case("folder-as-register", "facilities", "reg.csv", make_folder, r"folder, not a file"),
     Case("gbk-gcj02-register", "facilities", "登记表.csv", write(gcj_register().decode().encode("gbk")),
          r"no problems|Wrote", exit_code=0, extra=("--datum", "gcj02"), check=gcj_points_in_named_streets),
@@ -526,6 +555,28 @@ CASES = [
     Case("gbk-geojson", "boundaries", "streets.geojson",
          write(streets_frame().to_crs(4326).to_json(drop_id=True, ensure_ascii=False).encode("gbk")),
          r"GeoJSON is not UTF-8 text \(it reads as gbk\)"),
+    Case("overlapping-units", "boundaries", "streets.geojson",
+         write(feature_collection(lambda d: d["features"][1].update(geometry=d["features"][0]["geometry"]))),
+         r"overlaps unit '110001001' \(row 1\) over 100%", row=2, column="geometry"),
+    Case("street-in-wrong-district", "boundaries", "streets.geojson",
+         write(feature_collection(lambda d: d["features"][0]["properties"].update(parent_code="110002"))),
+         r"lies in district '110001', not in its parent '110002'", row=1, column="parent_code"),
+    Case("bare-geometry-outline", "boundaries", "streets.geojson",
+         write(json_dumps(json_loads(geojson_bytes(streets_frame().to_crs(4326)))["features"][0]["geometry"]).encode()),
+         r"No 'code' column \(the columns are: none\)"),
+    Case("empty-coordinates-outline", "boundaries", "streets.geojson",
+         write(feature_collection(lambda d: d["features"][2]["geometry"].update(coordinates=[]))),
+         r"feature has no geometry", row=3, column="geometry"),
+    Case("antimeridian-outline", "boundaries", "streets.geojson", write(feature_collection(
+        lambda d: d["features"][0]["geometry"].update(coordinates=[[[179.9, 0], [-179.9, 0], [-179.9, 1], [179.9, 1],
+                                                                   [179.9, 0]]]))), r"outside China"),
+    Case("huge-coordinates-outline", "boundaries", "streets.geojson", write(feature_collection(
+        lambda d: d["features"][1]["geometry"]["coordinates"][0].__setitem__(1, [1e308, 1e308]))),
+         r"fall at 116.\d+,39.\d+ \.\. 1e\+308,1e\+308, outside China"),
+    Case("zip-two-layers", "boundaries", "streets.zip", two_shapefiles_zip,
+         r"several vector files: streets.shp, streets_2019.shp"),
+    Case("empty-zip", "boundaries", "streets.zip", write(zipped({})), r"holds no vector file"),
+    Case("zip-symlink-member", "boundaries", "streets.zip", symlink_zip, r"declares no coordinate reference system"),
     Case("folder-as-boundaries", "boundaries", "streets.geojson", make_folder, r"folder, not a file"),
     Case("kml-without-layers", "boundaries", "streets.kml", write(b"<kml><Document></Document></kml>"),
          r"holds no layers"),
