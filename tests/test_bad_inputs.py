@@ -800,3 +800,43 @@ def test_sigterm_during_import_unwinds_like_ctrl_c():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the handler interrupts this at once
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_unreadable_file_names_the_file_and_permissions(tmp_path, tiny_base, capsys, monkeypatch):
+    """A file without read permission (simulated: the tests may run as root, who reads anything)."""
+    path = tmp_path / "reg.csv"
+    path.write_bytes(csv_bytes(register()))
+    real = Path.read_bytes
+
+    def refuse(self):
+        if self.name == "reg.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    code = main(["validate", str(path), "--as", "facilities", "--kind", "elderly_care", "--base", str(tiny_base)])
+    text = capsys.readouterr().out
+    assert code == 2 and "Traceback" not in text
+    assert "reg.csv: error: Cannot read the file (Permission denied)." in text and "permissions" in text
+
+
+def test_an_unforeseen_failure_is_a_message_naming_the_file(tmp_path, tiny_base, capsys, monkeypatch):
+    """The net under the readers: any exception (here a library bug stand-in) becomes exit 2 and a
+    line naming the file, for validate and for import, and the import writes nothing."""
+    from geo_coverage import importers
+
+    def broken(*args, **kwargs):
+        raise KeyError("a library bug")
+
+    monkeypatch.setattr(importers, "parse_table", broken)
+    path = tmp_path / "pop.csv"
+    path.write_bytes(population(GOOD_POP))
+    out = tmp_path / "out"
+    for argv in (["validate", str(path), "--as", "population"],
+                 ["import", "--population", str(path), "--out", str(out)]):
+        code = main([*argv, "--base", str(tiny_base)])
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        assert code == 2 and "Traceback" not in text, text
+        assert "pop.csv: error: Cannot read the file (KeyError: 'a library bug')." in text
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["pop.csv"]
