@@ -365,3 +365,88 @@ def test_solution_to_edits():
         assert (edit["action"], edit["kind"], edit["datum"]) == ("add", "elderly_care", "wgs84")
         assert edit["lon"] == pytest.approx(lon) and edit["lat"] == pytest.approx(lat)
         assert edit["attributes"]["beds"] == 300 and edit["attributes"]["source"].startswith("scenario:")
+
+
+# --- the MCLP start: exact re-solves around open sites, and the proof by the plain bound ----------
+
+
+def brute_force_mclp(covers, weights, facilities, existing=()):
+    """Best covered weight over every choice of ``facilities`` new sites (tiny instances only)."""
+    import itertools
+
+    free = [j for j in range(covers.shape[1]) if j not in existing]
+    best = 0.0
+    for chosen in itertools.combinations(free, facilities):
+        open_sites = list(chosen) + list(existing)
+        best = max(best, float(weights[covers[:, open_sites].any(axis=1)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed, radius, facilities", [(11, 2.0, 3), (12, 2.5, 4), (13, 3.5, 3), (14, 4.5, 2)])
+def test_mclp_matches_brute_force(seed, radius, facilities):
+    # 40 demand points, 12 candidates on a 10 × 10 square: every 3- or 4-subset is tried.  The
+    # larger radii let p sites cover (nearly) everything, where the start alone proves the
+    # optimum against the bound "all weight in reach"; the smaller ones need HiGHS.
+    costs, weights = random_instance(seed)
+    covers = costs <= radius
+    expected = brute_force_mclp(covers, weights, facilities)
+    solution = MCLP.from_cost_matrix(costs, weights, max_cost=radius, facilities=facilities).solve(mip_gap=0)
+    assert solution.objective == pytest.approx(expected)
+    chosen = [int(j) for j in solution.selected]
+    assert float(weights[covers[:, chosen].any(axis=1)].sum()) == pytest.approx(expected)
+    assert solution.status == "optimal" and solution.gap == 0
+    # With existing site 0, spopt-style: brute force over the others.
+    expected = brute_force_mclp(covers, weights, facilities, existing=(0,))
+    solution = MCLP.from_cost_matrix(costs, weights, max_cost=radius, facilities=facilities,
+                                     existing=[0]).solve(mip_gap=0)
+    assert solution.objective == pytest.approx(expected)
+
+
+def test_full_cover_found_by_the_start_is_proven_without_the_full_mip(monkeypatch):
+    import geo_coverage.optimize as optimize
+
+    # Demand at x = 0…8 on a line, candidates at the same places, radius 1: sites 1, 4 and 7
+    # cover all nine points (and no other 3 sites do), so the optimum is the total weight, which
+    # is also the plain upper bound: the start proves it and the full MIP is never built.
+    x = np.arange(9)
+    weights = np.arange(1, 10, dtype=float)
+    names = []
+    real_run = optimize._run
+
+    def recording_run(program, **options):
+        names.append(options["name"])
+        return real_run(program, **options)
+
+    monkeypatch.setattr(optimize, "_run", recording_run)
+    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=3).solve(mip_gap=0)
+    assert set(solution.selected) == {"1", "4", "7"}
+    assert solution.objective == 45 and solution.coverage_share == 1.0
+    assert solution.status == "optimal" and solution.gap == 0
+    assert "mclp" not in names
+    # Two sites cannot cover nine points (each covers at most 3): the full MIP is solved.
+    names.clear()
+    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=2).solve(mip_gap=0)
+    # Point x weighs x + 1.  Best pair: the heaviest triples {6, 7, 8} (site 7: 7 + 8 + 9) and
+    # {3, 4, 5} (site 4: 4 + 5 + 6), 24 + 15 = 39; any other pair overlaps or takes lighter points.
+    assert solution.objective == 39 and set(solution.selected) == {"4", "7"}
+    assert "mclp" in names
+
+
+def test_neighbourhood_resolves_escape_a_swap_local_optimum():
+    from geo_coverage.optimize import _improve_by_subproblems, _improve_by_swaps
+
+    # Candidates A, B, C, D; two sites.  Rows (reach: weight): {A}: 1, {B}: 1, {C}: 3, {D}: 3,
+    # {A, C}: 3, {B, D}: 3, {A, D}: 3, {B, C}: 3, {A, B}: 1.
+    # {A, B} covers 1+1+3+3+3+3+1 = 15; every 1-swap covers 14 ({A, C}: 1+3+3+3+3+1, the others
+    # alike), so 1-swaps stop at {A, B}; {C, D} covers 3+3+3+3+3+3 = 18, the optimum.  A shares
+    # a row with every candidate, so re-solving around A moves both sites at once.
+    reach = [[0], [1], [2], [3], [0, 2], [1, 3], [0, 3], [1, 2], [0, 1]]
+    weights = np.array([1, 1, 3, 3, 3, 3, 3, 3, 1], dtype=float)
+    rows = np.repeat(np.arange(len(reach)), [len(r) for r in reach])
+    matrix = sparse.csr_array((np.ones(rows.size), (rows, np.concatenate(reach))), shape=(len(reach), 4))
+    start = np.array([True, True, False, False])
+    nowhere = np.zeros(4, dtype=bool)
+    assert _improve_by_swaps(matrix, matrix.T.tocsr(), weights, start, nowhere).tolist() == start.tolist()
+    result = _improve_by_subproblems(matrix, weights, start, nowhere)
+    assert result.tolist() == [False, False, True, True]
+    assert start.tolist() == [True, True, False, False]  # the caller's array is left alone
