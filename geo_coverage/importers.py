@@ -291,6 +291,7 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     'duplicate_headers'}``.
     """
     suffix = Path(name).suffix.lower()
+    widened = False
     if not data or not data.strip():
         raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.")
     if suffix in (".xlsx", ".xlsm"):
@@ -355,24 +356,7 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
                             f"'{first_line.strip()[:60]}').", file=name, row=1,
                             fix="Save the table from Excel as CSV UTF-8 (it separates cells with ','), "
                                 "or replace the '，' between cells with ','.")
-        try:
-            # Blank lines are kept (and dropped below) so row numbers stay those Excel shows.
-            grid = pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                               header=None, skipinitialspace=True, skip_blank_lines=False)
-        except pd.errors.EmptyDataError:
-            raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
-        except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-            row = None
-            # pandas counts lines from 1 ("in line 5") but rows from 0 ("starting at row 1")
-            if found := re.search(r"EOF inside string starting at row (\d+)", reason):
-                row = int(found.group(1)) + 1
-                reason = f"a quoted cell opened on row {row} is never closed"
-            elif found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):
-                row = int(found.group(2))
-                reason = f"row {row} has {found.group(3)} cells where the rows above have {found.group(1)}"
-            raise DataError(f"Malformed CSV: {reason}.", file=name, row=row,
-                            fix="Check quoting and the number of columns in every row.") from None
+        grid, widened = _csv_grid(text, separator, name=name)
         info = {"encoding": used, "format": "csv"}
     grid = grid.fillna("").astype(str)
     filled = grid.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()
@@ -381,6 +365,18 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     # Leading blank rows are skipped; the header is found among the next rows.
     start = int(np.argmax(filled))
     header = start + (_header_row(grid.iloc[start:]) or 0)
+    if info.get("format") == "csv" and widened:
+        # Read wider than its first line (a short title line above the header): the table is as
+        # wide as its header, and a data row with more cells is malformed, as pandas would say.
+        cells = grid.iloc[header].str.strip().to_numpy() != ""
+        width = int(np.flatnonzero(cells)[-1]) + 1 if cells.any() else grid.shape[1]
+        beyond = grid.iloc[header + 1:, width:].apply(lambda c: c.str.strip() != "").any(axis=1).to_numpy()
+        if beyond.any():
+            row = header + 2 + int(np.argmax(beyond))
+            count = int(np.flatnonzero(grid.iloc[row - 1].str.strip().to_numpy() != "")[-1]) + 1
+            raise DataError(f"Malformed CSV: row {row} has {count} cells where the header has {width}.", file=name,
+                            row=row, fix="Check quoting and the number of columns in every row.")
+        grid = grid.iloc[:, :width]
     headers = [_cell_header(c, i) for i, c in enumerate(grid.iloc[header].tolist())] if len(grid) else []
     counts = pd.Series(headers, dtype=object).value_counts()
     info["duplicate_headers"] = sorted(counts[counts > 1].index.tolist())
@@ -398,6 +394,40 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     info["row_numbers"] = (body + 1).tolist()
     frame.attrs["row_numbers"] = info["row_numbers"]
     return frame, info
+
+
+def _csv_grid(text: str, separator: str, *, name: str) -> tuple[pd.DataFrame, bool]:
+    """The CSV's cells as text, blank lines kept (so row numbers stay those Excel shows), and
+    whether it had to be read wider than its first line (a title line with fewer cells)."""
+    def read(**options):
+        return pd.read_csv(_bytes_io.StringIO(text), dtype=str, keep_default_na=False, sep=separator, header=None,
+                           skipinitialspace=True, skip_blank_lines=False, **options)
+
+    try:
+        return read(), False
+    except pd.errors.EmptyDataError:
+        raise DataError("The file is empty.", file=name, fix="Export the table again with its header row.") from None
+    except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    row = None
+    # pandas counts lines from 1 ("in line 5") but rows from 0 ("starting at row 1")
+    if found := re.search(r"EOF inside string starting at row (\d+)", reason):
+        row = int(found.group(1)) + 1
+        reason = f"a quoted cell opened on row {row} is never closed"
+    elif found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):
+        row = int(found.group(2))
+        if row <= 11:  # within the rows a header is looked for: maybe a title line above it
+            import csv
+
+            width = max((len(cells) for cells in csv.reader(_bytes_io.StringIO(text), delimiter=separator)),
+                        default=0)
+            try:
+                return read(names=range(width)), True
+            except (pd.errors.ParserError, ValueError, IndexError, TypeError, OverflowError):
+                pass
+        reason = f"row {row} has {found.group(3)} cells where the rows above have {found.group(1)}"
+    raise DataError(f"Malformed CSV: {reason}.", file=name, row=row,
+                    fix="Check quoting and the number of columns in every row.")
 
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
