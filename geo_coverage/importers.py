@@ -309,8 +309,10 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
             raise DataError("The file is not an Excel .xlsx workbook.", file=name,
                             fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
         try:
-            sheets = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=None, header=None, dtype=str,
-                                   keep_default_na=False, engine="openpyxl")
+            with warnings.catch_warnings():  # openpyxl's notes on styles/extensions it skips are not for planners
+                warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+                sheets = pd.read_excel(_bytes_io.BytesIO(data), sheet_name=None, header=None, dtype=str,
+                                       keep_default_na=False, engine="openpyxl")
         except Exception as exc:  # openpyxl/zipfile raise many types for damaged workbooks
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(f"Cannot read the workbook: {reason}", file=name,
@@ -1211,7 +1213,8 @@ def _population_problems(frame, columns, rows, *, file, headers, whole: bool = F
             "error", f"Implausible population ({v[i]:g}): more than {MAX_UNIT_POPULATION:,.0f} in one unit.",
             file=file, row=r, column=h, fix="Check the digits and the unit of the column (people)."))
         if whole:
-            fraction = ~unusable & ~huge & (values >= 0) & (np.abs(values - np.round(values)) > 1e-9)
+            with np.errstate(invalid="ignore"):  # blank and non-numeric cells are NaN/inf, flagged above
+                fraction = ~unusable & ~huge & (values >= 0) & (np.abs(values - np.round(values)) > 1e-9)
             problems += _row_problems(fraction, rows, lambda r, i, v=values, h=header: Problem(
                 "error", f"The population is not a whole number ({v[i]:g}).", file=file, row=r, column=h,
                 fix="Write whole numbers of people (a table in 万人 must be converted: 1.5 万人 = 15000; "

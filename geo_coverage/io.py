@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -155,12 +156,16 @@ def read_vector(path: str | Path, *, layer: str | None = None):
         raise DataError("This is a folder, not a file.", file=path,
                         fix="Pass the file itself (a Shapefile's .shp, or the folder's files zipped together).")
     try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path)
-        if not layer:
-            layer = _only_layer(path)
-        kwargs = {"layer": layer} if layer else {}
-        return gpd.read_file(path, **kwargs)
+        with warnings.catch_warnings():
+            # GDAL's notes ("Non closed ring detected", "bad application_id") come as warnings
+            # printed with library source lines; what matters reaches the user as a DataError.
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+            if path.suffix.lower() in (".parquet", ".geoparquet"):
+                return gpd.read_parquet(path)
+            if not layer:
+                layer = _only_layer(path)
+            kwargs = {"layer": layer} if layer else {}
+            return gpd.read_file(path, **kwargs)
     except DataError:
         raise
     except Exception as exc:  # the drivers raise many types; the user needs the file and reason

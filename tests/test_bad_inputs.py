@@ -27,7 +27,7 @@ from shapely.geometry import Point, Polygon, box
 
 from geo_coverage import datum
 from geo_coverage.cli import main
-from geo_coverage.errors import DataError, PlanError
+from geo_coverage.errors import DataError, DataWarning, PlanError
 
 from .conftest import METRIC, X0, Y0, write_tiny_city
 
@@ -678,7 +678,14 @@ def test_bad_input(case: Case, tmp_path, tiny_base, capsys):
     (out / "boundaries" / "keep.txt").write_text("previous import")
     before_inputs, before_out, before_base = _digests(inputs), _digests(out), _digests(tiny_base)
     for argv in _commands(case, path, tiny_base, out):
-        code = main(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = main(argv)
+        # Python prints these to a user's terminal with library source lines: not a message.
+        noise = [f"{w.category.__name__}: {w.message}" for w in caught
+                 if issubclass(w.category, (RuntimeWarning, UserWarning, FutureWarning))
+                 and not issubclass(w.category, DataWarning)]
+        assert noise == [], noise
         captured = capsys.readouterr()
         text = captured.out + captured.err
         assert code == case.exit_code, (argv[0], text)
