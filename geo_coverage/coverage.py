@@ -42,8 +42,12 @@ def compare(value, target, comparator: str):
     return out
 
 
-def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "") -> np.ndarray:
-    """Each facility's contribution to ``measure`` (1/0 for counts, the attribute for sums)."""
+def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "",
+                    recorded_for: Measure | None = None) -> np.ndarray:
+    """Each facility's contribution to ``measure`` (1/0 for counts, the attribute for sums; a
+    blank attribute counts 0).  With ``recorded_for``, facilities whose ``recorded_for`` measure
+    is not recorded contribute 0: a share's denominator counts only the facilities whose
+    numerator is known (a care home with no nursing-bed figure is not a home with none)."""
     n = len(frame)
     if measure.where_attribute:
         if measure.where_attribute not in frame:
@@ -53,6 +57,8 @@ def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "") 
         mask = _condition(frame[measure.where_attribute], measure.where_op, measure.where_value)
     else:
         mask = np.ones(n, dtype=bool)
+    if recorded_for is not None:
+        mask = mask & recorded(frame, recorded_for)
     if measure.count:
         return mask.astype(float)
     if measure.sum not in frame:
@@ -60,6 +66,36 @@ def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "") 
                         fix="Add the column with a number for every facility.")
     values = pd.to_numeric(frame[measure.sum], errors="coerce").to_numpy(dtype=float)
     return np.where(mask, np.nan_to_num(values, nan=0.0), 0.0)
+
+
+def measure_attributes(measure: Measure | None) -> tuple[str, ...]:
+    """The facility attributes a measure reads."""
+    if measure is None:
+        return ()
+    return tuple(a for a in (measure.sum, measure.where_attribute) if a)
+
+
+def recorded(frame: pd.DataFrame, measure: Measure) -> np.ndarray:
+    """Whether each facility has the attributes ``measure`` reads (numbers for sums)."""
+    known = np.ones(len(frame), dtype=bool)
+    for attribute in measure_attributes(measure):
+        if attribute not in frame:
+            return np.zeros(len(frame), dtype=bool)
+        column = frame[attribute]
+        if attribute == measure.sum:
+            column = pd.to_numeric(column, errors="coerce")
+        known &= column.notna().to_numpy()
+    return known
+
+
+def missing_attributes(frame: pd.DataFrame | None, indicator: Indicator) -> list[str]:
+    """Attributes the indicator reads that the layer lacks altogether (then it has no data)."""
+    if frame is None:
+        return []
+    needed = [*measure_attributes(indicator.numerator), *measure_attributes(indicator.denominator)]
+    if indicator.strata_attribute:
+        needed.append(indicator.strata_attribute)
+    return sorted({a for a in needed if a not in frame})
 
 
 def _condition(series: pd.Series, op: str, value) -> np.ndarray:
@@ -165,7 +201,8 @@ def evaluate(
             if indicator.layer not in aggregators:
                 aggregators[indicator.layer] = _Aggregator(dataset, counted)
         access_parts = None
-        if indicator.type in ("access", "accessible_ratio") and frame is not None:
+        lacking = missing_attributes(counted, indicator)
+        if indicator.type in ("access", "accessible_ratio") and frame is not None and not lacking:
             access_parts = _access_measures(dataset, indicator, plan, settings=access_settings)
         for level in indicator.levels:
             if level not in wanted_levels or level not in dataset.units:
@@ -174,7 +211,8 @@ def evaluate(
             target = float(overrides.get(indicator.id, indicator.target_at(level)))
             pieces.append(_evaluate_level(indicator, plan, level, units, counted,
                                           aggregators.get(indicator.layer), access_parts, target,
-                                          layer_provenance.get(indicator.layer, ""), parent_of))
+                                          layer_provenance.get(indicator.layer, ""), parent_of,
+                                          lacking=lacking))
     if not pieces:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     table = pd.concat(pieces, ignore_index=True)
@@ -189,7 +227,7 @@ def _layer_provenance(frame: pd.DataFrame) -> str:
 
 def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilities, aggregator,
                     access_parts, target: float, layer_source: str,
-                    parent_of: Mapping[str, str]) -> pd.DataFrame:
+                    parent_of: Mapping[str, str], lacking: list[str] = ()) -> pd.DataFrame:
     n = len(units)
     numerator = np.full(n, np.nan)
     denominator = np.full(n, np.nan)
@@ -203,6 +241,8 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
 
     if facilities is None:
         note[:] = f"no '{indicator.layer}' layer in this dataset"
+    elif lacking:
+        note[:] = f"the '{indicator.layer}' layer has no {', '.join(repr(a) for a in lacking)} attribute"
     elif kind_type in ("ratio", "share", "count"):
         numerator = aggregator.sum(level, facility_values(facilities, indicator.numerator))
         if kind_type == "ratio":
@@ -218,7 +258,8 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
                 shortfall = shortfall_of(need, numerator, indicator.comparator)
                 note[denominator <= 0] = "no residents in this group"
         elif kind_type == "share":
-            denominator = aggregator.sum(level, facility_values(facilities, indicator.denominator))
+            denominator = aggregator.sum(level, facility_values(facilities, indicator.denominator,
+                                                                recorded_for=indicator.numerator))
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = np.where(denominator > 0, numerator / denominator * 100.0, np.nan)
             if indicator.strata_attribute:
@@ -242,12 +283,12 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
             note[~(denominator > 0)] = "no residents in this group"
 
     met = compare(value, row_target, indicator.comparator)
-    if indicator.strata_attribute and facilities is not None and kind_type == "share":
+    if indicator.strata_attribute and facilities is not None and not lacking and kind_type == "share":
         met = np.where(np.isnan(value), None, met_strata).astype(object)
     status = np.where(pd.isna(met), "no_data", np.where(met == True, "met", "gap"))  # noqa: E712
     shortfall = np.where(np.isnan(value), np.where(np.isnan(shortfall), np.nan, 0.0), shortfall)
     shortfall = np.where(status == "met", 0.0, shortfall)
-    if facilities is None or (kind_type in ("access", "accessible_ratio") and access_parts is None):
+    if facilities is None or lacking or (kind_type in ("access", "accessible_ratio") and access_parts is None):
         shortfall = np.full(n, np.nan)
     if uses_population:
         provenance = np.char.add(np.char.add("population: ", pop_source.astype(str)),
@@ -289,7 +330,7 @@ def _strata(indicator: Indicator, facilities, aggregator, level, denominator):
     """Per-stratum targets (e.g. urban 96 %, rural 86 %): blended target, summed shortfall."""
     strata = facilities[indicator.strata_attribute].astype(str).to_numpy()
     num_all = facility_values(facilities, indicator.numerator)
-    den_all = facility_values(facilities, indicator.denominator)
+    den_all = facility_values(facilities, indicator.denominator, recorded_for=indicator.numerator)
     need_total = np.zeros_like(denominator)
     shortfall = np.zeros_like(denominator)
     met = np.ones(len(denominator), dtype=bool)

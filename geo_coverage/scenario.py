@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .coverage import COUNTED_STATUSES, evaluate, facility_values
+from .coverage import COUNTED_STATUSES, evaluate, facility_values, missing_attributes
 from .coverage import shortfall_of  # the engine's rounding rule, shared on purpose
 from .coverage import compare as compare_values
 from .dataset import POPULATION_COLUMNS, Dataset, assign_points, source_class
@@ -779,6 +779,7 @@ def evaluate_scenario(base_table: pd.DataFrame, base_dataset: Dataset, new_datas
         target = scenario.targets.get(indicator_id)
         base_layer, new_layer = base_dataset.layer(indicator.layer), new_dataset.layer(indicator.layer)
         if (indicator.strata_attribute or base_layer is None or new_layer is None
+                or missing_attributes(base_layer, indicator) or missing_attributes(new_layer, indicator)
                 or (indicator.type == "ratio" and not _has_population(rows, indicator, plan, new_dataset))):
             fresh = _fresh_rows(rows, indicator, new_dataset, plan, target, access_settings)
         else:
@@ -842,12 +843,13 @@ def _unit_sums(frame: pd.DataFrame, values: np.ndarray, rows: pd.DataFrame) -> n
     return out
 
 
-def _facility_delta(rows, measure, changed: _Changed, kind: str) -> np.ndarray:
+def _facility_delta(rows, measure, changed: _Changed, kind: str, *, recorded_for=None) -> np.ndarray:
     delta = np.zeros(len(rows))
     for sign, side in ((1.0, changed.after), (-1.0, changed.before)):
         frame = side.get(kind)
         if frame is not None and len(frame):
-            delta += sign * _unit_sums(frame, facility_values(frame, measure), rows)
+            values = facility_values(frame, measure, recorded_for=recorded_for)
+            delta += sign * _unit_sums(frame, values, rows)
     return delta
 
 
@@ -870,7 +872,8 @@ def _measures(rows, indicator: Indicator, plan: Plan, base: Dataset, new: Datase
         if edited:
             numerator += _facility_delta(rows, indicator.numerator, changed, indicator.layer)
             if indicator.type == "share":
-                denominator += _facility_delta(rows, indicator.denominator, changed, indicator.layer)
+                denominator += _facility_delta(rows, indicator.denominator, changed, indicator.layer,
+                                               recorded_for=indicator.numerator)
         if indicator.type == "ratio" and grows:
             denominator = _population(rows, new, plan.population_column(indicator.population))
         return numerator, denominator

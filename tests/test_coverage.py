@@ -63,6 +63,27 @@ def test_share_nursing_beds(tiny_city, plan):
     assert city.value == pytest.approx(60.0) and city.status == "met"
 
 
+def test_unrecorded_attributes_are_unknown_not_zero(tiny_city, plan):
+    """A register without a nursing-bed column: the beds still count, the nursing share has no
+    data (with a note), nothing raises.  A home whose nursing beds are blank leaves the share's
+    denominator: E2 (5 beds, 1 nursing) blanked leaves district A with E1 alone, 6 of 10 = 60 %."""
+    homes = tiny_city.layer("elderly_care")
+    without = tiny_city.with_layer("elderly_care", homes.drop(columns=["nursing_beds"]))
+    t = evaluate(without, plan, indicators=["elderly_beds_per_1000", "nursing_bed_share",
+                                            "eldercare_medical_integration"])
+    assert row(t, "street", "110001002", "elderly_beds_per_1000").value == pytest.approx(2.5)
+    share = t[t.indicator == "nursing_bed_share"]
+    assert set(share.status) == {"no_data"} and share.shortfall.isna().all()
+    assert share.note.str.contains("no 'nursing_beds' attribute").all()
+    assert row(t, "district", "110001", "eldercare_medical_integration").value == pytest.approx(50.0)
+    blank = homes.copy()
+    blank["nursing_beds"] = blank["nursing_beds"].astype(float).where(blank["id"] != "E2")
+    t = evaluate(tiny_city.with_layer("elderly_care", blank), plan, indicators=["nursing_bed_share"])
+    da = row(t, "district", "110001", "nursing_bed_share")
+    assert (da.numerator, da.denominator, da.value) == (6, 10, pytest.approx(60.0))
+    assert row(t, "street", "110001002", "nursing_bed_share").status == "no_data"
+
+
 def test_share_of_counts_medical_integration(tiny_city, plan):
     t = evaluate(tiny_city, plan, indicators=["eldercare_medical_integration"])
     # District A: 1 of 2 institutions integrated = 50 % → 1 institution short of 100 %.

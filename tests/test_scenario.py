@@ -421,6 +421,31 @@ def test_a_solution_becomes_a_scenario_in_one_call(tiny_city, plan):
     assert added.iloc[0].source.startswith("scenario: optimised rooms; mclp optimiser")
 
 
+def test_a_new_home_without_nursing_figures_leaves_the_nursing_share_alone(tiny_city, plan):
+    """Adding 12 beds in A2 with no nursing-bed figure: beds per 1,000 rise by 12 / 2,000 × 1,000
+    = 6, while the nursing share stays 1 of 5 (its denominator counts homes whose nursing beds
+    are known); the incremental table equals a full evaluation."""
+    from geo_coverage.coverage import evaluate
+
+    base = evaluate(tiny_city, plan)
+    scenario = sc.scenario_from_edits("no nursing figure", [
+        {"action": "add", "kind": "elderly_care", "lon": lon_lat(1.5, 0.2)[0], "lat": lon_lat(1.5, 0.2)[1],
+         "attributes": {"beds": 12}}])
+    new = sc.apply(scenario, tiny_city, plan)
+    after = sc.evaluate_scenario(base, tiny_city, new, plan, scenario)
+    full = evaluate(new, plan)
+
+    def value(table, level, code, indicator):
+        hit = table[(table.level == level) & (table.unit_code == code) & (table.indicator == indicator)]
+        return float(hit.value.iloc[0])
+
+    assert value(after, "street", "110001002", "elderly_beds_per_1000") == pytest.approx(2.5 + 6.0)
+    assert value(after, "street", "110001002", "nursing_bed_share") == pytest.approx(20.0)
+    assert value(after, "district", "110001", "eldercare_medical_integration") == pytest.approx(50.0)
+    pd.testing.assert_series_equal(after["value"], full["value"], check_names=False)
+    assert list(after["status"]) == list(full["status"])
+
+
 def test_comparison_exports(tiny_city, plan):
     before = evaluate(tiny_city, plan)
     scenario = make({"action": "remove", "kind": "neonatal_centre", "id": "N1"},
