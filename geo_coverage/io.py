@@ -444,10 +444,16 @@ def read_vector_upload(path: str | Path, *, layer: str | None = None, max_bytes:
                                 row=exc.row, column=exc.column, fix=exc.fix) from None
 
 
-def _read_vector_any_encoding(path: Path, *, layer: str | None):
-    """read_vector, retrying a Shapefile without a .cpg as GB18030 (Chinese GIS exports are GBK)."""
+def _read_gb18030(path: Path):
     import geopandas as gpd
 
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        return gpd.read_file(path, encoding="gb18030")
+
+
+def _read_vector_any_encoding(path: Path, *, layer: str | None):
+    """read_vector, retrying a Shapefile without a .cpg as GB18030 (Chinese GIS exports are GBK)."""
     try:
         frame = read_vector(path, layer=layer)
         if path.suffix.lower() == ".shp" and not any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
@@ -459,13 +465,13 @@ def _read_vector_any_encoding(path: Path, *, layer: str | None):
                     sample.encode("latin-1").decode("gb18030")
                 except (UnicodeEncodeError, UnicodeDecodeError):
                     return frame
-                return gpd.read_file(path, encoding="gb18030")
+                return _read_gb18030(path)
         return frame
     except DataError as exc:
         if path.suffix.lower() != ".shp" or "decode" not in exc.message:
             raise
         try:
-            return gpd.read_file(path, encoding="gb18030")
+            return _read_gb18030(path)
         except Exception:  # the same failure as before is the one to report
             raise exc from None
 
