@@ -130,9 +130,12 @@ def _district_codes(rows: pd.DataFrame, level: str) -> pd.Series:
     return pd.Series("", index=rows.index)
 
 
-def summary(table: pd.DataFrame, plan: Plan, *, level: str) -> pd.DataFrame:
-    """Per indicator at ``level``: units met / gap / no data and the summed shortfall."""
+def summary(table: pd.DataFrame, plan: Plan, *, level: str, district: str | None = None) -> pd.DataFrame:
+    """Per indicator at ``level``: units met / gap / no data and the summed shortfall (only the
+    units of ``district`` when given, as in a gap list filtered to it)."""
     rows = table[table["level"] == level]
+    if district:
+        rows = rows[_district_codes(rows, level) == str(district)]
     grouped = rows.groupby("indicator", sort=False)
     out = pd.DataFrame({
         "units_total": grouped.size(),
@@ -166,6 +169,17 @@ def provenance_notes(dataset: Dataset | None, plan: Plan) -> dict[str, str]:
     return notes
 
 
+def _scope(dataset: Dataset | None, level: str | None, district: str | None) -> str:
+    where = "全市 whole city"
+    if district:
+        names = dataset.units["district"]["name"].to_dict() if dataset is not None and "district" in dataset.units \
+            else {}
+        where = f"{names.get(str(district), '')} {district}".strip()
+    if level:
+        where += f" · {LEVEL_ZH.get(level, level)} {level}"
+    return where
+
+
 def gap_geoframe(gaps: pd.DataFrame, dataset: Dataset, *, level: str) -> gpd.GeoDataFrame:
     """The gap rows joined to their unit outlines (WGS84), for GeoJSON export."""
     units = dataset.units_at(level)
@@ -175,17 +189,21 @@ def gap_geoframe(gaps: pd.DataFrame, dataset: Dataset, *, level: str) -> gpd.Geo
 
 
 def export_bytes(gaps: pd.DataFrame, fmt: str, *, plan: Plan, dataset: Dataset | None = None,
-                 level: str | None = None, table: pd.DataFrame | None = None) -> bytes:
-    """The gap list as file bytes in ``fmt`` (csv | xlsx | geojson)."""
+                 level: str | None = None, table: pd.DataFrame | None = None,
+                 district: str | None = None) -> bytes:
+    """The gap list as file bytes in ``fmt`` (csv | xlsx | geojson); ``district`` is the filter
+    the list was made with, so the XLSX summary and its notes cover the same units."""
     fmt = fmt.lower().lstrip(".")
     if fmt == "csv":
         return io.dataframe_to_csv_bytes(gaps)
     if fmt == "xlsx":
         sheets = {}
         if table is not None and level is not None:
-            sheets["汇总 Summary"] = bilingual(summary(table, plan, level=level))
+            sheets["汇总 Summary"] = bilingual(summary(table, plan, level=level, district=district))
         sheets["缺口 Gaps"] = bilingual(gaps)
-        return io.dataframe_to_xlsx_bytes(sheets, notes=provenance_notes(dataset, plan))
+        notes = provenance_notes(dataset, plan)
+        notes["范围 Scope"] = _scope(dataset, level, district)
+        return io.dataframe_to_xlsx_bytes(sheets, notes=notes)
     if fmt == "geojson":
         if dataset is None or level is None:
             raise DataError("GeoJSON export needs the dataset and level for the unit outlines.")

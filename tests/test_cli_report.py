@@ -77,6 +77,21 @@ def test_gaps_xlsx_has_chinese_headers_summary_and_frozen_header(capsys, tiny_ci
     assert first["单位代码 Unit code"] == "110001002" and first["缺口 Shortfall"] == 9
 
 
+def test_a_district_gap_list_summarises_that_district_only(capsys, tiny_city_dir, tmp_path):
+    """District A (streets A1, A2) for beds per 1,000: A1 met, A2 9 beds short — the summary
+    counts those two streets, not the city's four, and the About sheet names the scope."""
+    out_file = tmp_path / "a.xlsx"
+    code, _, err = run(capsys, "gaps", "--data", str(tiny_city_dir), "--level", "street", "--indicator",
+                       "elderly_beds_per_1000", "--district", "110001", "--out", str(out_file))
+    assert code == 0, err
+    book = pd.read_excel(out_file, sheet_name=None)
+    (summary,) = book["汇总 Summary"].to_dict("records")
+    assert (summary["单位数 Units"], summary["达标数 Met"], summary["未达标数 Gap"], summary["无数据 No data"],
+            summary["缺口合计 Total shortfall"]) == (2, 1, 1, 0, 9)
+    about = dict(zip(book["说明 About"].iloc[:, 0], book["说明 About"].iloc[:, 1]))
+    assert about["范围 Scope"] == "甲区 110001 · 街道/乡镇 street"
+
+
 def test_gaps_geojson_has_outlines_and_attributes(capsys, tiny_city_dir, tmp_path):
     out_file = tmp_path / "gaps.geojson"
     code, _, _ = run(capsys, "gaps", "--data", str(tiny_city_dir), "--level", "street",

@@ -199,7 +199,7 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
         # Built only when clicked (XLSX and GeoJSON take a few tenths of a second each).
         column.download_button(f"{t('download', language)} {fmt.upper()}",
                                data.exporter(gaps, fmt, table=table, dataset=dataset, plan=plan,
-                                             level=level),
+                                             level=level, district=district),
                                file_name=f"{stem}.{fmt}", mime=mime, key=f"download_{fmt}",
                                on_click="ignore", width="stretch")
 

@@ -205,7 +205,8 @@ def cmd_gaps(args) -> int:
                      access_settings=access_settings_from_args(args, dataset, plan))
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
                                 dataset=dataset, district=args.district)
-    data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table)
+    data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table,
+                                    district=args.district)
     io.write_bytes(data, Path(args.out))
     print(f"{len(gaps)} gaps written to {args.out}", file=sys.stderr)
     return 0
