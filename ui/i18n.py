@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from geo_coverage.maps import format_number
 
-__all__ = ["LANGUAGES", "t", "number", "GROUPS", "STATUS", "LEVELS"]
+__all__ = ["LANGUAGES", "t", "number", "GROUPS", "STATUS", "LEVELS", "FLIPS", "POPULATION",
+           "OUTLINE", "ATTRIBUTES", "MODELS", "SOLVER_STATUS", "source_text", "label"]
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -12,6 +15,33 @@ GROUPS = {"women": ("妇女", "Women"), "children": ("儿童", "Children")}
 STATUS = {"met": ("达标", "met"), "gap": ("未达标", "gap"), "no_data": ("无数据", "no data")}
 LEVELS = {"city": ("全市", "City"), "district": ("区", "District"),
           "street": ("街道/乡镇", "Street / township")}
+# A unit's status change between the base data and a scenario (geo_coverage.scenario.GAP_TO_MET…).
+FLIPS = {"gap→met": ("转为达标", "gap → met"), "met→gap": ("转为未达标", "met → gap")}
+# Population columns of the units (geo_coverage.dataset).
+POPULATION = {"pop_total": ("常住人口", "residents"), "pop_0_2": ("0–2 岁", "aged 0–2"),
+              "pop_0_14": ("0–14 岁", "aged 0–14"), "pop_60_plus": ("60 岁及以上", "aged 60+"),
+              "pop_65_plus": ("65 岁及以上", "aged 65+")}
+OUTLINE = {"approximate": ("近似（示意）", "approximate"), "official": ("官方", "official")}
+# Facility attributes a scenario can set (the plan's kinds); unknown ones are shown as they are.
+ATTRIBUTES = {"beds": ("床位", "beds"), "nursing_beds": ("护理型床位", "nursing beds"),
+              "places": ("托位", "places"), "inclusive_places": ("普惠托位", "inclusive places"),
+              "social_workers": ("社会工作者", "social workers"),
+              "child_supervisors": ("儿童督导员", "child supervisors"),
+              "paediatric_beds": ("儿科床位", "paediatric beds"),
+              "paediatricians": ("儿科医生", "paediatricians"),
+              "child_health_doctors": ("儿童保健医生", "child-health doctors")}
+# The optimiser's models (geo_coverage.siting.MODELS) and solver outcomes (geo_coverage.optimize).
+MODELS = {"mclp": ("最大覆盖 MCLP", "maximal covering (MCLP)"),
+          "lscp": ("集合覆盖 LSCP", "set covering (LSCP)"),
+          "pmedian": ("P 中值 p-median", "p-median"), "pcenter": ("P 中心 p-centre", "p-centre"),
+          "capacity_gap": ("容量缺口 capacity gap", "capacity gap")}
+SOLVER_STATUS = {"optimal": ("最优", "optimal"), "time_limit": ("达到时限（当前最好解）", "time limit (best found)"),
+                 "node_limit": ("达到节点上限（当前最好解）", "node limit (best found)")}
+# Words of the provenance column (geo_coverage.coverage) and of population sources.
+_SOURCE_WORDS_ZH = (("0-2 estimated", "0–2 岁为估算"), ("population", "人口"), ("facilities", "设施"),
+                    ("no data", "无数据"), ("census", "普查"), ("estimate", "估算"),
+                    ("synthetic", "合成"), ("imported", "导入"), ("scenario", "情景"),
+                    ("real", "真实"), ("unknown", "未知"), ("osm", "OpenStreetMap"))
 
 _STRINGS = {
     "title": ("北京市妇女儿童发展规划 · 设施覆盖与缺口", "Beijing women & children plan · coverage and gaps"),
@@ -86,6 +116,18 @@ def t(key: str, language: str, **values) -> str:
 
 def label(pair: tuple[str, str], language: str) -> str:
     return pair[0] if language == "zh" else pair[1]
+
+
+def source_text(text, language: str) -> str:
+    """A provenance / population-source text for reading: Chinese words for the known English
+    ones in the Chinese UI ("population: estimate; facilities: synthetic" → "人口：估算；设施：合成").
+    For display only; exports keep the library's text."""
+    text = "" if text is None else str(text)
+    if language != "zh":
+        return text
+    for english, chinese in _SOURCE_WORDS_ZH:
+        text = re.sub(rf"\b{re.escape(english)}\b", chinese, text)
+    return text.replace(": ", "：").replace("; ", "；").replace("+", "、")
 
 
 def number(value, language: str, *, digits: int = 1) -> str:

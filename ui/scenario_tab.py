@@ -18,9 +18,10 @@ from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
 from ui import coverage_view
-from ui.i18n import LEVELS
+from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label
+from ui.i18n import MODELS as MODEL_NAMES
 
-__all__ = ["render", "STATE", "PROPOSAL", "SAVED"]
+__all__ = ["render", "STATE", "PROPOSAL", "SAVED", "lang_key", "describe_edit", "flips_frame", "closed_frame"]
 
 STATE = "scenario_current"      # session_state: this session's Scenario
 PROPOSAL = "scenario_proposal"  # session_state: the optimiser's last suggestions (tuple of edit dicts)
@@ -71,8 +72,16 @@ _TEXT = {
     "run_optimiser": ("运行优化", "Run the optimiser"),
     "suggestions": ("建议选址", "Suggested sites"),
     "accept": ("采纳所选建议", "Accept the chosen suggestions"),
-    "solution": ("目标值 {objective:,.0f}，覆盖率 {share:.1%}，状态 {status}，用时 {seconds:.1f} 秒",
-                 "objective {objective:,.0f}, coverage {share:.1%}, status {status}, {seconds:.1f} s"),
+    "opt_indicator": ("优化指标", "Indicator to improve"),
+    "solution": ("目标值 {objective:,.0f}，覆盖率 {share:.1%}，求解状态：{status}，用时 {seconds:.1f} 秒",
+                 "objective {objective:,.0f}, coverage {share:.1%}, solver status: {status}, {seconds:.1f} s"),
+    # The capacity-gap model's objective is the shortfall closed, its share that of the total shortfall.
+    "solution_gap": ("弥补缺口 {objective:,.0f}，占总缺口 {share:.1%}，求解状态：{status}，用时 {seconds:.1f} 秒",
+                     "shortfall closed {objective:,.0f}, {share:.1%} of the total shortfall, "
+                     "solver status: {status}, {seconds:.1f} s"),
+    "outside": ("区域外", "outside every unit"),
+    "suggested_on_map": ("建议选址（未采纳）以橙色圆点显示在情景图上。",
+                         "Suggested sites (not yet accepted) are the orange dots on the After map."),
     "before": ("现状", "Before"),
     "after": ("情景", "After"),
     "flips": ("达标变化的单元", "Units that flip"),
@@ -93,6 +102,45 @@ _TEXT = {
 def _t(key: str, language: str) -> str:
     zh, en = _TEXT[key]
     return zh if language == "zh" else en
+
+
+def lang_key(base: str, language: str) -> str:
+    """The key of a widget whose option labels depend on the language.
+
+    A keyed selectbox whose labels change keeps showing the old label in the browser (see app.py),
+    so such widgets get one key per language; the choice carries over when the language changes.
+    """
+    key = f"{base}.{language}"
+    other = f"{base}.{'en' if language == 'zh' else 'zh'}"
+    if key not in st.session_state and other in st.session_state:
+        st.session_state[key] = st.session_state[other]
+    return key
+
+
+def _attribute_name(attribute: str | None, language: str) -> str:
+    if attribute is None:
+        return "1"
+    return label(ATTRIBUTES.get(attribute, (attribute, attribute.replace("_", " "))), language)
+
+
+def _capacity_label(attribute: str | None, language: str, text: str | None = None) -> str:
+    """"规模（床位）" / "Capacity (beds)": the attribute's name, not its column id."""
+    text = text or _t("capacity", language)
+    if attribute is None:
+        return text
+    name = _attribute_name(attribute, language)
+    return f"{text}（{name}）" if language == "zh" else f"{text} ({name})"
+
+
+def _unit_name(units, code: str, language: str) -> str:
+    """A unit's name in the UI language (``name_en`` in English when the data has it)."""
+    if units is None or code not in units.index:
+        return ""
+    if language != "zh" and "name_en" in units:
+        english = units.at[code, "name_en"]
+        if isinstance(english, str) and english.strip():
+            return english
+    return str(units.at[code, "name"])
 
 
 def _scenario(language: str) -> sc.Scenario:
@@ -153,7 +201,8 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     indicators = {ind.id: ind for ind in plan.all_indicators}
     left, right = st.columns([3, 2])
     with right:
-        indicator_id = st.selectbox(_t("indicator", language), list(indicators), key="scenario_indicator",
+        indicator_id = st.selectbox(_t("indicator", language), list(indicators),
+                                    key=lang_key("scenario_indicator", language),
                                     format_func=lambda i: indicators[i].name_zh if language == "zh"
                                     else indicators[i].name_en)
         indicator = indicators[indicator_id]
@@ -162,7 +211,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
                          format_func=lambda lvl: LEVELS[lvl][language != "zh"])
         # Tianditu needs a key the app holds; the tab offers the tile sources that need none.
         bases = maps.base_maps()
-        base_map = st.selectbox(_t("base_map", language), list(bases), key="scenario_base_map",
+        base_map = st.selectbox(_t("base_map", language), list(bases), key=lang_key("scenario_base_map", language),
                                 format_func=lambda b: bases[b].name(language))
 
     key = _dataset_key(dataset, plan)
@@ -195,7 +244,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
         _add_form(plan, kinds, language)
         _existing_form(changed, plan, kinds, language)
         _population_form(dataset, language)
-    _edit_list(_scenario(language), plan, language)
+    _edit_list(_scenario(language), plan, language, dataset)
     _optimiser(dataset, plan, language)
     _results(before, after, changed, dataset, plan, indicator_id, level, language)
     _files(before, after, changed, plan, language)
@@ -227,10 +276,10 @@ def _try_edit(edits: list[dict], language: str) -> None:
 
 def _add_form(plan: Plan, kinds: list[str], language: str) -> None:
     st.markdown(f"**{_t('add', language)}**")
-    kind = st.selectbox(_t("kind", language), kinds, key="scenario_add_kind",
+    kind = st.selectbox(_t("kind", language), kinds, key=lang_key("scenario_add_kind", language),
                         format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
     attribute = _capacity_attribute(plan, kind)
-    capacity = st.number_input(f"{_t('capacity', language)} ({attribute})" if attribute else _t("capacity", language),
+    capacity = st.number_input(_capacity_label(attribute, language),
                                min_value=0.0, value=100.0, step=10.0, key="scenario_add_capacity",
                                disabled=attribute is None)
     cols = st.columns(3)
@@ -248,15 +297,22 @@ def _existing_form(changed: Dataset, plan: Plan, kinds: list[str], language: str
     present = [k for k in kinds if changed.layer(k) is not None and len(changed.layer(k))]
     if not present:
         return
-    kind = st.selectbox(_t("kind", language), present, key="scenario_edit_kind",
+    kind = st.selectbox(_t("kind", language), present, key=lang_key("scenario_edit_kind", language),
                         format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
     layer = changed.layer(kind)
     names = dict(zip(layer["id"].astype(str), layer["name"].astype(str), strict=True))
     facility = st.selectbox(_t("facility", language), list(names), key="scenario_edit_id",
                             format_func=lambda i: f"{i} · {names.get(i, '')}")
     attribute = _capacity_attribute(plan, kind)
+    # "New capacity" starts at the chosen facility's current value (set before the widget exists).
+    if attribute is not None and st.session_state.get("scenario_edit_for") != (kind, facility):
+        st.session_state["scenario_edit_for"] = (kind, facility)
+        current = layer.loc[layer["id"].astype(str) == facility, attribute] if attribute in layer else []
+        value = float(current.iloc[0]) if len(current) and current.notna().iloc[0] else 0.0
+        st.session_state["scenario_edit_capacity"] = max(value, 0.0)
     cols = st.columns(3)
-    new_capacity = cols[0].number_input(_t("new_capacity", language), min_value=0.0, value=100.0, step=10.0,
+    new_capacity = cols[0].number_input(_capacity_label(attribute, language, _t("new_capacity", language)),
+                                        min_value=0.0, step=10.0,
                                         key="scenario_edit_capacity", disabled=attribute is None)
     if cols[1].button(_t("resize_button", language), key="scenario_resize", disabled=attribute is None):
         _try_edit([{"action": "change", "kind": kind, "id": facility,
@@ -271,16 +327,23 @@ def _population_form(dataset: Dataset, language: str) -> None:
     st.markdown(f"**{_t('population', language)}**")
     levels = [lvl for lvl in ("district", "street") if lvl in dataset.units]
     cols = st.columns([1, 2, 1])
-    level = cols[0].selectbox(_t("pop_level", language), levels, key="scenario_pop_level",
+    level = cols[0].selectbox(_t("pop_level", language), levels, key=lang_key("scenario_pop_level", language),
                               format_func=lambda lvl: LEVELS[lvl][language != "zh"])
     units = dataset.units_at(level)
     code = cols[1].selectbox(_t("pop_unit", language), list(units.index), key="scenario_pop_unit",
-                             format_func=lambda c: f"{units.loc[c, 'name']} ({c})")
+                             format_func=lambda c: f"{_bilingual_name(units, c)} ({c})")
     percent = cols[2].number_input(_t("pop_change", language), min_value=-90.0, max_value=500.0, value=8.0,
                                    step=1.0, key="scenario_pop_percent")
     if st.button(_t("pop_button", language), key="scenario_population"):
         _try_edit([{"action": "population", "level": level, "code": str(code),
                     "factor": round(1.0 + float(percent) / 100.0, 6)}], language)
+
+
+def _bilingual_name(units, code: str) -> str:
+    """"name name_en" (labels of a keyed widget must not change with the language)."""
+    name = str(units.at[code, "name"])
+    english = units.at[code, "name_en"] if "name_en" in units else None
+    return f"{name} {english}" if isinstance(english, str) and english.strip() and english != name else name
 
 
 def _localised(frame, language: str):
@@ -291,37 +354,53 @@ def _localised(frame, language: str):
     return frame.rename(columns={c: headers[c][language != "zh"] for c in frame.columns if c in headers})
 
 
-def describe_edit(edit: sc.Edit, plan: Plan, language: str) -> str:
-    """One line for an edit, in the chosen language, with the kind's name from the plan."""
-    if language != "zh":
-        return edit.describe()
+def describe_edit(edit: sc.Edit, plan: Plan, language: str, dataset: Dataset | None = None) -> str:
+    """One line for an edit, in the chosen language, with the kind's name from the plan and, for a
+    population change, the unit's name (when ``dataset`` has the unit) as well as its code."""
     kind = plan.kinds.get(getattr(edit, "kind", None))
-    kind_name = kind.name_zh if kind else getattr(edit, "kind", "")
+    zh = language == "zh"
+    kind_name = (kind.name_zh if zh else kind.name_en) if kind else getattr(edit, "kind", "")
+
+    def values(attributes) -> str:
+        return ("，" if zh else ", ").join(
+            f"{_attribute_name(k, language)}={v:g}" if isinstance(v, float) else f"{_attribute_name(k, language)}={v}"
+            for k, v in attributes.items())
+
     if isinstance(edit, sc.AddFacility):
-        label = f"「{edit.id}」" if edit.id else ""
-        return f"新增{kind_name}{label}，位置 {edit.lon:g}, {edit.lat:g}（{edit.datum}）"
+        if zh:
+            label_ = f"「{edit.id}」" if edit.id else ""
+            return f"新增{kind_name}{label_}，位置 {edit.lon:g}, {edit.lat:g}（{edit.datum}）"
+        label_ = f" '{edit.id}'" if edit.id else ""
+        return f"add {kind_name}{label_} at {edit.lon:g}, {edit.lat:g} ({edit.datum})"
     if isinstance(edit, sc.RemoveFacility):
-        return f"撤除{kind_name}「{edit.id}」"
+        return f"撤除{kind_name}「{edit.id}」" if zh else f"remove {kind_name} '{edit.id}'"
     if isinstance(edit, sc.ChangeFacility):
-        values = "，".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in edit.attributes.items())
-        return f"调整{kind_name}「{edit.id}」（{values}）"
-    level = {"district": "区", "street": "街道/乡镇"}.get(edit.level, edit.level)
+        return (f"调整{kind_name}「{edit.id}」（{values(edit.attributes)}）" if zh
+                else f"change {kind_name} '{edit.id}' ({values(edit.attributes)})")
+    level = label(LEVELS.get(edit.level, (edit.level, edit.level)), language)
+    units = dataset.units.get(edit.level) if dataset is not None else None
+    name = _unit_name(units, edit.code, language)
+    unit = f"{name}（{edit.code}）" if zh and name else f"{name} ({edit.code})" if name else f"「{edit.code}」"
+    if zh:
+        how = (f"×{edit.factor:g}" if edit.factor is not None
+               else f"按年增长 {edit.annual_growth:+.2%} 至 {edit.year} 年")
+        return f"{level}{unit}人口{how}"
     how = (f"×{edit.factor:g}" if edit.factor is not None
-           else f"按年增长 {edit.annual_growth:+.2%} 至 {edit.year} 年")
-    return f"{level}「{edit.code}」人口{how}"
+           else f"{edit.annual_growth:+.2%}/year to {edit.year}")
+    return f"population of {level.lower()} {unit} {how}"
 
 
-def _edit_list(scenario: sc.Scenario, plan: Plan, language: str) -> None:
+def _edit_list(scenario: sc.Scenario, plan: Plan, language: str, dataset: Dataset | None = None) -> None:
     st.markdown(f"**{_t('edits', language)}**")
     if not scenario.edits:
         st.caption(_t("no_edits", language))
         return
-    descriptions = {edit.position: describe_edit(edit, plan, language) for edit in scenario.edits}
+    descriptions = {edit.position: describe_edit(edit, plan, language, dataset) for edit in scenario.edits}
     labels = {position: f"#{position} {text}" for position, text in descriptions.items()}
     st.dataframe({"#": list(descriptions), _t("edit", language): list(descriptions.values())},
                  hide_index=True, width="stretch")
     cols = st.columns([3, 1])
-    chosen = cols[0].selectbox(_t("drop", language), list(labels), key="scenario_drop_pick",
+    chosen = cols[0].selectbox(_t("drop", language), list(labels), key=lang_key("scenario_drop_pick", language),
                                format_func=labels.get, label_visibility="collapsed")
     if cols[1].button(_t("drop", language), key="scenario_drop"):
         _set(scenario.without_edit(chosen))
@@ -335,29 +414,35 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
         sited = [ind for ind in plan.all_indicators if ind.type in ("access", "ratio", "count")]
         names = {ind.id: (ind.name_zh if language == "zh" else ind.name_en) for ind in sited}
         cols = st.columns(3)
-        indicator_id = cols[0].selectbox(_t("indicator", language), list(names), key="scenario_opt_indicator",
+        indicator_id = cols[0].selectbox(_t("opt_indicator", language), list(names),
+                                         key=lang_key("scenario_opt_indicator", language),
                                          format_func=names.get)
         indicator = plan.indicator(indicator_id)
         new_sites = cols[1].number_input(_t("new_sites", language), min_value=1, max_value=200, value=5, step=1,
                                          key="scenario_opt_sites")
         default_model = "mclp" if indicator.type == "access" else "capacity_gap"
         models = [m for m in MODELS if (m == "capacity_gap") != (indicator.type == "access")]
-        model = cols[2].selectbox(_t("model", language), models, index=models.index(default_model),
-                                  key="scenario_opt_model")
+        model_key = lang_key("scenario_opt_model", language)
+        if st.session_state.get(model_key) not in models:  # the indicator's type changed: its default
+            st.session_state[model_key] = default_model
+        model = cols[2].selectbox(_t("model", language), models, key=model_key,
+                                  format_func=lambda m: label(MODEL_NAMES.get(m, (m, m)), language))
         cols = st.columns(4)
         attribute = indicator.numerator.sum if indicator.numerator is not None else None
-        capacity = cols[0].number_input(f"{_t('capacity', language)} ({attribute or '1'})", min_value=1.0,
+        capacity = cols[0].number_input(_capacity_label(attribute, language) if attribute
+                                        else f"{_t('capacity', language)} (1)", min_value=1.0,
                                         value=300.0 if attribute else 1.0, step=10.0, key="scenario_opt_capacity")
         layers = [f"layer:{kind}" for kind in sorted(dataset.layers)]
         candidates = cols[1].selectbox(_t("candidates", language), ["grid", *layers, UPLOAD],
-                                       key="scenario_opt_candidates",
+                                       key=lang_key("scenario_opt_candidates", language),
                                        format_func=lambda c: _t("upload_candidates", language) if c == UPLOAD
-                                       else _t("grid", language) if c == "grid" else c)
+                                       else _t("grid", language) if c == "grid"
+                                       else _layer_label(plan, c.removeprefix("layer:"), language))
         spacing = cols[2].number_input(_t("spacing", language), min_value=50.0, value=500.0, step=50.0,
                                        key="scenario_opt_spacing")
         districts = dataset.units_at("district")
         units = cols[3].multiselect(_t("units", language), list(districts.index), key="scenario_opt_units",
-                                    format_func=lambda c: str(districts.loc[c, "name"]))
+                                                    format_func=lambda c: _bilingual_name(districts, c))
         if candidates == UPLOAD:
             candidates = _uploaded_candidates(dataset, plan, indicator.layer, language)
         if st.button(_t("run_optimiser", language), key="scenario_optimise", disabled=candidates is None):
@@ -367,24 +452,68 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
                                              capacity=float(capacity) if model == "capacity_gap" else None,
                                              candidates=candidates, units=units or None, model=model,
                                              spacing=float(spacing), time_limit=60)
-                st.session_state[PROPOSAL] = {"edits": proposal.edits, "solution": proposal.solution.to_dict()}
+                st.session_state[PROPOSAL] = {"edits": proposal.edits, "solution": proposal.solution.to_dict(),
+                                              "places": _places(dataset, proposal.edits)}
             except GeoCoverageError as exc:
                 st.error(str(exc))
         proposal = st.session_state.get(PROPOSAL)
         if proposal:
             solution = proposal["solution"]
-            st.caption(_t("solution", language).format(objective=solution["objective"],
-                                                       share=solution["coverage_share"],
-                                                       status=solution["status"],
-                                                       seconds=solution["solve_seconds"]))
-            labels = {edit["id"]: f"{edit['id']} ({edit['lon']:.5f}, {edit['lat']:.5f})"
-                      for edit in proposal["edits"]}
-            picked = st.multiselect(_t("suggestions", language), list(labels), default=list(labels),
-                                    key="scenario_accept_pick", format_func=labels.get)
+            st.caption(solution_text(solution, language))
+            labels = suggestion_labels(dataset, proposal, language)
+            pick_key = lang_key("scenario_accept_pick", language)
+            if pick_key not in st.session_state:
+                st.session_state[pick_key] = list(labels)
+            picked = st.multiselect(_t("suggestions", language), list(labels), key=pick_key,
+                                    format_func=labels.get)
+            st.caption(_t("suggested_on_map", language))
             if st.button(_t("accept", language), key="scenario_accept"):
                 chosen = [edit for edit in proposal["edits"] if edit["id"] in picked]
                 st.session_state.pop(PROPOSAL, None)
+                for language_ in ("zh", "en"):
+                    st.session_state.pop(f"scenario_accept_pick.{language_}", None)
                 _try_edit(chosen, language)
+
+
+def _layer_label(plan: Plan, kind: str, language: str) -> str:
+    spec = plan.kinds.get(kind)
+    name = (spec.name_zh if language == "zh" else spec.name_en) if spec else kind
+    return f"现有{name}" if language == "zh" else f"existing {name}"
+
+
+def solution_text(solution: dict, language: str) -> str:
+    """The optimiser's result in one line; for the capacity gap the share is of the shortfall closed."""
+    key = "solution_gap" if solution["model"] == "capacity_gap" else "solution"
+    status = label(SOLVER_STATUS.get(solution["status"], (solution["status"], solution["status"])), language)
+    return _t(key, language).format(objective=solution["objective"], share=solution["coverage_share"],
+                                    status=status, seconds=solution["solve_seconds"])
+
+
+def _places(dataset: Dataset, edits) -> dict[str, tuple[str, str]]:
+    """Street and district code of each suggested site (its edit's WGS84 lon/lat)."""
+    import geopandas as gpd
+
+    from geo_coverage.dataset import assign_points
+
+    if not edits:
+        return {}
+    points = gpd.GeoSeries(gpd.points_from_xy([e["lon"] for e in edits], [e["lat"] for e in edits]),
+                           crs=4326).to_crs(dataset.crs)
+    street, district = assign_points(points.values, dataset.units)
+    return {str(e["id"]): (str(s), str(d)) for e, s, d in zip(edits, street, district, strict=True)}
+
+
+def suggestion_labels(dataset: Dataset, proposal: dict, language: str) -> dict[str, str]:
+    """"street · district (id)" for each suggested site, in the UI language."""
+    places = proposal.get("places") or _places(dataset, proposal["edits"])
+    labels = {}
+    for edit in proposal["edits"]:
+        street, district = places.get(str(edit["id"]), ("", ""))
+        names = [n for n in (_unit_name(dataset.units.get("street"), street, language),
+                             _unit_name(dataset.units.get("district"), district, language)) if n]
+        where = " · ".join(names) if names else _t("outside", language)
+        labels[edit["id"]] = f"{where} ({edit['id']})"
+    return labels
 
 
 def read_candidates(dataset: Dataset, kind: str, *, name: str, payload: bytes, datum: str | None):
@@ -433,18 +562,79 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
         st.caption(_t("after", language))
         fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level, language=language,
                                  base_map="none", height=360)
+        proposal = st.session_state.get(PROPOSAL)
+        if proposal:  # the optimiser's suggestions, before they are accepted
+            _suggestion_markers(fmap, suggestion_labels(dataset, proposal, language), proposal["edits"])
         st.iframe(maps.map_html(fmap), height=370)
     st.markdown(f"**{_t('flips', language)}**")
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
     else:
-        st.dataframe(_localised(comparison.flips, language), hide_index=True, width="stretch")
+        st.dataframe(flips_frame(comparison.flips, plan, language), hide_index=True, width="stretch",
+                     key="scenario_flips")
     st.markdown(f"**{_t('closed', language)}**")
     changed_rows = comparison.closed[(comparison.closed["shortfall_closed"].fillna(0) != 0)
                                      | (comparison.closed["units_gap_to_met"] > 0)
                                      | (comparison.closed["units_met_to_gap"] > 0)]
-    st.dataframe(_localised(changed_rows, language), hide_index=True, width="stretch")
+    st.dataframe(closed_frame(changed_rows, plan, language), hide_index=True, width="stretch",
+                 key="scenario_closed")
     st.session_state["scenario_comparison_rows"] = len(comparison.flips)
+
+
+def _suggestion_markers(fmap, labels: dict[str, str], edits) -> None:
+    """Orange dots for suggested sites on a WGS84 map (the After map has no tiles, so no datum shift)."""
+    import folium
+
+    for edit in edits:
+        folium.CircleMarker([edit["lat"], edit["lon"]], radius=7, color="#ffffff", weight=2, fill=True,
+                            fill_color="#f28e2b", fill_opacity=1.0,
+                            tooltip=labels.get(edit["id"], str(edit["id"]))).add_to(fmap)
+
+
+# Comparison columns in reading order: what changed first, the details after (exports keep theirs).
+_FLIP_COLUMNS = ("unit_name", "indicator_name", "status_before", "status_after", "flip", "value_before",
+                 "value_after", "value_change", "shortfall_before", "shortfall_after", "shortfall_change",
+                 "shortfall_unit", "level", "unit_code")
+_CLOSED_COLUMNS = ("indicator_name", "level", "shortfall_closed", "units_gap_to_met", "units_met_to_gap",
+                   "shortfall_before", "shortfall_after", "shortfall_unit")
+_DISPLAY_HEADERS = {"unit_name": ("单元", "Unit"), "indicator_name": ("指标", "Indicator"),
+                    "unit_code": ("代码", "Code")}
+
+
+def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
+    """Indicator names, translated levels / statuses / flips / shortfall units, numbers to 2 decimals."""
+    import pandas as pd
+
+    from geo_coverage.maps import SHORTFALL_UNITS_ZH
+
+    names = {ind.id: (ind.name_zh if language == "zh" else ind.name_en) for ind in plan.all_indicators}
+    out = frame.copy()
+    out["indicator_name"] = out["indicator"].map(lambda i: names.get(i, i))
+    for column in ("status_before", "status_after"):
+        if column in out:
+            out[column] = out[column].map(lambda s: label(STATUS.get(s, (s, s)), language))
+    if "flip" in out:
+        out["flip"] = out["flip"].map(lambda f: label(FLIPS.get(f, (f, f)), language))
+    if "level" in out:
+        out["level"] = out["level"].map(lambda lvl: label(LEVELS.get(lvl, (lvl, lvl)), language))
+    if "shortfall_unit" in out and language == "zh":
+        out["shortfall_unit"] = out["shortfall_unit"].map(lambda u: SHORTFALL_UNITS_ZH.get(u, u))
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(2)
+    out = out[[c for c in columns if c in out]]
+    headers = {c: label(pair, language) for c, pair in _DISPLAY_HEADERS.items()}
+    return _localised(out.rename(columns=headers), language)
+
+
+def flips_frame(flips, plan: Plan, language: str):
+    """The units that flip, for reading: unit, indicator name, status before → after, flip first."""
+    return _readable(flips, plan, _FLIP_COLUMNS, language)
+
+
+def closed_frame(closed, plan: Plan, language: str):
+    """Shortfall closed per indicator × level, for reading."""
+    return _readable(closed, plan, _CLOSED_COLUMNS, language)
 
 
 def _files(before, after, changed: Dataset, plan: Plan, language: str) -> None:
