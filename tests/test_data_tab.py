@@ -68,3 +68,25 @@ def test_population_join_reports_unknown_codes_and_updates_only_listed_units(tin
     # Facilities are re-assigned to the replaced units, so evaluation still finds them.
     assert changed.layer("elderly_care")["street_code"].tolist() == ["110001001", "110001002",
                                                                      "110002001"]
+
+
+def test_a_register_without_nursing_beds_says_what_it_cannot_measure(tiny):
+    """The reviewer's crash: 编号,名称,经度,纬度,床位 only.  It loads (beds count), says how many
+    homes it replaced, warns that the nursing and medical-integration shares get no data, and
+    every indicator then evaluates without raising."""
+    from geo_coverage.coverage import evaluate
+
+    dataset, plan, _ = tiny
+    lon, lat = _centre_of_first_street(dataset)
+    register = f"编号,名称,经度,纬度,床位\nX1,新机构,{lon},{lat},50\n".encode("gbk")
+    result, changed = load_upload(dataset, plan, what="facilities", name="reg.csv", payload=register,
+                                  kind="elderly_care", datum="wgs84")
+    assert result.ok and result.report["replaced"] == (3, 1)
+    warned = {p.column: p.message for p in result.warnings}
+    assert "nursing_bed_share" in warned["nursing_beds"]
+    assert "eldercare_medical_integration" in warned["medical_integration"]
+    table = evaluate(changed, plan)
+    share = table[table.indicator == "nursing_bed_share"]
+    assert set(share.status) == {"no_data"}
+    beds = table[(table.indicator == "elderly_beds_per_1000") & (table.unit_code == "110001001")]
+    assert float(beds.value.iloc[0]) == 50.0  # 50 beds for 1,000 residents

@@ -46,6 +46,10 @@ _TEXT = {
     "failed": ("文件有错误，未载入。请按下表修改后重新上传。",
                "The file has errors and was not loaded. Fix them as listed and upload again."),
     "warnings": ("有提示（不影响载入）：", "Warnings (loaded anyway):"),
+    "replaced": ("上传的登记表替换了本次会话中「{layer}」图层的全部 {before:,} 处设施，现为 {after:,} 处；"
+                 "其他图层不变。可点击“恢复内置默认数据”撤销。",
+                 "The register replaced all {before:,} facilities of the '{layer}' layer in this session; "
+                 "it now holds {after:,}. Other layers are unchanged. 'Back to the embedded default' undoes it."),
     "reset": ("恢复内置默认数据", "Back to the embedded default"),
     "current": ("当前数据集", "Current dataset"),
     "severity": ("级别", "Severity"), "where_file": ("文件", "File"), "row": ("行", "Row"),
@@ -85,7 +89,10 @@ def load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: 
                                             units=dataset.units.get("district"))
         if not result.ok:
             return result, None
-        return result, dataset.with_layer(kind, result.frame)
+        before = dataset.layer(kind)
+        report = {**result.report, "replaced": (0 if before is None else len(before), len(result.frame))}
+        problems = result.problems + _unmeasured(result.frame, plan, kind, name)
+        return ImportResult(result.frame, problems, report), dataset.with_layer(kind, result.frame)
     if what == "population":
         try:
             table, info = importers.parse_table(payload, name=name)
@@ -113,6 +120,22 @@ def load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: 
     raise ValueError(f"what must be one of {KINDS}")
 
 
+def _unmeasured(frame, plan: Plan, kind: str, name: str) -> tuple[Problem, ...]:
+    """A warning per attribute the register lacks that some indicator of its layer reads: those
+    indicators will show no data for this layer (the others still count it)."""
+    from geo_coverage.coverage import missing_attributes
+
+    lacking: dict[str, list[str]] = {}
+    for indicator in plan.all_indicators:
+        if indicator.layer == kind:
+            for attribute in missing_attributes(frame, indicator):
+                lacking.setdefault(attribute, []).append(indicator.id)
+    return tuple(Problem("warning", f"No '{attribute}' column: {', '.join(ids)} will show no data "
+                         "for this layer.", file=name, column=attribute,
+                         fix=f"Add a '{attribute}' column to measure {', '.join(ids)}.")
+                 for attribute, ids in sorted(lacking.items()))
+
+
 def _with_units(dataset: Dataset, level: str, frame) -> Dataset:
     """The dataset with ``level`` replaced, every facility re-assigned to the new units."""
     prepared = prepare_units({"city": dataset.units["city"], level: frame}, crs=dataset.crs)[level]
@@ -130,8 +153,10 @@ def render(plan: Plan, language: str) -> None:
     st.markdown(f"{_t('current', language)}: **{name}** (`{key}`)")
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
-        name, problems = flash
+        name, problems, replaced = flash
         st.success(_t("ok", language) + name)
+        if replaced is not None:
+            st.info(_t("replaced", language).format(layer=replaced[0], before=replaced[1], after=replaced[2]))
         if problems:
             st.warning(_t("warnings", language))
             st.dataframe(problems_frame(problems, language), hide_index=True, width="stretch",
@@ -166,5 +191,9 @@ def render(plan: Plan, language: str) -> None:
     digest = hashlib.sha1(key.encode() + what.encode() + str(kind).encode() + str(datum).encode()
                           + level.encode() + payload).hexdigest()[:12]
     st.session_state[data.UPLOAD_STATE] = (f"upload-{digest}", changed)
-    st.session_state[FLASH] = (upload.name, result.problems)
+    replaced = None
+    if what == "facilities" and "replaced" in result.report:
+        spec = plan.kinds[kind]
+        replaced = (spec.name_zh if language == "zh" else spec.name_en, *result.report["replaced"])
+    st.session_state[FLASH] = (upload.name, result.problems, replaced)
     st.rerun()  # every section now shows the new data
