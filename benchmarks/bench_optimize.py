@@ -3,15 +3,25 @@
 The instance is seeded: demand is clustered like a city (a few dense centres over a thin uniform
 background) with lognormal populations on a 20 km × 20 km square; candidates are uniform; the
 service radius (2 km) puts about 10–50 candidates within reach of each demand point (median 31).
-Both models see the same cost pairs; spopt gets the dense matrix it requires (inf outside the
-radius) and solves with HiGHS through PuLP.  Each side stops at a relative gap of 0.1 % or after
-TIME_LIMIT seconds of solving; the ratio is spopt's wall time (build + solve) ÷ ours.
+Both models see the same cost pairs and the same rule (covered when cost ≤ radius: spopt's
+``aij = cost <= service_radius``, our ``max_cost``); spopt gets the dense matrix it requires
+(inf outside the radius) and solves with HiGHS through PuLP.  Each side is asked for a relative
+gap of 0.1 % and given TIME_LIMIT seconds of solving; the ratio is spopt's wall time (build +
+solve) ÷ ours.  Both chosen site sets are re-scored here from the pairs, so the two objectives
+are on one scale.
 
-In this regime p sites can cover nearly everything (the LP bound is the total weight), which makes
-the MIP hard for HiGHS whichever way it is built: read the statuses and gaps next to the ratio.
+PuLP reports a HiGHS time-out that has a solution as status "Optimal" (its solution status,
+"Solution Found" instead of "Optimal Solution Found", tells them apart): an earlier
+run recorded spopt as "Optimal" with 1,769,309 when it had only stopped at the time limit, 0.6 %
+below the optimum.  ``spopt.proved_gap`` says whether HiGHS proved the gap for spopt; when it
+did not, spopt's time is what it spent before stopping, so the ratio is a lower bound.
+
+In this regime p sites can cover nearly everything, so the LP bound is the total weight and
+HiGHS's branch-and-bound hardly moves it; our start (greedy, swaps, exact re-solves around each
+open site) is what closes the gap, and proves it against that bound.
 
 Run: ``.venv/bin/python -m benchmarks.bench_optimize [--only issue_instance|quarter_instance]``
-(about 25 minutes for both; spopt's PuLP model building alone takes several minutes at full size).
+(about 20 minutes for both; spopt's PuLP model building alone takes several minutes at full size).
 """
 
 from __future__ import annotations
@@ -64,13 +74,27 @@ def spopt_mclp(dense, weights, facilities, *, solver_name: str):
               else pulp.PULP_CBC_CMD(msg=False, gapRel=MIP_GAP, timeLimit=TIME_LIMIT))
     started = time.perf_counter()
     model = SpoptMCLP.from_cost_matrix(dense, weights, service_radius=RADIUS, p_facilities=facilities)
+    built = time.perf_counter()
     model = model.solve(solver, results=False)
-    seconds = time.perf_counter() - started
+    finished = time.perf_counter()
     chosen = [j for j, var in enumerate(model.fac_vars) if var.value() > 0.5]
     # PuLP labels a HiGHS time-out with a feasible solution "Optimal"; its solution status
     # ("Optimal Solution Found" vs "Solution Found") tells the two apart.
+    proved = model.problem.sol_status == pulp.LpSolutionOptimal
     status = f"{pulp.LpStatus[model.problem.status]} / {pulp.LpSolution[model.problem.sol_status]}"
-    return seconds, float(pulp.value(model.problem.objective)), chosen, status
+    return {"seconds": finished - started, "build_seconds": built - started, "solve_seconds": finished - built,
+            "objective": float(pulp.value(model.problem.objective)), "selected": chosen, "status": status,
+            "proved_gap": bool(proved)}
+
+
+def covered_weight(pairs, weights, chosen) -> float:
+    """Weight of demand with a chosen site within the radius, recomputed from the pairs."""
+    open_sites = np.zeros(pairs.shape[1], dtype=bool)
+    open_sites[np.asarray(chosen, dtype=np.int64)] = True
+    covered = np.zeros(pairs.shape[0], dtype=bool)
+    within = pairs.data <= RADIUS
+    covered[pairs.row[within & open_sites[pairs.col]]] = True
+    return float(weights[covered].sum())
 
 
 def compare(*, demand: int, candidates: int, facilities: int, side: float) -> dict:
@@ -80,39 +104,52 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
     points, weights, sites = instance(demand=demand, candidates=candidates, side=side)
     pairs = straight_line_costs(points, sites, max_cost=RADIUS)
     per_demand = np.bincount(pairs.row, minlength=demand)
+    total = float(weights[per_demand > 0].sum())  # nothing can cover more: an upper bound for both
     print(f"instance: {demand:,} demand × {candidates:,} candidates, p = {facilities}, radius {RADIUS:.0f} m "
           f"on {side / 1000:.0f} km square; {pairs.nnz:,} pairs; candidates in reach per demand: "
           f"median {np.median(per_demand):.0f}, 10–90 % "
-          f"{np.percentile(per_demand, 10):.0f}–{np.percentile(per_demand, 90):.0f}")
+          f"{np.percentile(per_demand, 10):.0f}–{np.percentile(per_demand, 90):.0f}; weight in reach {total:,.0f}")
 
-    our_seconds, solution = ours(pairs, weights, facilities)
-    print(f"ours:  {our_seconds:7.2f} s  objective {solution.objective:,.0f}  status {solution.status}  "
-          f"gap {solution.gap:.2e}  coverage {solution.coverage_share:.2%}")
+    def our_figures(seconds, solution):
+        rescored = covered_weight(pairs, weights, [int(j) for j in solution.selected])
+        print(f"ours:  {seconds:7.2f} s  objective {solution.objective:,.0f} (re-scored {rescored:,.0f})  "
+              f"status {solution.status}  gap {solution.gap:.2e}  coverage {solution.coverage_share:.3%}")
+        return {"seconds": seconds, "objective": solution.objective, "rescored_objective": rescored,
+                "status": solution.status, "gap": solution.gap,
+                "proven_bound": solution.objective * (1 + solution.gap),
+                "coverage_share": solution.coverage_share, "selected": list(solution.selected)}
+
+    our = our_figures(*ours(pairs, weights, facilities))
 
     solver_name = "HiGHS" if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else "PULP_CBC_CMD"
     dense = np.full((demand, candidates), np.inf)  # beyond the radius: never covered
     dense[pairs.row, pairs.col] = pairs.data
-    peer_seconds, peer_objective, peer_chosen, peer_status = spopt_mclp(
-        dense, weights, facilities, solver_name=solver_name)
-    print(f"spopt: {peer_seconds:7.2f} s  objective {peer_objective:,.0f}  status {peer_status}  "
-          f"(solver {solver_name} via PuLP)")
+    peer = spopt_mclp(dense, weights, facilities, solver_name=solver_name)
+    del dense
+    peer["rescored_objective"] = covered_weight(pairs, weights, peer["selected"])
+    peer["gap_to_weight_in_reach"] = (total - peer["rescored_objective"]) / max(peer["rescored_objective"], 1.0)
+    peer["selected"] = [str(j) for j in peer["selected"]]
+    peer["solver"] = f"{solver_name} via PuLP"
+    print(f"spopt: {peer['seconds']:7.2f} s  (build {peer['build_seconds']:.0f} s, solve {peer['solve_seconds']:.0f} s)  "
+          f"objective {peer['objective']:,.0f} (re-scored {peer['rescored_objective']:,.0f})  status {peer['status']}")
 
-    relative_difference = abs(peer_objective - solution.objective) / max(peer_objective, 1.0)
-    ratio = peer_seconds / our_seconds
-    print(f"objective difference {relative_difference:.2e} (each stops within {MIP_GAP:.0e} or at "
-          f"{TIME_LIMIT:.0f} s); ours is {ratio:.1f}× faster (target ≥ 5×)")
-    return {
+    ratio = peer["seconds"] / our["seconds"]
+    difference = (our["rescored_objective"] - peer["rescored_objective"]) / max(our["rescored_objective"], 1.0)
+    print(f"ours covers {difference:+.3%} more than spopt; ours is {ratio:.1f}× faster (target ≥ 5×)"
+          + ("" if peer["proved_gap"] else "; spopt stopped at its time limit without proving the gap, "
+             "so the ratio is a lower bound"))
+    result = {
         "instance": {"demand": demand, "candidates": candidates, "facilities": facilities,
                      "radius_m": RADIUS, "side_m": side, "seed": SEED, "pairs": int(pairs.nnz),
-                     "median_candidates_in_reach": float(np.median(per_demand))},
-        "ours": {"seconds": our_seconds, "objective": solution.objective, "status": solution.status,
-                 "gap": solution.gap, "coverage_share": solution.coverage_share,
-                 "selected": list(solution.selected)},
-        "spopt": {"seconds": peer_seconds, "objective": peer_objective, "status": peer_status,
-                  "solver": f"{solver_name} via PuLP", "selected": [str(j) for j in peer_chosen]},
-        "objective_relative_difference": relative_difference,
+                     "median_candidates_in_reach": float(np.median(per_demand)),
+                     "weight_in_reach": total},
+        "ours": our,
+        "spopt": peer,
+        "ours_minus_spopt_relative": difference,
         "speed_ratio": ratio,
+        "speed_ratio_is_lower_bound": not peer["proved_gap"],
     }
+    return result
 
 
 INSTANCES = {
@@ -137,7 +174,14 @@ def main(argv=None) -> dict:
     result = {key: value for key, value in result.items() if key in INSTANCES}
     for name in names:
         result[name] = compare(**INSTANCES[name])
-    result = {"mip_rel_gap": MIP_GAP, "time_limit_s": TIME_LIMIT, "target_ratio": 5.0, **result}
+    result = {"mip_rel_gap": MIP_GAP, "time_limit_s": TIME_LIMIT, "target_ratio": 5.0,
+              "note": ("Same pairs, same rule (cost <= radius), same objective for both; each asked for "
+                       "mip_rel_gap 0.001 with time_limit_s of solving. 'rescored_objective' recomputes each "
+                       "side's covered weight from the pairs. PuLP labels a HiGHS time-out 'Optimal'; "
+                       "spopt.proved_gap is False when HiGHS did not prove the gap for spopt, and then "
+                       "speed_ratio is a lower bound. ours.proven_bound is what our gap certifies (the "
+                       "covered weight cannot exceed it)."),
+              **result}
     print(f"written to {write_results('optimize', result)}")
     return result
 
