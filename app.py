@@ -30,10 +30,15 @@ def sidebar() -> dict:
         plan_ids = data.plan_ids()
         # Option labels are bilingual and never change with the language: a keyed widget whose
         # option labels change keeps showing the old label in the browser.
+        # In English the labels' English half can be cut off: the choice is also written out in
+        # full in English underneath (a caption that wraps) and in the help tooltip.
         plan_id = st.selectbox(t("plan", language), plan_ids, key="plan",
                                format_func=lambda p: (f"{data.plan(p).name_zh} · "
-                                                      f"{data.plan(p).name_en}"))
+                                                      f"{data.plan(p).name_en}"),
+                               help=t("bilingual_help", language))
         plan = data.plan(plan_id)
+        if language == "en":
+            st.caption(plan.name_en)
         indicators = {ind.id: ind for ind in plan.all_indicators}
         order = sorted(indicators, key=lambda i: (list(GROUPS).index(indicators[i].group)
                                                   if indicators[i].group in GROUPS else 9))
@@ -46,8 +51,11 @@ def sidebar() -> dict:
             return f"【{group}】{ind.name_zh} · {ind.name_en} ({ind.clause})"
 
         indicator_id = st.selectbox(t("indicator", language), order, key="indicator",
-                                    format_func=indicator_label)
+                                    format_func=indicator_label, help=t("bilingual_help", language))
         indicator = indicators[indicator_id]
+        if language == "en":
+            st.caption(f"{GROUPS.get(indicator.group, ('', indicator.group))[1]}: "
+                       f"{indicator.name_en} ({indicator.clause})")
         dataset_key, dataset = data.current_dataset()
         levels = [lvl for lvl in ("district", "street")
                   if lvl in indicator.levels and lvl in dataset.units]
@@ -58,7 +66,10 @@ def sidebar() -> dict:
         choices = map_view.base_map_choices()
         base_map = st.selectbox(t("base_map", language), list(choices), key="base_map",
                                 format_func=lambda b: f"{choices[b].name_zh} · {choices[b].name_en}"
-                                if choices[b].name_zh != choices[b].name_en else choices[b].name_zh)
+                                if choices[b].name_zh != choices[b].name_en else choices[b].name_zh,
+                                help=t("bilingual_help", language))
+        if language == "en" and choices[base_map].name_zh != choices[base_map].name_en:
+            st.caption(choices[base_map].name_en)
         show_facilities = st.checkbox(t("show_facilities", language), value=True,
                                       key="show_facilities")
         st.caption(f"{t('dataset', language)}: "
@@ -93,7 +104,8 @@ def coverage_tab(choice: dict) -> None:
     with left:
         coverage_view.district_chart(table, dataset, indicator, language)
     with right:
-        coverage_view.unit_card(dataset_key, dataset, plan, choice["plan_id"], level, language)
+        card = coverage_view.unit_card(dataset_key, dataset, plan, choice["plan_id"], level, language)
+    coverage_view.card_table(card, language)  # across the page: every column readable
     coverage_view.gap_table(dataset_key, dataset, plan, choice["plan_id"], table, indicator,
                             level, language)
 

@@ -87,13 +87,28 @@ def test_indicator_level_district_and_language_change_the_table(app):
     at.selectbox(key="district_filter").set_value("110108").run()
     haidian = _gap_table(at)
     assert len(haidian) < len(childcare) and set(haidian["所属区"]) == {"海淀区"}
+    # Data source and outline quality in Chinese on screen (streets: estimated population,
+    # synthetic childcare register, approximate outlines); the downloads keep the CLI's words.
+    assert set(haidian["数据来源"]) == {"人口：估算；设施：合成"}
+    assert set(haidian["边界精度"]) == {"近似（示意）"}
 
     at.radio(key="language").set_value("en").run()
     assert not at.exception
     english = _gap_table(at)
     assert {"Rank", "District", "Unit", "Shortfall"} <= set(english.columns)
-    assert set(english["District"]) == {"Haidian"} or len(english) == len(haidian)
-    assert len(english) == len(haidian)
+    assert set(english["District"]) == {"Haidian District"} and len(english) == len(haidian)
+    # The units' English names (the embedded streets all have one), in the same order.
+    from geo_coverage.dataset import load_dataset
+
+    streets = load_dataset().units["street"]
+    assert english["Unit"].tolist() == streets.loc[haidian["代码"], "name_en"].tolist()
+    assert set(english["Data source"]) == {"population: estimate; facilities: synthetic"}
+    assert set(english["Outline"]) == {"approximate"}
+    # The sidebar writes the chosen plan and indicator out in English under the bilingual choices.
+    captions = [c.value for c in at.sidebar.caption]
+    assert captions[:2] == [default_plan().name_en,
+                            "Children: Childcare places for under-3s per 1,000 residents ("
+                            + default_plan().indicator("childcare_places_per_1000").clause + ")"]
     assert any("SYNTHETIC" in w.value for w in at.warning)
 
 
@@ -119,4 +134,10 @@ def test_unit_card_shows_every_indicator_and_population(app):
     # Every indicator evaluated at street level, for this street.
     assert len(card) == sum("street" in ind.levels for ind in default_plan().all_indicators) == 12
     text = " ".join(m.value for m in at.markdown)
-    assert "pop_total" in text and "estimate" in text and "approximate" in text
+    # 东华门街道's figures with their Chinese names and sources, no column ids.
+    assert "常住人口 12万" in text and "0–2 岁 2,835" in text  # 116,777 in the zh locale format
+    assert "人口来源：**估算**" in text and "边界：**近似（示意）**" in text
+    assert not {"pop_total", "pop_0_2", "estimate", "approximate"} & set(text.replace("*", " ").split())
+    assert card["目标"].str.startswith("≥ ").all() and not card["目标"].str.contains(">=").any()
+    beds = card[card["指标"] == default_plan().indicator("elderly_beds_per_1000").name_zh]
+    assert beds["目标"].tolist() == ["≥ 7"]

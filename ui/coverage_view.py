@@ -11,7 +11,7 @@ from geo_coverage.maps import SHORTFALL_UNITS_ZH, shortfall_unit
 from geo_coverage.plan import Indicator, Plan
 
 from . import data
-from .i18n import LEVELS, STATUS, label, number, t
+from .i18n import LEVELS, OUTLINE, POPULATION, STATUS, label, number, source_text, t
 from .map_view import UNIT_PICK
 
 _STATUS_COLOURS = {"met": "#2166ac", "gap": "#b2182b", "no_data": "#bdbdbd"}
@@ -116,9 +116,13 @@ def district_chart(table: pd.DataFrame, dataset: Dataset, indicator: Indicator,
     st.altair_chart((bars + rule).properties(height=22 * len(frame) + 40), width="stretch")
 
 
+_COMPARATORS = {">=": "≥", "<=": "≤"}
+
+
 def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, level: str,
-              language: str) -> None:
-    """Pick a unit (map click or selectbox): every indicator for it, and its population figures."""
+              language: str) -> pd.DataFrame | None:
+    """Pick a unit (map click or selectbox): its population figures, and every indicator for it,
+    returned as a table for :func:`card_table` to show (full width, below the chart)."""
     st.markdown(f"#### {t('unit_card', language)}")
     units = dataset.units_at(level)
     district_names = (dataset.units["district"]["name"].to_dict()
@@ -137,7 +141,7 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
                         format_func=lambda c: labels.get(c, c),
                         placeholder=t("pick_unit", language))
     if code is None:
-        return
+        return None
     with st.spinner(t("computing_all", language)):
         table = data.full_table(dataset_key, plan_id, dataset, plan)
     rows = table[(table["level"] == level) & (table["unit_code"] == code)]
@@ -148,8 +152,9 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
         t("value", language): [
             number(v, language, digits=2) + " " + unit_of(indicators[i], language)
             for v, i in zip(rows["value"], rows["indicator"])],
-        t("target", language): [f"{indicators[i].comparator} {number(v, language, digits=2)}"
-                                for v, i in zip(rows["target"], rows["indicator"])],
+        t("target", language): [
+            f"{_COMPARATORS.get(indicators[i].comparator, indicators[i].comparator)} "
+            f"{number(v, language, digits=2)}" for v, i in zip(rows["target"], rows["indicator"])],
         t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),
         t("shortfall", language): [
             f"{number(v, language, digits=0)} {shortfall_unit(indicators[i], language)}"
@@ -158,16 +163,32 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     })
     unit = units.loc[code]
     st.markdown(f"**{labels[code]}**")
-    population = {column: number(unit[column], language, digits=0)
+    population = {label(POPULATION.get(column, (column, column)), language):
+                  number(unit[column], language, digits=0)
                   for column in ("pop_total", "pop_0_2", "pop_0_14", "pop_60_plus", "pop_65_plus")
                   if column in unit and pd.notna(unit[column])}
-    meta = f"{t('population_source', language)}: **{unit.get('pop_source', '—')}**"
+    colon = "：" if language == "zh" else ": "
+    source = unit.get("pop_source")
+    meta = (f"{t('population_source', language)}{colon}"
+            f"**{source_text(source, language) if pd.notna(source) else '—'}**")
     if "outline_quality" in unit and str(unit["outline_quality"]):
-        meta += f" · {t('outline', language)}: **{unit['outline_quality']}**"
-    st.markdown(f"{t('population', language)}: "
-                + " · ".join(f"{column} {value}" for column, value in population.items()))
+        quality = str(unit["outline_quality"])
+        meta += f" · {t('outline', language)}{colon}**{label(OUTLINE.get(quality, (quality, quality)), language)}**"
+    st.markdown(f"{t('population', language)}{colon}"
+                + " · ".join(f"{name} {value}" for name, value in population.items()))
     st.markdown(meta)
-    st.dataframe(card, hide_index=True, width="stretch", key="unit_card_table")
+    return card
+
+
+def card_table(card: pd.DataFrame | None, language: str) -> None:
+    """The unit card's table across the page, so the shortfall and clause columns fit unscrolled."""
+    if card is None:
+        return
+    small = {t(key, language): st.column_config.TextColumn(width="small")
+             for key in ("status", "clause")}
+    st.dataframe(card, hide_index=True, width="stretch", key="unit_card_table",
+                 column_config={t("indicator_col", language): st.column_config.TextColumn(width="large"),
+                                **small})
 
 
 def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, table: pd.DataFrame,
@@ -191,7 +212,7 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
         st.success(t("no_gaps", language))
     else:
         st.caption(f"{len(gaps)} {t('rows', language)}")
-        st.dataframe(display_frame(gaps, language), hide_index=True, width="stretch",
+        st.dataframe(display_frame(gaps, language, dataset), hide_index=True, width="stretch",
                      key="gap_table")
     columns = st.columns(len(_FORMATS))
     stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "")
@@ -204,8 +225,10 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
                                on_click="ignore", width="stretch")
 
 
-def display_frame(gaps: pd.DataFrame, language: str) -> pd.DataFrame:
-    """The gap list for reading: localised headers and numbers."""
+def display_frame(gaps: pd.DataFrame, language: str, dataset: Dataset | None = None) -> pd.DataFrame:
+    """The gap list for reading: localised headers, numbers, statuses, data sources and outline
+    quality; in English the units' and districts' ``name_en`` where ``dataset`` has them.  For the
+    screen only: the downloads are the library's export, byte for byte the CLI's."""
     columns = {
         "rank": ("排名", "Rank"), "district_name": ("所属区", "District"),
         "unit_name": ("单元", "Unit"), "unit_code": ("代码", "Code"),
@@ -218,6 +241,21 @@ def display_frame(gaps: pd.DataFrame, language: str) -> pd.DataFrame:
     for column, digits in (("value", 2), ("target", 2), ("shortfall", 0)):
         frame[column] = frame[column].map(lambda v, d=digits: number(v, language, digits=d))
     frame["status"] = frame["status"].map(lambda s: label(STATUS.get(s, (s, s)), language))
+    if "provenance" in frame:
+        frame["provenance"] = frame["provenance"].map(lambda p: source_text(p, language))
+    if "outline_quality" in frame:
+        frame["outline_quality"] = frame["outline_quality"].map(
+            lambda q: label(OUTLINE.get(q, (q, q)), language) if isinstance(q, str) else q)
+    if language != "zh" and dataset is not None and len(gaps):
+        level = str(gaps["level"].iloc[0]) if "level" in gaps else None
+        for column, code_column, lvl in (("unit_name", "unit_code", level),
+                                         ("district_name", "district_code", "district")):
+            units = dataset.units.get(lvl) if lvl else None
+            if units is None or "name_en" not in units or column not in frame:
+                continue
+            english = gaps[code_column].astype(str).map(
+                units["name_en"].fillna("").astype(str)).fillna("")
+            frame[column] = english.where(english != "", frame[column])
     if language == "zh":
         frame["shortfall_unit"] = frame["shortfall_unit"].map(
             lambda u: SHORTFALL_UNITS_ZH.get(u, u))
