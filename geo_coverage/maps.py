@@ -47,6 +47,7 @@ __all__ = [
     "base_maps",
     "LANGUAGES",
     "RATIO_BREAKS",
+    "legend_classes",
     "GAP_COLOURS",
     "MET_COLOURS",
     "NO_DATA_COLOUR",
@@ -399,6 +400,70 @@ def _swatch(colour: str, label: str, *, dashed: bool = False) -> str:
             f'border:{border}"></span><span>{html.escape(label)}</span></div>')
 
 
+def legend_classes(indicator: Indicator, target: float, *,
+                   language: str = "zh") -> list[tuple[str, str]]:
+    """``(colour, label)`` of the value ÷ target classes a unit can fall in, worst first.
+
+    The classes stay centred on the target (:data:`RATIO_BREAKS`, the colours of
+    :func:`fill_colours`), but those no value can reach are left out: a percentage cannot exceed
+    100 %, so with a 100 % target only "100 %" lies at or above it (with 60 %, "≥ 120 %" cannot
+    occur and the class below it ends at 100 %); a count is a whole number, so with a target of
+    1 only 0, 1 and "≥ 2" occur.  Counts are labelled with whole numbers.
+    """
+    share = indicator.unit_en.startswith("%")  # "%", "% of residents"…
+    percent = "%" if share else ""
+    upper = indicator.comparator in ("<=", "<")
+    ceiling = (100.0 / target if not upper and share and target > 0
+               else math.inf)  # the largest value ÷ target a share can reach
+    whole = indicator.type == "count" and not upper and target > 0
+
+    def amount(ratio: float) -> str:
+        bound = (target / ratio if ratio else math.inf) if upper else target * ratio
+        return format_number(bound, language=language, digits=2 if bound < 10 else 1) + percent
+
+    def integer(value: int) -> str:
+        return format_number(value, language=language, digits=0)
+
+    out = []
+    edges = [None, *RATIO_BREAKS, None]
+    for index, colour in enumerate(_CLASS_COLOURS):
+        low, high = edges[index], edges[index + 1]
+        if upper:  # a smaller value is better: bounds run the other way
+            low, high = high, low
+            if low is None:
+                out.append((colour, f"> {amount(high)}"))
+            elif high is None:
+                out.append((colour, f"≤ {amount(low)}"))
+            else:
+                out.append((colour, f"{amount(low)} – {amount(high)}"))
+            continue
+        lowest = 0.0 if low is None else low
+        if lowest > ceiling:
+            continue
+        if whole:  # the whole numbers in [low × target, high × target)
+            first = math.ceil(lowest * target - 1e-9)
+            if high is None:
+                out.append((colour, f"≥ {integer(first)}"))
+                continue
+            last = math.ceil(high * target - 1e-9) - 1
+            if last < first:
+                continue
+            out.append((colour, integer(first) if first == last
+                        else f"{integer(first)} – {integer(last)}"))
+            continue
+        if high is not None and high > ceiling or high is None and ceiling < math.inf:
+            top = format_number(100.0, language=language, digits=1) + percent
+            out.append((colour, top if lowest == ceiling else
+                        f"{'< ' + top if low is None else amount(low) + ' – ' + top}"))
+        elif low is None:
+            out.append((colour, f"< {amount(high)}"))
+        elif high is None:
+            out.append((colour, f"≥ {amount(low)}"))
+        else:
+            out.append((colour, f"{amount(low)} – {amount(high)}"))
+    return out
+
+
 def _legend_html(indicator: Indicator, target: float, *, language: str, level: str,
                  approximate: bool, source_classes: list[str], has_facilities: bool) -> str:
     text = _TEXT[language]
@@ -406,28 +471,8 @@ def _legend_html(indicator: Indicator, target: float, *, language: str, level: s
     unit = indicator.unit_zh if language == "zh" else indicator.unit_en
     unit_suffix = "" if unit in ("", "%") else f" {unit}"
     percent = "%" if unit == "%" else ""
-
-    def amount(ratio: float) -> str:
-        if indicator.comparator in ("<=", "<"):
-            bound = target / ratio if ratio else math.inf
-        else:
-            bound = target * ratio
-        return format_number(bound, language=language, digits=2 if bound < 10 else 1) + percent
-
-    upper = indicator.comparator in ("<=", "<")
-    labels = []
-    edges = [None, *RATIO_BREAKS, None]
-    for index in range(len(_CLASS_COLOURS)):
-        low, high = edges[index], edges[index + 1]
-        if upper:  # a smaller value is better: bounds run the other way
-            low, high = high, low
-        if low is None:
-            labels.append(f"< {amount(high)}" if not upper else f"> {amount(high)}")
-        elif high is None:
-            labels.append(f"≥ {amount(low)}" if not upper else f"≤ {amount(low)}")
-        else:
-            labels.append(f"{amount(low)} – {amount(high)}")
-    rows = [_swatch(colour, label) for colour, label in zip(_CLASS_COLOURS, labels)]
+    rows = [_swatch(colour, text_) for colour, text_ in legend_classes(indicator, target,
+                                                                      language=language)]
     rows.reverse()  # best at the top
     rows.append(_swatch(NO_DATA_COLOUR, text["legend_no_data"], dashed=True))
     comparator = {">=": "≥", "<=": "≤"}.get(indicator.comparator, indicator.comparator)

@@ -6,6 +6,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Geod, Transformer
 
@@ -199,3 +200,35 @@ def test_access_layers_stay_offline(tiny):
                                            focus="110001002"))
     assert not any(host in html for host in CDN_HOSTS)
     assert "L.heatLayer" in html
+
+
+def test_legend_leaves_out_classes_no_value_can_reach():
+    """Classes stay centred on the target, but a share cannot pass 100 % and a count is whole."""
+    plan = default_plan()
+    gap, met = list(maps.GAP_COLOURS), list(maps.MET_COLOURS)
+
+    def legend(indicator: str, target: float) -> list[tuple[str, str]]:
+        return maps.legend_classes(plan.indicator(indicator), target, language="en")
+
+    # 7 beds per 1,000 is open-ended: all six classes, edges 0.5/0.8/1/1.25/2 × 7.
+    assert [text for _, text in legend("elderly_beds_per_1000", 7.0)] == [
+        "< 3.50", "3.50 – 5.60", "5.60 – 7", "7 – 8.75", "8.75 – 14", "≥ 14"]
+    # A 60 % share: 1.25 × 60 = 75 %, and 2 × 60 = 120 % is out of reach, so the last class is 75–100 %.
+    assert legend("nursing_bed_share", 60.0) == list(zip(
+        gap + met[:2], ["< 30%", "30% – 48%", "48% – 60%", "60% – 75%", "75% – 100%"], strict=True))
+    # A 100 % target: meeting it means exactly 100 %, one blue class (also for "% of residents").
+    assert legend("mother_baby_room_venue_share", 100.0) == list(zip(
+        gap + met[:1], ["< 50%", "50% – 80%", "80% – 100%", "100%"], strict=True))
+    assert [t for _, t in legend("mother_baby_room_access", 100.0)][-1] == "100%"
+    # One centre per district: 0 (gap), 1 (met) or 2 and more — never 0.5–0.8, 0.8–1 or 1.25–2.
+    assert legend("neonatal_centres_per_district", 1.0) == [(gap[0], "0"), (met[0], "1"), (met[2], "≥ 2")]
+    # Twenty institutions for the city: whole numbers in [0, 10), [10, 16), [16, 20), [20, 25), [25, 40).
+    assert [t for _, t in legend("child_welfare_institutions", 20.0)] == [
+        "0 – 9", "10 – 15", "16 – 19", "20 – 24", "25 – 39", "≥ 40"]
+    # The colours a map gives such units are exactly the ones the legend lists.
+    rows = pd.DataFrame({"value": [0.0, 1.0, 2.0, 3.0], "target": 1.0, "comparator": ">=",
+                         "status": ["gap", "met", "met", "met"]})
+    assert list(maps.fill_colours(rows)) == [gap[0], met[0], met[2], met[2]]
+    shares = pd.DataFrame({"value": [100.0, 99.0], "target": 100.0, "comparator": ">=",
+                           "status": ["met", "gap"]})
+    assert list(maps.fill_colours(shares)) == [met[0], gap[2]]
