@@ -383,5 +383,3 @@ def _access_measures(dataset: Dataset, indicator: Indicator, plan: Plan, *, sett
     # Demand points are memoised per dataset object, so the indicators share one grid.
     demand = access.cached_demand_points(dataset, settings=settings)
     return access.unit_measures(dataset, indicator, settings=settings, demand=demand, plan=plan)
-
-_shortfall = shortfall_of  # old name, kept until every caller uses shortfall_of

@@ -299,5 +299,3 @@ def locate_points(points: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
     first[1:] = point_idx[1:] != point_idx[:-1]
     out[point_idx[first]] = codes[poly_idx[first]]
     return out
-
-_locate = locate_points  # old name, kept until every caller uses locate_points

@@ -156,5 +156,3 @@ def transform_geometry(geometry, *, source: str, target: str):
         return np.column_stack([x, y])
 
     return shapely.transform(geometry, _fn)
-
-_check = check_datum  # old name, kept until every caller uses check_datum

@@ -594,7 +594,7 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
     attributes = dict(attributes or {})
     try:
         mapping = parse_column_map(column_map)
-        datum_name = None if datum is None else datum_module._check(datum)
+        datum_name = None if datum is None else datum_module.check_datum(datum)
     except DataError as exc:
         return ImportResult(None, (Problem.from_error(exc, file=file),), {})
     info = dict(info or {})
@@ -831,7 +831,7 @@ def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -
     tree = shapely.STRtree(polygons)
     edges = shapely.STRtree(shapely.boundary(polygons))
     # ``lon``/``lat`` are the file's raw coordinates; each reading converts them from one datum.
-    datum = datum_module._check(datum)
+    datum = datum_module.check_datum(datum)
     readings = {"as_declared": datum_module.to_wgs84(lon, lat, datum)}
     for other in datum_module.DATUMS:
         if other != datum:
@@ -852,7 +852,7 @@ def datum_evidence(lon, lat, units, *, datum: str = "wgs84", unit_labels=None) -
         if label == "as_declared":
             out["_inside"] = inside
         if unit_labels is not None:
-            from .dataset import _locate
+            from .dataset import locate_points as _locate
 
             located = _locate(points, gpd.GeoDataFrame({"code": frame["code"].astype(str).to_numpy()},
                                                        geometry=polygons, crs=metric))
@@ -1075,7 +1075,7 @@ def check_boundaries(frame: gpd.GeoDataFrame, *, name: str, level: str = "street
     if "parent_code" in found:
         out["parent_code"] = frame[found["parent_code"]].map(_code_text).to_numpy(dtype=object)
     elif level == "street" and districts is not None and len(districts):
-        from .dataset import _locate
+        from .dataset import locate_points as _locate
 
         metric = out.estimate_utm_crs()
         points = shapely.point_on_surface(out.to_crs(metric).geometry.values)
@@ -1127,7 +1127,7 @@ def _overlap_problems(shapes, rows, codes, *, file, tolerance: float = 0.01) -> 
 
 def _parent_problems(shapes, parents, rows, districts, *, file, column) -> list[Problem]:
     """Streets lying mostly outside the district their parent code names."""
-    from .dataset import _locate
+    from .dataset import locate_points as _locate
 
     by_code = dict(zip(districts["code"].astype(str), districts.geometry.values))
     known = np.array([p in by_code for p in parents], dtype=bool)
@@ -1408,7 +1408,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
     strict = not several
     new_units: dict[str, gpd.GeoDataFrame] = {}
     if boundaries is not None:
-        result = _guarded(lambda: import_boundaries(
+        result = guarded_read(lambda: import_boundaries(
             boundaries, level=level, column_map=column_map,
             districts=units.get("district") if level == "street" else None, max_bytes=max_bytes,
             require_mapped=strict), file=boundaries)
@@ -1422,7 +1422,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             problems.append(Problem("error", f"There are no {level} units to join the population to.",
                                     file=Path(population).name, fix="Import boundaries of that level too."))
         elif not has_errors(problems):
-            result = _guarded(lambda: import_population(population, target, encoding=encoding,
+            result = guarded_read(lambda: import_population(population, target, encoding=encoding,
                                                         column_map=column_map, max_bytes=max_bytes,
                                                         require_mapped=strict), file=population)
             problems += result.problems
@@ -1450,7 +1450,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # reported as Problems already
-            result = _guarded(lambda: import_facilities(
+            result = guarded_read(lambda: import_facilities(
                 item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes, datum=datum,
                 encoding=encoding, column_map=column_map, units=points_units, max_bytes=max_bytes,
                 require_mapped=strict), file=item.path)
@@ -1480,7 +1480,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
                          "base_layers": layer_files}, tuple(problems), report)
 
 
-def _guarded(read, *, file) -> ImportResult:
+def guarded_read(read, *, file) -> ImportResult:
     """Run one file's reader; anything it raises becomes a Problem naming the file, never a traceback
     (the readers return problems for every failure known; this is the net under the unknown ones)."""
     name = Path(file).name

@@ -16,12 +16,15 @@ import tempfile
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import pandas as pd
 import yaml
 
 from .errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "read_yaml",

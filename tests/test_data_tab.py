@@ -90,3 +90,17 @@ def test_a_register_without_nursing_beds_says_what_it_cannot_measure(tiny):
     assert set(share.status) == {"no_data"}
     beds = table[(table.indicator == "elderly_beds_per_1000") & (table.unit_code == "110001001")]
     assert float(beds.value.iloc[0]) == 50.0  # 50 beds for 1,000 residents
+
+
+def test_an_unforeseen_library_failure_is_a_problem_not_a_traceback(tiny, monkeypatch):
+    from geo_coverage import importers
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("zlib: invalid distance\ntoo far back")
+
+    monkeypatch.setattr(importers, "import_boundaries", explode)
+    dataset, plan, _ = tiny
+    result, changed = load_upload(dataset, plan, what="boundaries", name="streets.zip", payload=b"PK\x03\x04")
+    assert changed is None and not result.ok
+    (problem,) = result.errors
+    assert problem.file == "streets.zip" and "RuntimeError: zlib: invalid distance" in problem.message

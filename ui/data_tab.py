@@ -78,7 +78,23 @@ def load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: 
     """Validate one uploaded file and, when it has no errors, the dataset with it in place.
 
     Returns the importer's result (every problem) and the new dataset, or ``None`` on errors.
+    Whatever a damaged file makes a library raise becomes a problem naming the file (the net the
+    command line has too), never a traceback on the page.
     """
+    outcome: dict = {}
+
+    def read() -> ImportResult:
+        result, changed = _load_upload(dataset, plan, what=what, name=name, payload=payload, kind=kind,
+                                       datum=datum, level=level)
+        outcome["changed"] = changed
+        return result
+
+    result = importers.guarded_read(read, file=name)
+    return result, (outcome.get("changed") if result.ok else None)
+
+
+def _load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: bytes,
+                 kind: str | None, datum: str | None, level: str) -> tuple[ImportResult, Dataset | None]:
     if what == "facilities":
         spec = plan.kinds.get(kind or "")
         if spec is None:
