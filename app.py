@@ -21,6 +21,18 @@ section[data-testid="stSidebar"] {width: 370px !important; min-width: 370px !imp
 </style>"""
 
 
+def language_key(base: str, language: str) -> str:
+    """The key of a selectbox whose option labels follow the language: ``base`` in Chinese (the
+    default, so scripts and tests keep using it), ``base.en`` in English.  A keyed selectbox whose
+    labels change keeps showing the old label in the browser, so each language gets its own
+    widget; the choice carries over when the language changes."""
+    key = base if language == "zh" else f"{base}.{language}"
+    for other in (base, f"{base}.en"):
+        if other != key and key not in st.session_state and other in st.session_state:
+            st.session_state[key] = st.session_state[other]
+    return key
+
+
 def sidebar() -> dict:
     """Every choice the planner makes, read from widgets (each with a key)."""
     with st.sidebar:
@@ -28,34 +40,33 @@ def sidebar() -> dict:
                             list(LANGUAGES), key="language", horizontal=True,
                             format_func=LANGUAGES.get)
         plan_ids = data.plan_ids()
-        # Option labels are bilingual and never change with the language: a keyed widget whose
-        # option labels change keeps showing the old label in the browser.
-        # In English the labels' English half can be cut off: the choice is also written out in
-        # full in English underneath (a caption that wraps) and in the help tooltip.
-        plan_id = st.selectbox(t("plan", language), plan_ids, key="plan",
+        # Option labels follow the language (Chinese with the English name, or English alone); a
+        # keyed widget whose option labels change keeps showing the old label in the browser, so
+        # these selectboxes have one key per language (language_key).
+        plan_id = st.selectbox(t("plan", language), plan_ids, key=language_key("plan", language),
                                format_func=lambda p: (f"{data.plan(p).name_zh} · "
-                                                      f"{data.plan(p).name_en}"),
-                               help=t("bilingual_help", language))
+                                                      f"{data.plan(p).name_en}" if language == "zh"
+                                                      else data.plan(p).name_en))
         plan = data.plan(plan_id)
-        if language == "en":
-            st.caption(plan.name_en)
         indicators = {ind.id: ind for ind in plan.all_indicators}
         order = sorted(indicators, key=lambda i: (list(GROUPS).index(indicators[i].group)
                                                   if indicators[i].group in GROUPS else 9))
-        if st.session_state.get("indicator") not in indicators:
-            st.session_state["indicator"] = order[0]
+        indicator_key = language_key("indicator", language)
+        if st.session_state.get(indicator_key) not in indicators:
+            st.session_state[indicator_key] = order[0]
 
         def indicator_label(indicator_id: str) -> str:
             ind = indicators[indicator_id]
+            if language != "zh":
+                return f"[{GROUPS.get(ind.group, ('', ind.group))[1]}] {ind.name_en} ({ind.clause})"
             group = " ".join(GROUPS.get(ind.group, (ind.group, "")))
             return f"【{group}】{ind.name_zh} · {ind.name_en} ({ind.clause})"
 
-        indicator_id = st.selectbox(t("indicator", language), order, key="indicator",
-                                    format_func=indicator_label, help=t("bilingual_help", language))
+        indicator_id = st.selectbox(t("indicator", language), order, key=indicator_key,
+                                    format_func=indicator_label)
         indicator = indicators[indicator_id]
-        if language == "en":
-            st.caption(f"{GROUPS.get(indicator.group, ('', indicator.group))[1]}: "
-                       f"{indicator.name_en} ({indicator.clause})")
+        if language == "en":  # long English names: written out in full (the box cuts them off)
+            st.caption(f"{indicator.name_en} ({indicator.clause})")
         dataset_key, dataset = data.current_dataset()
         levels = [lvl for lvl in ("district", "street")
                   if lvl in indicator.levels and lvl in dataset.units]
@@ -64,12 +75,11 @@ def sidebar() -> dict:
         level = st.radio(t("level", language), levels, key="level", horizontal=True,
                          format_func=lambda lvl: " ".join(LEVELS[lvl]))
         choices = map_view.base_map_choices()
-        base_map = st.selectbox(t("base_map", language), list(choices), key="base_map",
-                                format_func=lambda b: f"{choices[b].name_zh} · {choices[b].name_en}"
-                                if choices[b].name_zh != choices[b].name_en else choices[b].name_zh,
-                                help=t("bilingual_help", language))
-        if language == "en" and choices[base_map].name_zh != choices[base_map].name_en:
-            st.caption(choices[base_map].name_en)
+        base_map = st.selectbox(t("base_map", language), list(choices),
+                                key=language_key("base_map", language),
+                                format_func=lambda b: choices[b].name_en if language != "zh"
+                                else f"{choices[b].name_zh} · {choices[b].name_en}"
+                                if choices[b].name_zh != choices[b].name_en else choices[b].name_zh)
         show_facilities = st.checkbox(t("show_facilities", language), value=True,
                                       key="show_facilities")
         st.caption(f"{t('dataset', language)}: "

@@ -104,12 +104,25 @@ def test_indicator_level_district_and_language_change_the_table(app):
     assert english["Unit"].tolist() == streets.loc[haidian["代码"], "name_en"].tolist()
     assert set(english["Data source"]) == {"population: estimate; facilities: synthetic"}
     assert set(english["Outline"]) == {"approximate"}
-    # The sidebar writes the chosen plan and indicator out in English under the bilingual choices.
-    captions = [c.value for c in at.sidebar.caption]
-    assert captions[:2] == [default_plan().name_en,
-                            "Children: Childcare places for under-3s per 1,000 residents ("
-                            + default_plan().indicator("childcare_places_per_1000").clause + ")"]
     assert any("SYNTHETIC" in w.value for w in at.warning)
+    # The sidebar in English: English labels (widgets keyed per language keep the choice).
+    plan = default_plan()
+    clause = plan.indicator("childcare_places_per_1000").clause
+    from geo_coverage.plan import available_plans
+
+    assert at.selectbox(key="plan.en").value == list(available_plans())[0]
+    assert at.selectbox(key="plan.en").options[0] == plan.name_en  # the embedded plan, listed first
+    indicator = at.selectbox(key="indicator.en")
+    assert indicator.value == "childcare_places_per_1000"
+    assert (f"[Children] Childcare places for under-3s per 1,000 residents ({clause})"
+            in indicator.options)
+    assert at.selectbox(key="base_map.en").options[0] == "None (offline)"
+    assert at.sidebar.caption[0].value == f"Childcare places for under-3s per 1,000 residents ({clause})"
+    # Back in Chinese the choice is kept and the labels are Chinese first again.
+    at.selectbox(key="indicator.en").set_value("elderly_beds_per_1000").run()
+    at.radio(key="language").set_value("zh").run()
+    assert at.selectbox(key="indicator").value == "elderly_beds_per_1000"
+    assert at.selectbox(key="indicator").options[0].startswith("【妇女 Women】千人常住人口养老床位数 · ")
 
 
 def test_downloads_are_the_bytes_the_cli_writes(app, tmp_path):

@@ -154,7 +154,8 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
             for v, i in zip(rows["value"], rows["indicator"])],
         t("target", language): [
             f"{_COMPARATORS.get(indicators[i].comparator, indicators[i].comparator)} "
-            f"{number(v, language, digits=2)}" for v, i in zip(rows["target"], rows["indicator"])],
+            f"{number(v, language, digits=2)}{'%' if unit_of(indicators[i], language) == '%' else ''}"
+            for v, i in zip(rows["target"], rows["indicator"])],
         t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),
         t("shortfall", language): [
             f"{number(v, language, digits=0)} {shortfall_unit(indicators[i], language)}"
@@ -184,11 +185,10 @@ def card_table(card: pd.DataFrame | None, language: str) -> None:
     """The unit card's table across the page, so the shortfall and clause columns fit unscrolled."""
     if card is None:
         return
-    small = {t(key, language): st.column_config.TextColumn(width="small")
-             for key in ("status", "clause")}
     st.dataframe(card, hide_index=True, width="stretch", key="unit_card_table",
                  column_config={t("indicator_col", language): st.column_config.TextColumn(width="large"),
-                                **small})
+                                t("status", language): st.column_config.TextColumn(width="small"),
+                                t("clause", language): st.column_config.TextColumn(width="medium")})
 
 
 def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, table: pd.DataFrame,

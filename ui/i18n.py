@@ -47,9 +47,6 @@ _STRINGS = {
     "title": ("北京市妇女儿童发展规划 · 设施覆盖与缺口", "Beijing women & children plan · coverage and gaps"),
     "language": ("语言 Language", "Language 语言"),
     "plan": ("规划", "Plan"),
-    "bilingual_help": ("选项为中英双语，切换语言时保持不变。",
-                       "Choices are listed in Chinese and English (they stay the same when the "
-                       "language changes); the English name is written out below."),
     "indicator": ("指标", "Indicator"),
     "level": ("层级", "Level"),
     "base_map": ("底图", "Base map"),

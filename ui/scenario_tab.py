@@ -68,6 +68,7 @@ _TEXT = {
     "candidates_read": ("已读入 {n} 个候选点。", "{n} candidate sites read."),
     "spacing": ("网格间距（米）", "Grid spacing (m)"),
     "units": ("限定区域", "Only these districts"),
+    "all_districts": ("全部区", "All districts"),
     "model": ("模型", "Model"),
     "run_optimiser": ("运行优化", "Run the optimiser"),
     "suggestions": ("建议选址", "Suggested sites"),
@@ -326,7 +327,7 @@ def _population_form(dataset: Dataset, language: str) -> None:
     is scaled, a district's streets with it (see :class:`geo_coverage.scenario.PopulationChange`)."""
     st.markdown(f"**{_t('population', language)}**")
     levels = [lvl for lvl in ("district", "street") if lvl in dataset.units]
-    cols = st.columns([1, 2, 1])
+    cols = st.columns([2, 3, 2])  # wide enough for "Street / township"
     level = cols[0].selectbox(_t("pop_level", language), levels, key=lang_key("scenario_pop_level", language),
                               format_func=lambda lvl: LEVELS[lvl][language != "zh"])
     units = dataset.units_at(level)
@@ -442,7 +443,8 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
                                        key="scenario_opt_spacing")
         districts = dataset.units_at("district")
         units = cols[3].multiselect(_t("units", language), list(districts.index), key="scenario_opt_units",
-                                                    format_func=lambda c: _bilingual_name(districts, c))
+                                                    format_func=lambda c: _bilingual_name(districts, c),
+                                    placeholder=_t("all_districts", language))
         if candidates == UPLOAD:
             candidates = _uploaded_candidates(dataset, plan, indicator.layer, language)
         if st.button(_t("run_optimiser", language), key="scenario_optimise", disabled=candidates is None):
