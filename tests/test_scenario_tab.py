@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
@@ -284,3 +285,26 @@ def test_capacity_gap_reports_the_shortfall_closed(app):
     assert "shortfall closed 9, 100.0% of the total shortfall, solver status: optimal" in caption
     assert scenario_tab.solution_text({**solution, "status": "time_limit"}, "zh").startswith(
         "弥补缺口 9，占总缺口 100.0%，求解状态：达到时限（当前最好解）")
+
+
+def test_flip_table_uses_english_unit_names_when_the_data_has_them(tiny_folder):
+    """In English a flipped unit is named by its ``name_en`` (the embedded Beijing streets have one);
+    units without one keep their name; in Chinese the Chinese name stays."""
+    from geo_coverage.dataset import load_dataset
+
+    dataset = load_dataset(tiny_folder, crs="EPSG:32650")
+    streets = dataset.units["street"].assign(name_en=["Jia-1", "Jia-2", "", "Yi-2"])
+    dataset = dataset.with_units("street", streets)
+    flips = sc.compare(
+        pd.DataFrame({"level": "street", "unit_code": ["110001002", "110002001"], "unit_name": ["甲二街道", "乙一街道"],
+                      "parent_code": ["110001", "110002"], "indicator": "elderly_beds_per_1000",
+                      "value": [2.5, 10.0], "shortfall": [9.0, 0.0], "status": ["gap", "met"],
+                      "shortfall_unit": "beds"}),
+        pd.DataFrame({"level": "street", "unit_code": ["110001002", "110002001"], "indicator": "elderly_beds_per_1000",
+                      "value": [8.5, 5.0], "shortfall": [0.0, 6.0], "status": ["met", "gap"]})).flips
+    english = scenario_tab.flips_frame(flips, PLAN, "en", dataset)
+    assert english["Unit"].tolist() == ["Jia-2", "乙一街道"]
+    assert english["Flip"].tolist() == ["gap → met", "met → gap"]
+    chinese = scenario_tab.flips_frame(flips, PLAN, "zh", dataset)
+    assert chinese["单元"].tolist() == ["甲二街道", "乙一街道"]
+    assert chinese["达标变化"].tolist() == ["转为达标", "转为未达标"]

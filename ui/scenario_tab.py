@@ -208,7 +208,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
                                     else indicators[i].name_en)
         indicator = indicators[indicator_id]
         levels = [lvl for lvl in ("district", "street") if lvl in indicator.levels and lvl in dataset.units]
-        level = st.radio(_t("level", language), levels, key="scenario_level", horizontal=True,
+        level = st.radio(_t("level", language), levels, key=lang_key("scenario_level", language), horizontal=True,
                          format_func=lambda lvl: LEVELS[lvl][language != "zh"])
         # Tianditu needs a key the app holds; the tab offers the tile sources that need none.
         bases = maps.base_maps()
@@ -572,7 +572,7 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
     else:
-        st.dataframe(flips_frame(comparison.flips, plan, language), hide_index=True, width="stretch",
+        st.dataframe(flips_frame(comparison.flips, plan, language, dataset), hide_index=True, width="stretch",
                      key="scenario_flips")
     st.markdown(f"**{_t('closed', language)}**")
     changed_rows = comparison.closed[(comparison.closed["shortfall_closed"].fillna(0) != 0)
@@ -629,8 +629,14 @@ def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
     return _localised(out.rename(columns=headers), language)
 
 
-def flips_frame(flips, plan: Plan, language: str):
-    """The units that flip, for reading: unit, indicator name, status before → after, flip first."""
+def flips_frame(flips, plan: Plan, language: str, dataset: Dataset | None = None):
+    """The units that flip, for reading: unit, indicator name, status before → after, flip first;
+    in English a unit's ``name_en`` where ``dataset`` has one."""
+    if language != "zh" and dataset is not None and len(flips):
+        flips = flips.copy()
+        flips["unit_name"] = [_unit_name(dataset.units.get(level), code, language) or name
+                              for level, code, name in zip(flips["level"], flips["unit_code"].astype(str),
+                                                           flips["unit_name"], strict=True)]
     return _readable(flips, plan, _FLIP_COLUMNS, language)
 
 
