@@ -18,7 +18,7 @@ from .dataset import Dataset, source_class
 from .errors import DataError
 from .plan import Indicator, Measure, Plan
 
-__all__ = ["evaluate", "TABLE_COLUMNS", "COUNTED_STATUSES", "compare", "facility_values"]
+__all__ = ["evaluate", "TABLE_COLUMNS", "COUNTED_STATUSES", "compare", "facility_values", "rolled_up_value"]
 
 TABLE_COLUMNS = [
     "level", "unit_code", "unit_name", "parent_code", "indicator", "value", "target", "comparator",
@@ -383,3 +383,17 @@ def _access_measures(dataset: Dataset, indicator: Indicator, plan: Plan, *, sett
     # Demand points are memoised per dataset object, so the indicators share one grid.
     demand = access.cached_demand_points(dataset, settings=settings)
     return access.unit_measures(dataset, indicator, settings=settings, demand=demand, plan=plan)
+
+
+def rolled_up_value(table: pd.DataFrame, indicator: Indicator, *, level: str = "district") -> float | None:
+    """The indicator's value over every unit of ``level`` together: Σ numerators ÷ Σ denominators
+    (× the type's scale), for a plan that names no city level.  ``None`` for counts (a count per
+    district has no city-wide value) and when nothing was measured."""
+    if indicator.type == "count":
+        return None
+    rows = table[(table["level"] == level) & (table["indicator"] == indicator.id)]
+    numerator, denominator = rows["numerator"].sum(min_count=1), rows["denominator"].sum(min_count=1)
+    if not (denominator > 0):
+        return None
+    scale = 100.0 if indicator.type in ("share", "access") else indicator.scale
+    return float(numerator / denominator * scale)

@@ -154,3 +154,22 @@ def test_unit_card_shows_every_indicator_and_population(app):
     assert card["目标"].str.startswith("≥ ").all() and not card["目标"].str.contains(">=").any()
     beds = card[card["指标"] == default_plan().indicator("elderly_beds_per_1000").name_zh]
     assert beds["目标"].tolist() == ["≥ 7"]
+
+
+def test_walk_access_headline_is_the_districts_summed_and_its_target_a_default(app):
+    """mother_baby_room_access names no city level: the headline is Σ residents within reach ÷
+    Σ residents over the 16 districts (recomputed here from the table), and the page says the
+    100 % target is the tool's default, not the plan's number."""
+    from geo_coverage.coverage import evaluate
+    from geo_coverage.dataset import load_dataset
+    from geo_coverage.plan import default_plan
+
+    at = app
+    at.selectbox(key="indicator").set_value("mother_baby_room_access").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = evaluate(load_dataset(), default_plan(), indicators=["mother_baby_room_access"], levels=["district"])
+    expected = table["numerator"].sum() / table["denominator"].sum() * 100
+    (headline,) = [m for m in at.metric if "各区汇总" in m.label]
+    assert headline.value == f"{expected:.2f}%" or headline.value.rstrip("%") == f"{expected:,.2f}"
+    assert 50 < expected < 60  # 54.3 % on the default data
+    assert any("目标为默认值" in w.value for w in at.warning)

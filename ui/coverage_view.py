@@ -48,6 +48,14 @@ def provenance_notes(dataset: Dataset, plan: Plan, indicator: Indicator, level: 
     if units is not None and "outline_quality" in units and \
             (units["outline_quality"].astype(str) == "approximate").any():
         notes.append(t("provenance_outline", language))
+    if "imported" in classes:
+        names = sorted({str(v).split(":", 1)[-1].strip() for v in layer["source"].astype(str).unique()
+                        if source_class(v) == "imported"})
+        notes.append(t("provenance_imported", language, layers=kind_name, files="、".join(names)
+                       if language == "zh" else ", ".join(names)))
+    if indicator.target_is_default:
+        notes.append(t("default_target", language) + (f" {indicator.target_note}" if indicator.target_note
+                                                      and language == "en" else ""))
     if notes:
         st.warning("\n\n".join(notes), icon="⚠️")
     elif classes == {"real"}:
@@ -71,7 +79,15 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
                      delta_color="normal" if row["status"] == "met" else "inverse",
                      delta_arrow="off")
     else:
-        first.metric(t("city_value", language), "—", help=t("no_city_value", language))
+        from geo_coverage.coverage import rolled_up_value
+
+        value = rolled_up_value(table, indicator)
+        if value is None:
+            first.metric(t("city_value", language), "—", help=t("no_city_value", language))
+        else:
+            first.metric(f"{t('city_rolled_up', language)}（{unit}）" if language == "zh"
+                         else f"{t('city_rolled_up', language)} ({unit})",
+                         number(value, language, digits=2) + percent, help=t("rolled_up_help", language))
     met = int((rows["status"] == "met").sum())
     level_name = label(LEVELS[level], language)
     second.metric(f"{t('units_met', language)}（{level_name}）" if language == "zh"

@@ -59,6 +59,14 @@ _STRINGS = {
     "units_met": ("达标单元", "Units meeting the target"),
     "total_shortfall": ("缺口合计", "Total shortfall"),
     "no_city_value": ("该指标不在全市层级评估", "not evaluated for the whole city"),
+    "city_rolled_up": ("全市（各区汇总）", "City (districts summed)"),
+    "rolled_up_help": ("规划未设全市层级指标；此值为各区分子之和除以分母之和，仅供参考。",
+                       "The plan sets no city-level target; this is the districts' numerators over their "
+                       "denominators, for reference."),
+    "provenance_imported": ("「{layers}」图层为导入数据（{files}）。", "The {layers} layer is imported data ({files})."),
+    "default_target": ("目标为默认值：规划未给出具体数值，本工具按规划方向设定，可在规划文件中修改。",
+                       "The target is a default: the plan gives no number; the tool sets one in the plan's "
+                       "direction, changeable in the plan file."),
     "district_chart": ("各区现状值与目标", "Districts against the target"),
     "target_line": ("目标线", "target line"),
     "unit_card": ("单元详情", "Unit card"),
