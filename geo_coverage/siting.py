@@ -138,6 +138,20 @@ def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing:
     return sites[keep & ~edge].reset_index(drop=True)
 
 
+def read_candidates(payload: bytes, *, name: str, dataset: Dataset, kind: str, datum: str | None = None):
+    """Candidate sites from a CSV/XLSX (id, lon/lat or 经度/纬度…, UTF-8 or GBK, the declared
+    datum), checked like a facility register of ``kind``.  Returns the importer's
+    :class:`~geo_coverage.importers.ImportResult`: its frame (WGS84 points) is what
+    :func:`propose_sites` takes as ``candidates``; its problems name rows and columns.  A missing
+    name column is no problem here (candidates need no names)."""
+    from . import importers
+
+    result = importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
+                                        units=dataset.units.get("district"))
+    kept = tuple(p for p in result.problems if not (p.severity == "warning" and p.column == "name"))
+    return importers.ImportResult(result.frame, kept, result.report)
+
+
 def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: int, kind: str | None = None,
                   capacity: float | None = None, candidates="grid", units=None, model: str | None = None,
                   spacing: float = 500.0, access_settings=None, time_limit: float | None = 60.0,

@@ -127,18 +127,15 @@ def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
 
 
 def _candidate_file(path: Path, dataset, *, kind: str, datum: str | None):
-    """Candidate sites from a CSV/XLSX, read and checked like a facility register (Chinese or
-    English headers, UTF-8 or GBK, the declared datum); every problem printed, None on errors."""
-    from .. import importers
+    """Candidate sites from a CSV/XLSX (:func:`geo_coverage.siting.read_candidates`); every
+    problem printed, None on errors."""
+    from ..siting import read_candidates
 
     if not path.is_file():
         raise DataError("File not found." if not path.exists() else "Not a file.", file=path,
                         fix="Pass a CSV or XLSX of candidate sites (id, lon, lat).")
-    result = importers.parse_facilities(path.read_bytes(), name=path.name, kind=kind, attributes={},
-                                        datum=datum, units=dataset.units.get("district"))
+    result = read_candidates(path.read_bytes(), name=path.name, dataset=dataset, kind=kind, datum=datum)
     for problem in sorted(result.problems, key=lambda p: p.severity != "error"):
-        if problem.severity == "warning" and problem.column == "name":
-            continue  # candidates need no names
         print(f"geo-coverage: {problem}", file=sys.stderr)
     return result.frame if result.ok else None
 
