@@ -239,7 +239,7 @@ def test_uploaded_candidates_feed_the_optimiser(tiny_folder):
     from geo_coverage import datum as datum_module
     from geo_coverage.dataset import load_dataset
     from geo_coverage.plan import default_plan
-    from geo_coverage.siting import propose_sites
+    from geo_coverage.siting import propose_sites, read_candidates
 
     dataset, plan = load_dataset(tiny_folder, crs="EPSG:32650"), default_plan()
     streets = dataset.units["street"]
@@ -247,8 +247,7 @@ def test_uploaded_candidates_feed_the_optimiser(tiny_folder):
     lon, lat = datum_module.wgs84_to_gcj02(centres.x.to_numpy(), centres.y.to_numpy())
     rows = "\n".join(f"C{i},候选{i},{x:.7f},{y:.7f}" for i, (x, y) in enumerate(zip(lon, lat, strict=True)))
     payload = ("编号,名称,经度,纬度\n" + rows + "\n").encode("gbk")
-    result = scenario_tab.read_candidates(dataset, "mother_baby_room", name="候选点.csv", payload=payload,
-                                          datum="gcj02")
+    result = read_candidates(payload, name="候选点.csv", dataset=dataset, kind="mother_baby_room", datum="gcj02")
     assert result.ok, result.problems
     assert sorted(result.frame["id"]) == [f"C{i}" for i in range(len(streets))]
     proposal = propose_sites(dataset, plan, indicator="mother_baby_room_access", new_sites=1,
@@ -258,8 +257,8 @@ def test_uploaded_candidates_feed_the_optimiser(tiny_folder):
     assert edit["lon"] == pytest.approx(centres.x.iloc[best], abs=1e-5)
     assert edit["lat"] == pytest.approx(centres.y.iloc[best], abs=1e-5)
     # A register without coordinates is a listed problem, not a crash.
-    bad = scenario_tab.read_candidates(dataset, "mother_baby_room", name="bad.csv",
-                                       payload="编号,名称\nC1,x\n".encode("gbk"), datum="wgs84")
+    bad = read_candidates("编号,名称\nC1,x\n".encode("gbk"), name="bad.csv", dataset=dataset,
+                          kind="mother_baby_room", datum="wgs84")
     assert not bad.ok and bad.errors
 
 
@@ -308,3 +307,24 @@ def test_flip_table_uses_english_unit_names_when_the_data_has_them(tiny_folder):
     chinese = scenario_tab.flips_frame(flips, PLAN, "zh", dataset)
     assert chinese["单元"].tolist() == ["甲二街道", "乙一街道"]
     assert chinese["达标变化"].tolist() == ["转为达标", "转为未达标"]
+
+
+def test_after_map_follows_the_scenario_and_not_stale_cache(app):
+    """The After map's HTML is cached per scenario: it changes when an edit is added, and is the
+    same (not rebuilt) when only a coordinate field changes."""
+    def after_html(at):
+        return at.get("iframe")[-1].proto.srcdoc
+
+    empty = after_html(app)
+    assert "Facilities (3)" in empty
+    app.number_input(key="scenario_lon").set_value(lon_lat(1.5)[0]).run()
+    assert after_html(app) == empty
+    lon, lat = lon_lat(1.5)
+    app.selectbox(key=K("scenario_add_kind")).set_value("elderly_care")
+    app.number_input(key="scenario_lat").set_value(lat)
+    app.button(key="scenario_add").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert "Facilities (4)" in after_html(app)
+    app.selectbox(key=K("scenario_drop_pick")).set_value(1)
+    app.button(key="scenario_drop").click().run()
+    assert after_html(app) == empty

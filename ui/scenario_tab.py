@@ -247,8 +247,9 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
         _population_form(dataset, language)
     _edit_list(_scenario(language), plan, language, dataset)
     _optimiser(dataset, plan, language)
-    _results(before, after, changed, dataset, plan, indicator_id, level, language)
-    _files(before, after, changed, plan, language)
+    comparison = sc.compare(before, after)  # once per run: the tables and the XLSX download share it
+    _results(comparison, before, after, changed, dataset, plan, indicator_id, level, language)
+    _files(comparison, changed, plan, language)
 
 
 def _header(scenario: sc.Scenario, language: str) -> None:
@@ -518,21 +519,9 @@ def suggestion_labels(dataset: Dataset, proposal: dict, language: str) -> dict[s
     return labels
 
 
-def read_candidates(dataset: Dataset, kind: str, *, name: str, payload: bytes, datum: str | None):
-    """Candidate sites from a CSV/XLSX (id, lon/lat or 经度/纬度…, UTF-8 or GBK, any declared
-    datum), checked like a facility register of ``kind``: an ImportResult whose frame (WGS84
-    points) :func:`geo_coverage.siting.propose_sites` takes as ``candidates``."""
-    from geo_coverage import importers
-
-    result = importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
-                                        units=dataset.units.get("district"))
-    # Candidates need no names: drop the register's "no name column" warning.
-    kept = tuple(p for p in result.problems if not (p.severity == "warning" and p.column == "name"))
-    return importers.ImportResult(result.frame, kept, result.report)
-
-
 def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str):
     """The optimiser's candidates from an uploaded file; ``None`` until a usable one is given."""
+    from geo_coverage.siting import read_candidates
     from ui.data_tab import problems_frame
 
     cols = st.columns([3, 1])
@@ -541,7 +530,7 @@ def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str)
     datum = cols[1].selectbox(_t("datum", language), ["wgs84", "gcj02", "bd09"], key="scenario_opt_datum")
     if upload is None:
         return None
-    result = read_candidates(dataset, kind, name=upload.name, payload=upload.getvalue(), datum=datum)
+    result = read_candidates(upload.getvalue(), name=upload.name, dataset=dataset, kind=kind, datum=datum)
     if result.problems:
         st.dataframe(problems_frame(result.problems, language), hide_index=True, width="stretch",
                      key="scenario_opt_problems")
@@ -551,23 +540,21 @@ def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str)
     return result.frame
 
 
-def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indicator_id: str, level: str,
+def _results(comparison, before, after, changed: Dataset, dataset: Dataset, plan: Plan, indicator_id: str, level: str,
              language: str) -> None:
-    comparison = sc.compare(before, after)
+    key = _dataset_key(dataset, plan)
     st.markdown(f"**{_t('before', language)} / {_t('after', language)}**")
     cols = st.columns(2)
     with cols[0]:
         st.caption(_t("before", language))
-        st.iframe(_base_map_html(_dataset_key(dataset, plan), indicator_id, level, language, before, dataset,
-                                 plan), height=370)
+        st.iframe(_base_map_html(key, indicator_id, level, language, before, dataset, plan), height=370)
     with cols[1]:
         st.caption(_t("after", language))
-        fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level, language=language,
-                                 base_map="none", height=360)
         proposal = st.session_state.get(PROPOSAL)
-        if proposal:  # the optimiser's suggestions, before they are accepted
-            _suggestion_markers(fmap, suggestion_labels(dataset, proposal, language), proposal["edits"])
-        st.iframe(maps.map_html(fmap), height=370)
+        suggestions = tuple((str(e["id"]), float(e["lon"]), float(e["lat"])) for e in proposal["edits"]) \
+            if proposal else ()
+        st.iframe(_after_map_html(key, sc.scenario_to_yaml(_scenario(language)), indicator_id, level, language,
+                                  suggestions, after, changed, dataset, plan, proposal), height=370)
     st.markdown(f"**{_t('flips', language)}**")
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
@@ -581,6 +568,19 @@ def _results(before, after, changed: Dataset, dataset: Dataset, plan: Plan, indi
     st.dataframe(closed_frame(changed_rows, plan, language), hide_index=True, width="stretch",
                  key="scenario_closed")
     st.session_state["scenario_comparison_rows"] = len(comparison.flips)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _after_map_html(dataset_key: str, scenario_yaml: str, indicator: str, level: str, language: str,
+                    suggestions: tuple, _after, _changed: Dataset, _dataset: Dataset, _plan: Plan,
+                    _proposal) -> str:
+    """The "after" map's HTML, built once per scenario (its YAML), choice and set of suggestions:
+    a map click or a typed coordinate reruns the page without rebuilding it."""
+    fmap = maps.coverage_map(_after, _changed, _plan, indicator=indicator, level=level, language=language,
+                             base_map="none", height=360)
+    if suggestions:  # the optimiser's suggestions, before they are accepted
+        _suggestion_markers(fmap, suggestion_labels(_dataset, _proposal, language), _proposal["edits"])
+    return maps.map_html(fmap)
 
 
 def _suggestion_markers(fmap, labels: dict[str, str], edits) -> None:
@@ -645,7 +645,7 @@ def closed_frame(closed, plan: Plan, language: str):
     return _readable(closed, plan, _CLOSED_COLUMNS, language)
 
 
-def _files(before, after, changed: Dataset, plan: Plan, language: str) -> None:
+def _files(comparison, changed: Dataset, plan: Plan, language: str) -> None:
     scenario = _scenario(language)
     with st.expander(_t("file", language)):
         cols = st.columns(3)
@@ -662,7 +662,6 @@ def _files(before, after, changed: Dataset, plan: Plan, language: str) -> None:
         cols[1].download_button(_t("download", language), sc.scenario_to_yaml(scenario).encode("utf-8"),
                                 file_name=f"{scenario.name}.yaml", mime="application/x-yaml",
                                 key="scenario_download")
-        comparison = sc.compare(before, after)
         cols[1].download_button(
             _t("download_comparison", language),
             lambda: sc.comparison_export_bytes(comparison, "xlsx", plan=plan, dataset=changed, scenario=scenario),
