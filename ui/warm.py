@@ -40,10 +40,6 @@ def start() -> None:
             _thread.start()
 
 
-def started() -> bool:
-    return _thread is not None
-
-
 def default_dataset():
     """The embedded dataset: the warmed one when :func:`start` ran (waiting for it if needed)."""
     from geo_coverage.dataset import load_dataset
