@@ -41,7 +41,7 @@ bench: install-test
 	$(BIN)/python -m benchmarks
 
 default-data: install
-	$(BIN)/python scripts/build_default.py --shared ../shared
+	$(BIN)/python -m scripts.build_default --shared ../shared
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

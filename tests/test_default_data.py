@@ -7,7 +7,7 @@ reference.  The determinism check reruns the build script and compares bytes (sk
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import operator
 import sys
 from pathlib import Path
@@ -57,14 +57,10 @@ def dataset():
 
 
 def _build_module():
-    """scripts/build_default.py as a module (registered first: its dataclasses look it up)."""
-    name = "geo_coverage_build_default"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / "build_default.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The build package ``scripts/build_default`` (the repository root made importable first)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    return importlib.import_module("scripts.build_default")
 
 
 # --- units ------------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""The whole default: districts → streets → layers, and the bytes of every output file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo_coverage import io
+
+from .common import REPO_ROOT, UNIT_COLUMNS, SharedPaths, round_coordinates
+from .constructed_outlines import PowerDiagramSettings
+from .districts import build_districts, outlines_from_streets
+from .facilities import BuildContext, build_layers
+from .streets import build_streets
+
+
+def build_all(
+    shared: SharedPaths, *, settings: PowerDiagramSettings | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Every output file of the default, keyed by its path relative to the repository root."""
+    city, districts = build_districts(shared)
+    streets = build_streets(shared, districts, settings=settings or PowerDiagramSettings())
+    city, districts = outlines_from_streets(city, districts, streets)
+    layers = build_layers(BuildContext(shared, city, districts, streets))
+    unit_columns = list(UNIT_COLUMNS)
+    outputs = {
+        "boundaries/city.geojson": city[unit_columns + ["geometry"]],
+        "boundaries/districts.geojson": districts[unit_columns + ["geometry"]],
+        "boundaries/streets.geojson": streets[unit_columns + ["code_status", "geometry"]],
+    }
+    for kind, frame in layers.items():
+        outputs[f"layers/{kind}.geojson"] = frame
+    for path, frame in outputs.items():
+        frame = frame.copy()
+        frame[frame.geometry.name] = round_coordinates(frame.geometry.values)
+        outputs[path] = frame
+    return outputs
+
+
+def render(outputs: dict[str, gpd.GeoDataFrame]) -> dict[str, bytes]:
+    """The exact bytes each output file gets."""
+    return {path: io.dataframe_to_geojson_bytes(frame) for path, frame in outputs.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m scripts.build_default --shared ../shared [--out DIR]``; 2 on a missing input."""
+    parser = argparse.ArgumentParser(
+        description="Build the embedded Beijing default (boundaries/, layers/)."
+    )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO_ROOT.parent / "shared",
+        help="the shared data folder (default: ../shared)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT, help="where boundaries/ and layers/ go"
+    )
+    args = parser.parse_args(argv)
+    shared = SharedPaths(args.shared.resolve())
+    if not shared.facts.is_dir():
+        print(f"error: {shared.facts} not found; pass --shared", file=sys.stderr)
+        return 2
+    outputs = render(build_all(shared))
+    for folder in ("boundaries", "layers"):
+        (args.out / folder).mkdir(parents=True, exist_ok=True)
+    for path, data in outputs.items():
+        io.write_bytes(data, args.out / path)
+        print(f"{path}: {len(data) / 1e6:.2f} MB")
+    return 0
