@@ -833,12 +833,12 @@ def test_unreadable_file_names_the_file_and_permissions(tmp_path, tiny_base, cap
 def test_an_unforeseen_failure_is_a_message_naming_the_file(tmp_path, tiny_base, capsys, monkeypatch):
     """The net under the readers: any exception (here a library bug stand-in) becomes exit 2 and a
     line naming the file, for validate and for import, and the import writes nothing."""
-    from geo_coverage import importers
+    from geo_coverage.importers import population as population_importer
 
     def broken(*args, **kwargs):
         raise KeyError("a library bug")
 
-    monkeypatch.setattr(importers, "parse_table", broken)
+    monkeypatch.setattr(population_importer, "parse_table", broken)
     path = tmp_path / "pop.csv"
     path.write_bytes(population(GOOD_POP))
     out = tmp_path / "out"

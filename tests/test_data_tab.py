@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from geo_coverage.dataset import load_dataset
+from geo_coverage.importers import load_upload
 from geo_coverage.plan import default_plan
-from ui.data_tab import load_upload, problems_frame
+from ui.data_tab import problems_frame
 
 from .conftest import write_tiny_city
 
@@ -93,12 +94,12 @@ def test_a_register_without_nursing_beds_says_what_it_cannot_measure(tiny):
 
 
 def test_an_unforeseen_library_failure_is_a_problem_not_a_traceback(tiny, monkeypatch):
-    from geo_coverage import importers
+    from geo_coverage.importers import uploads
 
     def explode(*args, **kwargs):
         raise RuntimeError("zlib: invalid distance\ntoo far back")
 
-    monkeypatch.setattr(importers, "import_boundaries", explode)
+    monkeypatch.setattr(uploads, "import_boundaries", explode)
     dataset, plan, _ = tiny
     result, changed = load_upload(dataset, plan, what="boundaries", name="streets.zip", payload=b"PK\x03\x04")
     assert changed is None and not result.ok

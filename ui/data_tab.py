@@ -1,30 +1,24 @@
 """The Data / 数据 tab: upload a planner's file, see every problem, use it in this session only.
 
-Validation is :mod:`geo_coverage.importers` (the same checks as ``geo-coverage validate``); a
-file that passes replaces one part of this session's dataset.  Nothing is written into the
-repository: the new dataset lives in ``st.session_state`` (boundaries are staged through a
-temporary folder only because the vector readers take a path).
+The widgets only: :func:`geo_coverage.importers.load_upload` checks the file (the same checks as
+``geo-coverage validate``) and returns the dataset with it in place.  Nothing is written into the
+repository: the new dataset lives in ``st.session_state``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from geo_coverage import importers, io
-from geo_coverage.dataset import POPULATION_COLUMNS, Dataset, prepare_units
-from geo_coverage.errors import GeoCoverageError
-from geo_coverage.importers import ImportResult, Problem
+from geo_coverage import importers
 from geo_coverage.plan import Plan
 
 from . import data
 from .i18n import t
 
-KINDS = ("facilities", "population", "boundaries")
+KINDS = importers.UPLOAD_KINDS
 FLASH = "data_loaded"  # session_state: (file name, problems) of the upload just loaded
 DATUMS = ("wgs84", "gcj02", "bd09")
 _TEXT = {
@@ -72,95 +66,6 @@ def problems_frame(problems, language: str) -> pd.DataFrame:
     return frame.rename(columns={c: _t(k, language) for c, k in names.items()})
 
 
-def load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: bytes,
-                kind: str | None = None, datum: str | None = None,
-                level: str = "street") -> tuple[ImportResult, Dataset | None]:
-    """Validate one uploaded file and, when it has no errors, the dataset with it in place.
-
-    Returns the importer's result (every problem) and the new dataset, or ``None`` on errors.
-    Whatever a damaged file makes a library raise becomes a problem naming the file (the net the
-    command line has too), never a traceback on the page.
-    """
-    outcome: dict = {}
-
-    def read() -> ImportResult:
-        result, changed = _load_upload(dataset, plan, what=what, name=name, payload=payload, kind=kind,
-                                       datum=datum, level=level)
-        outcome["changed"] = changed
-        return result
-
-    result = importers.guarded_read(read, file=name)
-    return result, (outcome.get("changed") if result.ok else None)
-
-
-def _load_upload(dataset: Dataset, plan: Plan, *, what: str, name: str, payload: bytes,
-                 kind: str | None, datum: str | None, level: str) -> tuple[ImportResult, Dataset | None]:
-    if what == "facilities":
-        spec = plan.kinds.get(kind or "")
-        if spec is None:
-            return ImportResult(None, (Problem("error", f"Unknown facility kind '{kind}'.",
-                                               fix=f"Choose one of {sorted(plan.kinds)}."),)), None
-        result = importers.parse_facilities(payload, name=name, kind=kind,
-                                            attributes=dict(spec.attributes), datum=datum,
-                                            units=dataset.units.get("district"))
-        if not result.ok:
-            return result, None
-        before = dataset.layer(kind)
-        report = {**result.report, "replaced": (0 if before is None else len(before), len(result.frame))}
-        problems = result.problems + _unmeasured(result.frame, plan, kind, name)
-        return ImportResult(result.frame, problems, report), dataset.with_layer(kind, result.frame)
-    if what == "population":
-        try:
-            table, info = importers.parse_table(payload, name=name)
-        except GeoCoverageError as exc:
-            return ImportResult(None, (Problem.from_error(exc, file=name),)), None
-        units = dataset.units_at(level)
-        # join_population writes into the arrays it reads from the frame; under pandas 3's
-        # copy-on-write a float column hands out a read-only view, so give it object columns.
-        writable = [c for c in (*POPULATION_COLUMNS, "pop_source") if c in units]
-        units = units.astype({c: object for c in writable})
-        result = importers.join_population(units, table, name=name)
-        result = ImportResult(result.frame, result.problems, {**result.report, **info})
-        if not result.ok:
-            return result, None
-        return result, _with_units(dataset, level, result.frame)
-    if what == "boundaries":
-        with tempfile.TemporaryDirectory() as folder:
-            path = io.write_bytes(payload, Path(folder) / Path(name).name)
-            result = importers.import_boundaries(path, level=level,
-                                                 districts=dataset.units.get("district")
-                                                 if level == "street" else None)
-        if not result.ok:
-            return result, None
-        return result, _with_units(dataset, level, result.frame)
-    raise ValueError(f"what must be one of {KINDS}")
-
-
-def _unmeasured(frame, plan: Plan, kind: str, name: str) -> tuple[Problem, ...]:
-    """A warning per attribute the register lacks that some indicator of its layer reads: those
-    indicators will show no data for this layer (the others still count it)."""
-    from geo_coverage.coverage import missing_attributes
-
-    lacking: dict[str, list[str]] = {}
-    for indicator in plan.all_indicators:
-        if indicator.layer == kind:
-            for attribute in missing_attributes(frame, indicator):
-                lacking.setdefault(attribute, []).append(indicator.id)
-    return tuple(Problem("warning", f"No '{attribute}' column: {', '.join(ids)} will show no data "
-                         "for this layer.", file=name, column=attribute,
-                         fix=f"Add a '{attribute}' column to measure {', '.join(ids)}.")
-                 for attribute, ids in sorted(lacking.items()))
-
-
-def _with_units(dataset: Dataset, level: str, frame) -> Dataset:
-    """The dataset with ``level`` replaced, every facility re-assigned to the new units."""
-    prepared = prepare_units({"city": dataset.units["city"], level: frame}, crs=dataset.crs)[level]
-    changed = dataset.with_units(level, prepared)
-    for kind, layer in dataset.layers.items():
-        changed = changed.with_layer(kind, layer)
-    return changed
-
-
 def render(plan: Plan, language: str) -> None:
     st.subheader(_t("heading", language))
     st.caption(_t("intro", language))
@@ -197,7 +102,7 @@ def render(plan: Plan, language: str) -> None:
     if upload is None or not st.button(_t("check", language), key="data_check", type="primary"):
         return
     payload = upload.getvalue()
-    result, changed = load_upload(dataset, plan, what=what, name=upload.name, payload=payload,
+    result, changed = importers.load_upload(dataset, plan, what=what, name=upload.name, payload=payload,
                                   kind=kind, datum=datum, level=level)
     if changed is None:
         st.error(_t("failed", language))

@@ -12,9 +12,11 @@ import sys
 import threading
 from pathlib import Path
 
-from .. import importers
+from .. import importers, osm
+from ..dataset import default_data_dir
 from ..datum import DATUMS
 from ..errors import DataError
+from ..plan import Plan, default_plan, load_plan
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 2
@@ -66,9 +68,7 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_fetch_osm)
 
 
-def _plan(args):
-    from ..plan import default_plan, load_plan
-
+def _plan(args) -> Plan:
     return load_plan(args.plan) if getattr(args, "plan", None) else default_plan()
 
 
@@ -78,8 +78,6 @@ def _print_problems(problems, *, stream) -> None:
 
 
 def cmd_validate(args) -> int:
-    from ..dataset import default_data_dir
-
     path = Path(args.file)
     base = Path(args.base) if args.base else default_data_dir()
     if args.role == "facilities":
@@ -126,7 +124,7 @@ def cmd_import(args) -> int:
                         fix="Give one --kind after each --facilities FILE.")
     if not (args.boundaries or args.population or args.facilities):
         raise DataError("Nothing to import.", fix="Pass --boundaries, --population and/or --facilities.")
-    facilities = [importers.FacilityInput(Path(f), k) for f, k in zip(args.facilities, args.kind)]
+    facilities = [importers.FacilityInput(Path(f), k) for f, k in zip(args.facilities, args.kind, strict=True)]
     with _terminate_as_interrupt():  # `kill` unwinds like Ctrl-C, so the building folder is removed
         result = importers.import_folder(args.out, boundaries=args.boundaries, level=args.level,
                                          population=args.population, facilities=facilities, base=args.base,
@@ -146,8 +144,6 @@ def cmd_import(args) -> int:
 
 
 def cmd_fetch_osm(args) -> int:
-    from .. import osm
-
     what = tuple(part.strip() for part in args.what.split(",") if part.strip())
     unknown = sorted(set(what) - set(osm.WHAT))
     if unknown:
