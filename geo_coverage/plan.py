@@ -22,6 +22,7 @@ __all__ = [
     "Measure",
     "Indicator",
     "Kind",
+    "Monitoring",
     "Plan",
     "load_plan",
     "default_plan",
@@ -136,6 +137,33 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """How a plan's yearly series is judged (plan §五; ``monitoring:`` in the plan file).
+
+    Attributes
+    ----------
+    start_year, end_year
+        The plan's period; targets are due in ``end_year``.
+    baseline_year
+        The year whose figures the plan starts from; projections fit points from it on.
+    warning_margin
+        ``at_risk`` when the projection falls short of the target by at most this share of it.
+    volatility_threshold
+        ``volatile`` when a year-on-year relative change exceeds this share.
+    midterm_year, final_year
+        The years of the mid-term and final assessments.
+    """
+
+    start_year: int
+    end_year: int
+    baseline_year: int
+    warning_margin: float = 0.10
+    volatility_threshold: float = 0.20
+    midterm_year: int | None = None
+    final_year: int | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan: its indicators (plan mandates and their analytic companions)."""
 
@@ -149,6 +177,8 @@ class Plan:
     companions: tuple[Indicator, ...] = ()
     life_circles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = ""
+    monitoring: Monitoring | None = None
+    groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def all_indicators(self) -> tuple[Indicator, ...]:
@@ -164,6 +194,19 @@ class Plan:
             f"Unknown indicator '{indicator_id}' in plan '{self.id}'.",
             fix=f"Use one of: {known} (see `geo-coverage indicators`).",
         )
+
+    def monitoring_rules(self) -> Monitoring:
+        """The plan's monitoring rules; a plan file without ``period`` cannot be monitored."""
+        if self.monitoring is None:
+            raise PlanError(f"Plan '{self.id}' has no 'period', so it cannot be monitored.",
+                            file=self.source,
+                            fix="Add 'period: [FIRST_YEAR, END_YEAR]' to the plan file.")
+        return self.monitoring
+
+    def group_name(self, group: str, lang: str = "zh") -> str:
+        """A group's name in ``lang`` (the id itself when the plan names none)."""
+        names = self.groups.get(group, {})
+        return str(names.get(f"name_{lang}", group or "—"))
 
     def population_column(self, group: str) -> str:
         return self.populations[group]["column"]
@@ -291,6 +334,15 @@ def _parse_plan(data: Mapping, *, origin: str) -> Plan:
             companions.append(_parse_indicator(merged, position, origin, plan_levels=levels,
                                                populations=populations, kinds=kinds,
                                                life_circles=life_circles, seen=seen))
+    monitoring = _monitoring(data, origin)
+    groups = {str(k): MappingProxyType({"name_zh": str((v or {}).get("name_zh", k)),
+                                        "name_en": str((v or {}).get("name_en", k))})
+              for k, v in (data.get("groups") or {}).items()}
+    named = {ind.group for ind in indicators if ind.group}
+    unknown_groups = sorted(named - set(groups)) if groups else []
+    if unknown_groups:
+        raise PlanError(f"Indicators name group(s) {unknown_groups} that 'groups' does not list.",
+                        file=origin, fix=f"Add them under 'groups' or use one of {sorted(groups)}.")
     return Plan(
         id=plan_id,
         name_zh=str(data.get("name_zh", plan_id)),
@@ -302,7 +354,67 @@ def _parse_plan(data: Mapping, *, origin: str) -> Plan:
         companions=tuple(companions),
         life_circles=MappingProxyType(life_circles),
         source=origin,
+        monitoring=monitoring,
+        groups=MappingProxyType(groups),
     )
+
+
+def _year(value, where: str, origin: str) -> int:
+    number = _number(value, where, origin)
+    if number != int(number) or not 1900 <= number <= 2200:
+        raise PlanError(f"{where}: '{value}' is not a year.", file=origin,
+                        fix="Write a year such as 2025.")
+    return int(number)
+
+
+def _monitoring(data: Mapping, origin: str) -> Monitoring | None:
+    """The ``period`` and ``monitoring`` sections, checked (``None`` without a period)."""
+    period = data.get("period")
+    spec = data.get("monitoring") or {}
+    if period is None:
+        if spec:
+            raise PlanError("The plan has a 'monitoring' section but no 'period'.", file=origin,
+                            fix="Add 'period: [FIRST_YEAR, END_YEAR]'.")
+        return None
+    if not isinstance(period, (list, tuple)) or len(period) != 2:
+        raise PlanError(f"'period' must be [FIRST_YEAR, END_YEAR], not {period!r}.", file=origin,
+                        fix="Write e.g. period: [2021, 2025].")
+    start, end = (_year(v, "period", origin) for v in period)
+    if end < start:
+        raise PlanError(f"'period' ends ({end}) before it starts ({start}).", file=origin)
+    if not isinstance(spec, Mapping):
+        raise PlanError("'monitoring' must be a mapping.", file=origin,
+                        fix="Write e.g. monitoring: {warning_margin: 0.1}.")
+    known = {"baseline_year", "warning_margin", "volatility_threshold", "midterm_year",
+             "final_year"}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise PlanError(f"'monitoring' has unknown key(s) {unknown}.", file=origin,
+                        fix=f"Use {sorted(known)}.")
+    baseline = _year(spec.get("baseline_year", start - 1), "monitoring baseline_year", origin)
+    if baseline > start:
+        raise PlanError(f"monitoring baseline_year {baseline} is after the period starts "
+                        f"({start}).",
+                        file=origin, fix="Use the year before the period, or its first year.")
+    shares = {}
+    for key, default in (("warning_margin", 0.10), ("volatility_threshold", 0.20)):
+        share = _number(spec.get(key, default), f"monitoring {key}", origin)
+        if not 0 <= share <= 5:
+            raise PlanError(f"monitoring {key} {share:g} is not a share.", file=origin,
+                            fix="Write a share such as 0.1 for 10 %.")
+        shares[key] = share
+    stage_years = {}
+    for key in ("midterm_year", "final_year"):
+        if spec.get(key) is None:
+            stage_years[key] = None
+            continue
+        year = _year(spec[key], f"monitoring {key}", origin)
+        if not start <= year <= end:
+            raise PlanError(f"monitoring {key} {year} is outside the period {start}–{end}.",
+                            file=origin)
+        stage_years[key] = year
+    return Monitoring(start_year=start, end_year=end, baseline_year=baseline, **shares,
+                      **stage_years)
 
 
 def _parse_indicator(spec, position, origin, *, plan_levels, populations, kinds, life_circles, seen):
