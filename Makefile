@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-test browser-deps bench default-data clean
+.PHONY: run test install install-test browser-deps pg-deps bench default-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,22 @@ browser-deps:
 	  || echo "chromium could not be installed: the browser test will be skipped"; \
 	fi
 
+# The store tests start a throw-away PostgreSQL 15 + PostGIS 3 server from Debian's packages;
+# without them those tests fail (they never skip).
+PG_BIN := /usr/lib/postgresql/15/bin
+pg-deps:
+	@if [ ! -x $(PG_BIN)/initdb ] || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's PostgreSQL 15 + PostGIS 3 for the store tests"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+	    postgresql-15 postgresql-15-postgis-3 >/dev/null \
+	  || echo "PostgreSQL/PostGIS could not be installed: the store's PostgreSQL tests will fail"; \
+	fi
+
 run: install
 	$(BIN)/python -m ui.serve app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: install-test browser-deps
+test: install-test browser-deps pg-deps
 	$(BIN)/python -m pytest
 
 bench: install-test

@@ -31,6 +31,9 @@ from .errors import DataError
 __all__ = [
     "Dataset",
     "load_dataset",
+    "read_dataset_frames",
+    "dataset_from_frames",
+    "DatasetFrames",
     "default_data_dir",
     "UNIT_LEVELS",
     "UNIT_FILES",
@@ -143,18 +146,58 @@ def load_dataset(path: str | Path | None = None, *, crs=None) -> Dataset:
         Metric CRS to work in; by default the UTM zone of the districts (EPSG:32650 for Beijing).
     """
     root = Path(path) if path is not None else default_data_dir()
+    frames = read_dataset_frames(root)
+    return dataset_from_frames(frames, crs=crs, root=root)
+
+
+@dataclass(frozen=True)
+class DatasetFrames:
+    """A data folder as read, before projection: what a store saves and gives back.
+
+    ``units`` and ``layers`` hold the files' frames (WGS84 on disk), ``meta`` the folder's
+    ``dataset.yaml`` (``{}`` when absent), ``files`` the paths read, by part
+    (``units.district``, ``layer.elderly_care``, ``meta``).
+    """
+
+    units: Mapping[str, gpd.GeoDataFrame]
+    layers: Mapping[str, gpd.GeoDataFrame]
+    meta: Mapping
+    files: Mapping[str, Path] = field(default_factory=dict)
+
+
+def read_dataset_frames(root: str | Path) -> DatasetFrames:
+    """Read a data folder's files as they are (no projection, no checks beyond readability)."""
+    root = Path(root)
     if not root.is_dir():
         raise DataError("Data folder not found.", file=root,
                         fix="Pass a folder with boundaries/ and layers/ (see `geo-coverage import`).")
-    meta = {}
+    meta, files = {}, {}
     if (root / "dataset.yaml").exists():
         meta = io.read_yaml(root / "dataset.yaml") or {}
+        files["meta"] = root / "dataset.yaml"
     boundaries = root / "boundaries"
     raw_units: dict[str, gpd.GeoDataFrame] = {}
     for level, filename in UNIT_FILES.items():
         file = boundaries / filename
         if file.exists():
             raw_units[level] = io.read_vector(file)
+            files[f"units.{level}"] = file
+    layers = {}
+    layer_dir = root / "layers"
+    if layer_dir.is_dir():
+        for file in sorted(layer_dir.glob("*.geojson")):
+            layers[file.stem] = io.read_vector(file)
+            files[f"layer.{file.stem}"] = file
+    return DatasetFrames(units=raw_units, layers=layers, meta=meta, files=files)
+
+
+def dataset_from_frames(frames: DatasetFrames, *, crs=None, root: Path | None = None,
+                        name: str | None = None) -> Dataset:
+    """Check, project and join the frames of a data folder into a :class:`Dataset`."""
+    meta = frames.meta or {}
+    raw_units = dict(frames.units)
+    origin = Path(root) if root is not None else Path("<dataset>")
+    boundaries = origin / "boundaries"
     if "district" not in raw_units:
         raise DataError("No district boundaries.", file=boundaries / UNIT_FILES["district"],
                         fix="Add the district outlines as GeoJSON with code, name and population.")
@@ -162,14 +205,11 @@ def load_dataset(path: str | Path | None = None, *, crs=None) -> Dataset:
         crs = meta.get("crs") or raw_units["district"].to_crs(4326).estimate_utm_crs()
     units = prepare_units(raw_units, crs=crs, origin=boundaries)
     layers = {}
-    layer_dir = root / "layers"
-    if layer_dir.is_dir():
-        for file in sorted(layer_dir.glob("*.geojson")):
-            kind = file.stem
-            frame = io.read_vector(file)
-            layers[kind] = prepare_layer(frame, kind=kind, units=units, crs=crs, origin=file)
+    for kind in sorted(frames.layers):
+        layers[kind] = prepare_layer(frames.layers[kind], kind=kind, units=units, crs=crs,
+                                     origin=origin / "layers" / f"{kind}.geojson")
     return Dataset(units=MappingProxyType(units), layers=MappingProxyType(layers), crs=crs,
-                   name=str(meta.get("name", root.name)), root=root,
+                   name=str(meta.get("name", name or origin.name)), root=root,
                    notes=MappingProxyType({str(k): str(v) for k, v in (meta.get("notes") or {}).items()}))
 
 

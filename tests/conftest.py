@@ -10,6 +10,9 @@ import pytest
 from hypothesis import settings
 from shapely.geometry import Point, box
 
+# The store tests' throw-away PostgreSQL server and store locations (tests/store_support.py).
+from tests.store_support import postgres_server, postgres_url, store_location  # noqa: F401
+
 # Property tests run the same examples on every `make test` (a red CI then means a regression,
 # not a lucky draw); HYPOTHESIS_PROFILE=explore draws fresh random examples to hunt for new bugs.
 settings.register_profile("repeatable", derandomize=True, database=None)

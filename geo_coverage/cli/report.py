@@ -14,14 +14,35 @@ from ..coverage import TABLE_COLUMNS, evaluate
 from ..dataset import load_dataset
 from ..errors import DataError
 from ..plan import Plan, default_plan, load_plan
+from .store import add_store_option
 
 LEVEL_CHOICES = ("city", "district", "street")
 
 
 def add_data_options(parser) -> None:
-    """--data and --plan, shared by every verb that evaluates a dataset."""
+    """--data (or --snapshot from --store) and --plan: every verb that evaluates a dataset."""
     parser.add_argument("--data", metavar="DIR", help="data folder (default: the embedded Beijing data)")
+    parser.add_argument("--snapshot", metavar="YEAR|LABEL",
+                        help="the store's snapshot of that year (or label), not a data folder")
+    add_store_option(parser)
     parser.add_argument("--plan", metavar="FILE", help="plan YAML or shipped plan id (default: Beijing 2021–2025)")
+
+
+def load_dataset_arg(args, *, default=None):
+    """The dataset the options name: ``--snapshot`` from the store, else ``--data`` (else
+    ``default``, else the embedded data)."""
+    if getattr(args, "snapshot", None):
+        if args.data:
+            raise DataError("Give --data or --snapshot, not both.",
+                            fix="--data reads a folder; --snapshot YEAR|LABEL reads the store.")
+        from ..store import open_store
+
+        with open_store(args.store, create=False) as store:
+            return store.load_snapshot(args.snapshot)
+    if getattr(args, "store", None):
+        raise DataError("--store is given without --snapshot.",
+                        fix="Add --snapshot YEAR|LABEL (see `geo-coverage snapshot list`).")
+    return load_dataset(args.data if args.data else default)
 
 
 def add_access_options(parser) -> None:
@@ -145,7 +166,7 @@ def cmd_report(args) -> int:
         plan.indicator(ind_id)
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out report.xlsx.")
-    dataset = load_dataset(args.data)
+    dataset = load_dataset_arg(args)
     table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator,
                      access_settings=access_settings_from_args(args, dataset, plan))
     fmt = args.format
@@ -200,7 +221,7 @@ def cmd_gaps(args) -> int:
     indicators = [args.indicator] if args.indicator else None
     if indicators:
         plan.indicator(args.indicator)
-    dataset = load_dataset(args.data)
+    dataset = load_dataset_arg(args)
     table = evaluate(dataset, plan, levels=[args.level], indicators=indicators,
                      access_settings=access_settings_from_args(args, dataset, plan))
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,

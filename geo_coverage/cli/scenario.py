@@ -13,10 +13,10 @@ from .. import gaps as gaps_module
 from .. import io
 from .. import scenario as scenario_module
 from ..coverage import evaluate
-from ..dataset import load_dataset
 from ..errors import DataError, ScenarioError
 from ..plan import default_plan, load_plan
-from .report import LEVEL_CHOICES, emit, print_table, add_data_options, table_records
+from .report import (LEVEL_CHOICES, add_data_options, emit, load_dataset_arg, print_table,
+                     table_records)
 
 FORMATS = ("table", "csv", "json", "xlsx", "geojson")
 
@@ -56,6 +56,9 @@ def register(subparsers) -> None:
     add_data_options(opt)
     opt.add_argument("--out", metavar="SCENARIO.yaml", help="write the scenario here (default: stdout)")
     opt.set_defaults(handler=cmd_optimize)
+    from .scenario_store import register_store_verbs
+
+    register_store_verbs(verbs)
     p.set_defaults(handler=lambda args: _missing_verb(p))
 
 
@@ -72,7 +75,7 @@ def cmd_run(args) -> int:
         plan.indicator(indicator)
     if args.format == "xlsx" and not args.out:
         raise ScenarioError("XLSX needs a file.", fix="Add --out comparison.xlsx.")
-    dataset = load_dataset(args.data if args.data else scenario.base_folder())
+    dataset = load_dataset_arg(args, default=scenario.base_folder())
     before = evaluate(dataset, plan, levels=args.level, indicators=args.indicator)
     changed = scenario_module.apply(scenario, dataset, plan)
     after = scenario_module.evaluate_scenario(before, dataset, changed, plan, scenario)
@@ -145,7 +148,7 @@ def cmd_optimize(args) -> int:
 
     plan = load_plan(args.plan) if args.plan else default_plan()
     indicator = plan.indicator(args.indicator)
-    dataset = load_dataset(args.data)
+    dataset = load_dataset_arg(args)
     candidates = args.candidates
     if candidates != "grid" and not candidates.startswith("layer:"):
         candidates = _candidate_file(Path(candidates), dataset, kind=args.kind or indicator.layer, datum=args.datum)

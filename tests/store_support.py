@@ -1,0 +1,179 @@
+"""A throw-away PostgreSQL 15 + PostGIS 3 server for the store tests, and the store fixtures.
+
+The server is Debian's (``make test`` installs ``postgresql-15-postgis-3``), started once per test
+session with ``initdb`` in a temporary folder on a free port, as the ``postgres`` user when the
+tests run as root (PostgreSQL refuses to run as root), and stopped at the end.  Each test gets its
+own database.  When the server cannot be started the PostgreSQL tests FAIL with the reason: they
+never skip quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path(os.environ.get("GEO_COVERAGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+BACKENDS = ("geopackage", "postgis")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """``initdb`` + ``pg_ctl start`` in a temporary folder; ``url(db)`` for a database on it."""
+
+    def __init__(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="gc-pg-"))
+        self.data = self.folder / "data"
+        self.port = _free_port()
+        self.password = secrets.token_hex(12)
+        self.user = "postgres"
+        self._as_postgres = os.geteuid() == 0
+        self.started = False
+
+    def _run(self, *command: str) -> subprocess.CompletedProcess:
+        command = [str(c) for c in command]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> None:
+        for tool in ("initdb", "pg_ctl"):
+            if not (PG_BIN / tool).exists():
+                raise RuntimeError(
+                    f"{PG_BIN / tool} is missing: install Debian's postgresql-15 "
+                    "and postgresql-15-postgis-3 (`make pg-deps`)"
+                )
+        if not Path("/usr/share/postgresql/15/extension/postgis.control").exists():
+            raise RuntimeError(
+                "PostGIS for PostgreSQL 15 is missing: apt-get install postgresql-15-postgis-3 "
+                "(`make pg-deps`)"
+            )
+        if self._as_postgres:
+            shutil.chown(self.folder, "postgres")
+        self.folder.chmod(0o700)
+        pwfile = self.folder / "pw"
+        pwfile.write_text(self.password + "\n")
+        if self._as_postgres:
+            shutil.chown(pwfile, "postgres")
+        done = self._run(
+            PG_BIN / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            self.user,
+            "--pwfile",
+            pwfile,
+            "--auth-local=scram-sha-256",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+        pwfile.unlink()
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        done = self._run(
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.folder / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        if done.returncode:
+            log = (
+                (self.folder / "server.log").read_text(errors="replace")[-2000:]
+                if (self.folder / "server.log").exists()
+                else ""
+            )
+            raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log}")
+        self.started = True
+
+    def url(self, database: str = "postgres", *, password: str | None = None) -> str:
+        return (
+            f"postgresql://{self.user}:{password or self.password}@127.0.0.1:{self.port}/{database}"
+        )
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(
+            self.url().replace("postgresql://", "postgresql://", 1), autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        if self.started:
+            self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+            self.started = False
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The session's PostgreSQL server; a test that needs it fails (never skips) when it cannot
+    start."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except Exception as exc:  # noqa: BLE001 - the reason is the test's failure message
+        server.stop()
+        pytest.fail(
+            f"PostgreSQL + PostGIS could not be started for the store tests: {exc}", pytrace=False
+        )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(request, postgres_server):
+    """A fresh, empty database on the session's server (dropped after the test)."""
+    name = f"gc_{secrets.token_hex(6)}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request, tmp_path):
+    """Where a new store goes: a GeoPackage path, or a fresh PostGIS database's URL."""
+    if request.param == "geopackage":
+        return str(tmp_path / "store.gpkg")
+    return request.getfixturevalue("postgres_url")
+
+
+def wait_for(predicate, *, timeout: float = 60.0, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -1,0 +1,387 @@
+"""The store from the command line, with real processes: the lead's checks, kill -9 during
+`snapshot add`, two processes saving from the same version, and bad input (exit 2, one line,
+nothing changed, no password printed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from geo_coverage.cli import main
+from geo_coverage.dataset import default_data_dir, read_dataset_frames
+from geo_coverage.store import open_store
+from tests.conftest import write_tiny_city
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*argv, env=None, **kwargs) -> subprocess.CompletedProcess:
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "GEO_COVERAGE_AUTHOR": "tester",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "geo_coverage", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=600,
+        **kwargs,
+    )
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_lead_checks_embedded_store(tmp_path):
+    store = tmp_path / "plan.gpkg"
+    changed = tmp_path / "d2023"
+    for part in ("boundaries", "layers"):
+        (changed / part).mkdir(parents=True)
+        for file in (default_data_dir() / part).glob("*.geojson"):
+            (changed / part / file.name).write_bytes(file.read_bytes())
+    care = gpd.read_file(changed / "layers" / "elderly_care.geojson")
+    care["beds"] = care["beds"] * 2  # a changed copy: twice the beds everywhere
+    care.to_file(changed / "layers" / "elderly_care.geojson", driver="GeoJSON")
+    done = cli(
+        "snapshot",
+        "add",
+        "--store",
+        store,
+        "--year",
+        2020,
+        "--label",
+        "2020 census baseline",
+        default_data_dir(),
+    )
+    assert done.returncode == 0, done.stderr
+    done = cli(
+        "snapshot", "add", "--store", store, "--year", 2023, "--label", "2023 mid-term", changed
+    )
+    assert done.returncode == 0, done.stderr
+    listing = cli("snapshot", "list", "--store", store, "--format", "json")
+    rows = json.loads(listing.stdout)["snapshots"]
+    assert [(r["year"], r["label"], r["author"]) for r in rows] == [
+        (2020, "2020 census baseline", "tester"),
+        (2023, "2023 mid-term", "tester"),
+    ]
+    table = cli("snapshot", "list", "--store", store).stdout
+    assert "2020 census baseline" in table and "2023 mid-term" in table
+    from_store = cli("report", "--store", store, "--snapshot", 2023, "--format", "json")
+    from_folder = cli("report", "--data", changed, "--format", "json")
+    assert from_store.returncode == 0 == from_folder.returncode, from_store.stderr
+    assert from_store.stdout == from_folder.stdout
+    baseline = cli(
+        "report",
+        "--store",
+        store,
+        "--snapshot",
+        "2020 census baseline",
+        "--level",
+        "city",
+        "--indicator",
+        "elderly_beds_per_1000",
+        "--format",
+        "json",
+    )
+    doubled = [
+        r
+        for r in json.loads(from_store.stdout)
+        if r["level"] == "city" and r["indicator"] == "elderly_beds_per_1000"
+    ]
+    assert doubled[0]["numerator"] == 2 * json.loads(baseline.stdout)[0]["numerator"]
+
+
+@pytest.mark.parametrize("victim", ["geopackage", "postgis"])
+def test_kill_9_during_snapshot_add_leaves_store_as_before(victim, tmp_path, request):
+    location = (
+        str(tmp_path / "s.gpkg")
+        if victim == "geopackage"
+        else request.getfixturevalue("postgres_url")
+    )
+    tiny = write_tiny_city(tmp_path / "tiny")
+    assert (
+        cli(
+            "snapshot", "add", "--store", location, "--year", 2020, "--label", "tiny", tiny
+        ).returncode
+        == 0
+    )
+    before = cli("snapshot", "list", "--store", location, "--history", "--format", "json").stdout
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "geo_coverage",
+            "snapshot",
+            "add",
+            "--store",
+            location,
+            "--year",
+            "2020",
+            "--label",
+            "default",
+            "--replace",
+            str(default_data_dir()),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    seen = []
+    for line in process.stderr:  # the add reports each part as it writes it inside its transaction
+        seen.append(line)
+        if "writing layer.community " in line:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen)
+    assert any(
+        "replaced" in line for line in seen
+    )  # it had already retired the old 2020 in its transaction
+    after = cli("snapshot", "list", "--store", location, "--history", "--format", "json")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before
+    with open_store(location, create=False) as store:
+        frames = store.load_snapshot_frames(2020)[0]
+        assert sorted(frames.layers) == sorted(read_dataset_frames(tiny).layers)
+        with store._read() as connection:  # no orphan rows of the killed write
+            stored = len(connection.execute(store.tables.facilities.select()).all())
+        assert stored == sum(len(layer) for layer in frames.layers.values())
+    if victim == "geopackage":
+        import sqlite3
+
+        with sqlite3.connect(location) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("backend", ["geopackage", "postgis"])
+def test_two_processes_save_from_the_same_version(backend, tmp_path, request):
+    location = (
+        str(tmp_path / "s.gpkg")
+        if backend == "geopackage"
+        else request.getfixturevalue("postgres_url")
+    )
+    first = tmp_path / "v1.yaml"
+    first.write_text(
+        "name: 通州\nedits:\n  - {action: population, level: district, code: '110112', factor: "
+        "1.05}\n",
+        encoding="utf-8",
+    )
+    assert cli("scenario", "save", first, "-m", "start", "--store", location).returncode == 0
+    edits = []
+    for who, factor in (("alice", 1.08), ("bob", 1.10)):
+        path = tmp_path / f"{who}.yaml"
+        path.write_text(
+            f"name: 通州\nedits:\n  - {{action: population, level: district, code: '110112', "
+            f"factor: {factor}}}\n",
+            encoding="utf-8",
+        )
+        edits.append((who, path))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "geo_coverage",
+                "scenario",
+                "save",
+                str(path),
+                "-m",
+                f"{who}'s growth",
+                "--base-version",
+                "1",
+                "--store",
+                location,
+                "--author",
+                who,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for who, path in edits
+    ]
+    results = [(process.wait(timeout=300), *process.communicate()) for process in processes]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    winner = next(who for (who, _), (code, _, _) in zip(edits, results, strict=True) if code == 0)
+    loser_err = next(err for code, _, err in results if code == 2)
+    assert (
+        f"v2 by {winner}" in loser_err
+        and "Nothing was saved" in loser_err
+        and "Traceback" not in loser_err
+    )
+    with open_store(location, create=False) as store:
+        history = store.scenario_history("通州")
+    assert [(v.version, v.author) for v in history] == [(1, "tester"), (2, winner)]
+
+
+def test_scenario_show_edit_save_uses_the_shown_version(tmp_path, capsys):
+    store = str(tmp_path / "s.gpkg")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: A\nedits: []\n", encoding="utf-8")
+    assert main(["scenario", "save", str(path), "-m", "empty", "--store", store]) == 0
+    assert (
+        main(["scenario", "show", "A", "--store", store, "--out", str(tmp_path / "shown.yaml")])
+        == 0
+    )
+    shown = (tmp_path / "shown.yaml").read_text(encoding="utf-8")
+    assert "# base-version: 1" in shown
+    (tmp_path / "shown.yaml").write_text(
+        shown.replace("edits: []", "targets: {elderly_beds_per_1000: 8}"), encoding="utf-8"
+    )
+    assert (
+        main(["scenario", "save", str(tmp_path / "shown.yaml"), "-m", "target 8", "--store", store])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["scenario", "diff", "A", "1", "2", "--store", store]) == 0
+    assert "~ targets: None -> {'elderly_beds_per_1000': 8.0}" in capsys.readouterr().out
+    assert (
+        main(["scenario", "save", str(tmp_path / "shown.yaml"), "-m", "again", "--store", store])
+        == 2
+    )
+    assert "changed since v1" in capsys.readouterr().err
+
+
+def test_bad_input_exit_2_nothing_changed(tmp_path, postgres_server):
+    tiny = write_tiny_city(tmp_path / "tiny")
+    store = tmp_path / "s.gpkg"
+    assert (
+        cli("snapshot", "add", "--store", store, "--year", 2020, "--label", "tiny", tiny).returncode
+        == 0
+    )
+    fingerprint = _sha(store)
+    cases = {
+        "duplicate year": (
+            ["snapshot", "add", "--store", store, "--year", 2020, "--label", "again", tiny],
+            "already has 2020",
+        ),
+        "unknown district": (
+            ["snapshot", "add", "--store", store, "--year", 2021, "--district", "110099", tiny],
+            "District code '110099' is not in the boundaries",
+        ),
+        "empty folder": (
+            [
+                "snapshot",
+                "add",
+                "--store",
+                store,
+                "--year",
+                2021,
+                "--label",
+                "x",
+                tmp_path / "none",
+            ],
+            "Data folder not found",
+        ),
+        "unknown snapshot": (
+            ["report", "--store", store, "--snapshot", 2019],
+            "No current snapshot for '2019'",
+        ),
+        "missing store": (
+            ["snapshot", "list", "--store", tmp_path / "nope.gpkg"],
+            "No store at this path",
+        ),
+    }
+    (tmp_path / "empty").mkdir()
+    cases["empty dir"] = (
+        ["snapshot", "add", "--store", store, "--year", 2021, "--label", "x", tmp_path / "empty"],
+        "The data folder is empty",
+    )
+    for name, (argv, message) in cases.items():
+        done = cli(*argv)
+        assert done.returncode == 2, (name, done.stderr)
+        assert message in done.stderr and "Traceback" not in done.stderr, (name, done.stderr)
+    assert not (tmp_path / "nope.gpkg").exists()
+    # the embedded store's content is unchanged (its WAL may be checkpointed; compare the content)
+    with open_store(store, create=False) as opened:
+        assert [(s.year, s.label) for s in opened.list_snapshots(history=True)] == [(2020, "tiny")]
+    del fingerprint
+    # PostgreSQL: nobody answers; wrong credentials (the password is never printed)
+    secret = "s3cret-Pa55"
+    for url, message in (
+        (f"postgresql://postgres:{secret}@127.0.0.1:{_closed_port()}/x", "does not answer"),
+        (postgres_server.url("postgres", password=secret), "refused the credentials"),
+    ):
+        done = cli("snapshot", "list", "--store", url)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert secret not in done.stderr + done.stdout and "Traceback" not in done.stderr
+    done = cli("snapshot", "list", env={"GEO_COVERAGE_STORE": f"mysql://u:{secret}@h/db"})
+    assert done.returncode == 2 and "only PostgreSQL" in done.stderr and secret not in done.stderr
+
+
+def _closed_port() -> int:
+    from tests.store_support import _free_port
+
+    return _free_port()
+
+
+def test_foreign_corrupt_and_newer_files_left_untouched(tmp_path, tiny_city_dir):
+    foreign = tmp_path / "qgis.gpkg"
+    gpd.read_file(tiny_city_dir / "boundaries" / "districts.geojson").to_file(
+        foreign, driver="GPKG"
+    )
+    text = tmp_path / "notes.gpkg"
+    text.write_text("not a database", encoding="utf-8")
+    store = tmp_path / "s.gpkg"
+    assert cli("store", "init", "--store", store).returncode == 0
+    corrupt = tmp_path / "corrupt.gpkg"
+    data = bytearray(store.read_bytes())
+    data[100:] = b"\xff" * (len(data) - 100)
+    corrupt.write_bytes(bytes(data))
+    newer = tmp_path / "newer.gpkg"
+    newer.write_bytes(store.read_bytes())
+    import sqlite3
+
+    with sqlite3.connect(newer) as connection:
+        connection.execute("INSERT INTO gc_schema_version VALUES (2, '2027-06-01', '9.9')")
+    connection.close()
+    for path, message in (
+        (foreign, "without the store's tables"),
+        (text, "not a SQLite/GeoPackage database"),
+        (corrupt, "damaged"),
+        (newer, "written by a newer geo-coverage (schema version 2"),
+    ):
+        before = _sha(path)
+        for argv in (
+            ("snapshot", "list"),
+            ("snapshot", "add", "--year", 2020, "--label", "x", tiny_city_dir),
+            ("scenario", "list"),
+        ):
+            done = cli(*argv, "--store", path)
+            assert done.returncode == 2 and message in done.stderr, (path.name, done.stderr)
+            assert "Traceback" not in done.stderr
+        assert _sha(path) == before, path.name
+
+
+def test_newer_schema_refused_on_postgis(postgres_url):
+    import sqlalchemy as sa
+
+    from geo_coverage.store import StoreVersionError
+
+    with open_store(postgres_url) as store:
+        with store._write() as connection:
+            connection.execute(
+                sa.insert(store.tables.schema_version),
+                {"version": 2, "applied_at": "2027-06-01", "tool_version": "9.9"},
+            )
+    with pytest.raises(
+        StoreVersionError, match="schema version 2; this geo-coverage .* reads up to 1"
+    ):
+        open_store(postgres_url)
