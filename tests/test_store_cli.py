@@ -40,6 +40,12 @@ def cli(*argv, env=None, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
+def _location(backend: str, tmp_path, request) -> str:
+    if backend == "geopackage":
+        return str(tmp_path / "s.gpkg")
+    return request.getfixturevalue("postgres_url")
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -106,11 +112,7 @@ def test_lead_checks_embedded_store(tmp_path):
 
 @pytest.mark.parametrize("victim", ["geopackage", "postgis"])
 def test_kill_9_during_snapshot_add_leaves_store_as_before(victim, tmp_path, request):
-    location = (
-        str(tmp_path / "s.gpkg")
-        if victim == "geopackage"
-        else request.getfixturevalue("postgres_url")
-    )
+    location = _location(victim, tmp_path, request)
     tiny = write_tiny_city(tmp_path / "tiny")
     assert (
         cli(
@@ -169,11 +171,7 @@ def test_kill_9_during_snapshot_add_leaves_store_as_before(victim, tmp_path, req
 
 @pytest.mark.parametrize("backend", ["geopackage", "postgis"])
 def test_two_processes_save_from_the_same_version(backend, tmp_path, request):
-    location = (
-        str(tmp_path / "s.gpkg")
-        if backend == "geopackage"
-        else request.getfixturevalue("postgres_url")
-    )
+    location = _location(backend, tmp_path, request)
     first = tmp_path / "v1.yaml"
     first.write_text(
         "name: 通州\nedits:\n  - {action: population, level: district, code: '110112', factor: "

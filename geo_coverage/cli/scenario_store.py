@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
+from .report import emit
 from .store import add_store_option, open_from_args
 
 _BASE_COMMENT = re.compile(r"^#\s*base-version:\s*(\d+)\s*$", re.MULTILINE)
@@ -157,7 +157,6 @@ def cmd_history(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .. import io
 
     with open_from_args(args, create=False) as store:
         version = store.get_scenario(args.name, args.version)
@@ -167,11 +166,7 @@ def cmd_show(args) -> int:
         f"{version.author} at {version.created_at}: {version.message}\n"
         f"# base-version: {latest}\n" + version.content
     )
-    if args.out:
-        io.write_text(text, Path(args.out))
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    emit(text.encode("utf-8"), args.out)
     return 0
 
 
