@@ -18,7 +18,8 @@ from .dataset import Dataset, source_class
 from .errors import DataError
 from .plan import Indicator, Measure, Plan
 
-__all__ = ["evaluate", "TABLE_COLUMNS", "COUNTED_STATUSES", "compare", "facility_values", "rolled_up_value"]
+__all__ = ["evaluate", "TABLE_COLUMNS", "COUNTED_STATUSES", "compare", "facility_values", "rolled_up_value",
+           "layer_provenance"]
 
 TABLE_COLUMNS = [
     "level", "unit_code", "unit_name", "parent_code", "indicator", "value", "target", "comparator",
@@ -160,6 +161,9 @@ def evaluate(
     include_companions: bool = True,
     access_settings=None,
     target_overrides: Mapping[str, float] | None = None,
+    engine=None,
+    access_parts: Mapping[str, pd.DataFrame | None] | None = None,
+    layer_sources: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Evaluate indicators into the long coverage table.
 
@@ -176,12 +180,25 @@ def evaluate(
         without it they are computed with the defaults.
     target_overrides
         ``indicator id -> target`` replacing the plan's target at every level (what-if).
+    engine
+        Where to compute: ``None`` here, in this process; an engine object such as
+        :class:`geo_coverage.engine.DaskEngine` evaluates partition by partition on its cluster
+        and returns the same table (``geo_coverage.engine.evaluate(..., engine="dask")`` takes
+        the engine by name).
+    access_parts, layer_sources
+        For engines: access measures per finest unit already computed (``indicator id ->``
+        frame of ``numerator``, ``denominator`` or ``None``), and each layer's provenance when
+        ``dataset`` is a piece of a larger one.
 
     Returns
     -------
     pandas.DataFrame
         One row per unit × indicator, columns :data:`TABLE_COLUMNS`.
     """
+    if engine is not None:
+        return engine.evaluate(dataset, plan, levels=levels, indicators=indicators,
+                               include_companions=include_companions, access_settings=access_settings,
+                               target_overrides=target_overrides)
     wanted_levels = tuple(levels) if levels else dataset.levels
     for level in wanted_levels:
         if level not in ("city", "district", "street"):
@@ -189,7 +206,8 @@ def evaluate(
     chosen = plan.indicators_for(list(indicators) if indicators else None,
                                  include_companions=include_companions)
     overrides = dict(target_overrides or {})
-    layer_provenance = {kind: _layer_provenance(frame) for kind, frame in dataset.layers.items()}
+    provenance = {kind: layer_provenance(frame) for kind, frame in dataset.layers.items()}
+    provenance.update(layer_sources or {})
     aggregators: dict[str, _Aggregator] = {}
     parent_of = (dataset.units["street"]["parent_code"].to_dict() if "street" in dataset.units else {})
     pieces = []
@@ -200,18 +218,21 @@ def evaluate(
             counted = frame[frame["status"].isin(COUNTED_STATUSES)] if "status" in frame else frame
             if indicator.layer not in aggregators:
                 aggregators[indicator.layer] = _Aggregator(dataset, counted)
-        access_parts = None
+        parts = None
         lacking = missing_attributes(counted, indicator)
         if indicator.type in ("access", "accessible_ratio") and frame is not None and not lacking:
-            access_parts = _access_measures(dataset, indicator, plan, settings=access_settings)
+            if access_parts is not None and indicator.id in access_parts:
+                parts = access_parts[indicator.id]
+            else:
+                parts = _access_measures(dataset, indicator, plan, settings=access_settings)
         for level in indicator.levels:
             if level not in wanted_levels or level not in dataset.units:
                 continue
             units = dataset.units[level]
             target = float(overrides.get(indicator.id, indicator.target_at(level)))
             pieces.append(_evaluate_level(indicator, plan, level, units, counted,
-                                          aggregators.get(indicator.layer), access_parts, target,
-                                          layer_provenance.get(indicator.layer, ""), parent_of,
+                                          aggregators.get(indicator.layer), parts, target,
+                                          provenance.get(indicator.layer, ""), parent_of,
                                           lacking=lacking))
     if not pieces:
         return pd.DataFrame(columns=TABLE_COLUMNS)
@@ -219,7 +240,8 @@ def evaluate(
     return table[TABLE_COLUMNS]
 
 
-def _layer_provenance(frame: pd.DataFrame) -> str:
+def layer_provenance(frame: pd.DataFrame) -> str:
+    """The classes of a layer's ``source`` texts, e.g. ``real+synthetic``."""
     if "source" not in frame or frame.empty:
         return "unknown"
     return "+".join(sorted({source_class(s) for s in frame["source"].astype(str).unique()}))

@@ -15,6 +15,7 @@ from ..dataset import load_dataset
 from ..errors import DataError
 from ..plan import Plan, default_plan, load_plan
 from .store import add_store_option
+from .engine_options import add_engine_options, engine_from_args
 
 LEVEL_CHOICES = ("city", "district", "street")
 
@@ -108,6 +109,7 @@ def register(subparsers) -> None:
     p.add_argument("--indicator", nargs="+", action="extend", metavar="ID", help="indicator id(s)")
     add_data_options(p)
     add_access_options(p)
+    add_engine_options(p)
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx", "geojson"), default="table")
     p.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
     p.set_defaults(handler=cmd_report)
@@ -120,6 +122,7 @@ def register(subparsers) -> None:
     add_access_options(p)
     p.add_argument("--format", choices=gaps_module.EXPORT_FORMATS,
                    help="file format (default: from the --out suffix)")
+    add_engine_options(p)
     p.add_argument("--out", metavar="PATH", required=True, help="PATH.xlsx | PATH.csv | PATH.geojson")
     p.set_defaults(handler=cmd_gaps)
 
@@ -166,9 +169,11 @@ def cmd_report(args) -> int:
         plan.indicator(ind_id)
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out report.xlsx.")
+    engine = engine_from_args(args)  # checked now; a cluster starts only below
     dataset = load_dataset_arg(args)
-    table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator,
-                     access_settings=access_settings_from_args(args, dataset, plan))
+    with engine:
+        table = evaluate(dataset, plan, levels=args.level, indicators=args.indicator,
+                         access_settings=access_settings_from_args(args, dataset, plan), engine=engine)
     fmt = args.format
     if fmt == "table":
         print_table(table)
@@ -221,9 +226,11 @@ def cmd_gaps(args) -> int:
     indicators = [args.indicator] if args.indicator else None
     if indicators:
         plan.indicator(args.indicator)
+    engine = engine_from_args(args)
     dataset = load_dataset_arg(args)
-    table = evaluate(dataset, plan, levels=[args.level], indicators=indicators,
-                     access_settings=access_settings_from_args(args, dataset, plan))
+    with engine:
+        table = evaluate(dataset, plan, levels=[args.level], indicators=indicators,
+                         access_settings=access_settings_from_args(args, dataset, plan), engine=engine)
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
                                 dataset=dataset, district=args.district)
     data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table,
