@@ -121,37 +121,67 @@ def _tree(points) -> cKDTree:
     return points if isinstance(points, cKDTree) else cKDTree(_as_xy(points))
 
 
-def straight_line_costs(origins, destinations, *, max_cost: float, detour_factor: float = 1.0,
-                        speed_kmh: float | None = None) -> CostTable:
+def straight_line_costs(origins, destinations, *, max_cost: float | None, detour_factor: float = 1.0,
+                        speed_kmh: float | None = None, metric: str = "euclidean") -> CostTable:
     """All origin–destination pairs within ``max_cost`` by straight line times a detour factor.
+
+    The one straight-line cost function of the package: access measures and the siting models
+    (:mod:`geo_coverage.optimize`, whose ``from_cost_matrix`` takes the table as it is) both
+    call it.
 
     Parameters
     ----------
     origins, destinations
-        ``(n, 2)`` metric coordinates, or a prebuilt ``cKDTree`` of them.
+        ``(n, 2)`` metric coordinates, arrays of shapely points, or a prebuilt ``cKDTree`` of
+        coordinates.
     max_cost
-        Metres, or minutes when ``speed_kmh`` is given.
+        Metres, or minutes when ``speed_kmh`` is given.  ``None`` keeps every pair (refused
+        above 20 million pairs: give the service radius instead).
     detour_factor
         Travel distance per straight-line metre (≥ 1).
     speed_kmh
         Turns travel distance into minutes.
+    metric
+        ``"euclidean"``, or ``"manhattan"`` for a grid of streets.
 
     Returns
     -------
     CostTable
-        One ``sparse_distance_matrix`` query between the two KD-trees; cost in ``m`` or ``min``.
+        One ``sparse_distance_matrix`` query between the two KD-trees (every pair when
+        ``max_cost`` is ``None``); a zero cost stays a pair; cost in ``m`` or ``min``.
     """
-    if detour_factor < 1.0:
+    norms = {"euclidean": 2, "manhattan": 1}
+    if metric not in norms:
+        raise DataError(f"Unknown metric '{metric}'.", fix="Use 'euclidean' or 'manhattan'.")
+    if not detour_factor >= 1.0:  # also refuses NaN
         raise DataError(f"Detour factor {detour_factor} is below 1.",
                         fix="Use 1 for straight lines or a larger circuity, e.g. 1.3.")
     metres_per_unit = 1.0 if speed_kmh is None else _metres_per_minute(speed_kmh)
+    unit = "m" if speed_kmh is None else "min"
+    trees = []
+    for points in (origins, destinations):
+        if not isinstance(points, cKDTree) and np.asarray(points).dtype == object:
+            import shapely  # only geometry input needs it
+
+            points = shapely.get_coordinates(np.asarray(points))
+        trees.append(_tree(points))
+    origin_tree, destination_tree = trees
+    if max_cost is None:
+        from scipy.spatial.distance import cdist  # only the all-pairs path needs it
+
+        if origin_tree.n * destination_tree.n > 20_000_000:
+            raise DataError(f"{origin_tree.n:,} × {destination_tree.n:,} pairs are too many without max_cost.",
+                            fix="Give max_cost (the service radius) so only pairs within reach are kept.")
+        distance = cdist(origin_tree.data, destination_tree.data,
+                         "cityblock" if metric == "manhattan" else "euclidean")
+        origin, destination = np.indices(distance.shape).reshape(2, -1)
+        return CostTable.from_arrays(origin, destination, distance.ravel() * (float(detour_factor) / metres_per_unit),
+                                     n_origins=origin_tree.n, n_destinations=destination_tree.n, unit=unit)
     radius = float(max_cost) * metres_per_unit / float(detour_factor)
-    origin_tree, destination_tree = _tree(origins), _tree(destinations)
-    pairs = destination_tree.sparse_distance_matrix(origin_tree, radius, output_type="ndarray")
+    pairs = destination_tree.sparse_distance_matrix(origin_tree, radius, p=norms[metric], output_type="ndarray")
     costs = pairs["v"] * (float(detour_factor) / metres_per_unit)
     return CostTable.from_arrays(pairs["j"], pairs["i"], costs, n_origins=origin_tree.n,
-                                 n_destinations=destination_tree.n,
-                                 unit="m" if speed_kmh is None else "min")
+                                 n_destinations=destination_tree.n, unit=unit)
 
 
 def nearest_distance(origins, destinations, *, max_distance: float = np.inf

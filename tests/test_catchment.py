@@ -25,6 +25,7 @@ from geo_coverage.catchment import (
     network_nearest_cost,
     straight_line_costs,
 )
+from geo_coverage.errors import DataError
 
 from .conftest import METRIC, X0, Y0, shared_path
 
@@ -46,6 +47,30 @@ def test_straight_line_costs_match_brute_force_with_detour_and_speed():
     assert got.keys() == expected.keys() and len(got) > 100
     assert all(abs(got[k] - expected[k]) < 1e-9 for k in got)
     assert table.unit == "min" and table.n_origins == 400 and table.n_destinations == 30
+
+
+def test_straight_line_costs_every_pair_manhattan_and_point_geometries():
+    """The siting models' uses: all pairs (max_cost=None), a street-grid metric, shapely points."""
+    import shapely
+
+    # Origins (0, 0) and (3, 4); destinations (0, 0) and (6, 8).  Euclidean: 0, 10 / 5, 5;
+    # Manhattan: 0, 14 / 7, 7.  A zero distance stays a pair.
+    origins = shapely.points([[0, 0], [3, 4]])
+    destinations = np.array([[0.0, 0.0], [6.0, 8.0]])
+    table = straight_line_costs(origins, destinations, max_cost=None, detour_factor=1.5)
+    got = {(o, d): c for o, d, c in zip(table.origins, table.destinations, table.costs, strict=True)}
+    assert got == {(0, 0): 0.0, (0, 1): 15.0, (1, 0): 7.5, (1, 1): 7.5}
+    assert (table.n_origins, table.n_destinations, table.unit) == (2, 2, "m")
+    manhattan = straight_line_costs(origins, destinations, max_cost=7.0, metric="manhattan")
+    assert sorted(zip(manhattan.origins, manhattan.destinations, manhattan.costs, strict=True)) == [
+        (0, 0, 0.0), (1, 0, 7.0), (1, 1, 7.0)]
+    with pytest.raises(DataError, match="Unknown metric 'chebyshev'"):
+        straight_line_costs(origins, destinations, max_cost=None, metric="chebyshev")
+    with pytest.raises(DataError, match="Detour factor nan is below 1"):
+        straight_line_costs(origins, destinations, max_cost=None, detour_factor=float("nan"))
+    many = np.zeros((5_000, 2))
+    with pytest.raises(DataError, match="too many without max_cost"):
+        straight_line_costs(many, many, max_cost=None)
 
 
 def test_nearest_distance_and_coverage_match_brute_force():
