@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 
-from geo_coverage.optimize import MCLP, straight_line_costs
+from geo_coverage.catchment import straight_line_costs
+from geo_coverage.optimize import MCLP
 
 from .common import RESULTS, write_results
 
@@ -88,12 +89,12 @@ def spopt_mclp(dense, weights, facilities, *, solver_name: str):
 
 
 def covered_weight(pairs, weights, chosen) -> float:
-    """Weight of demand with a chosen site within the radius, recomputed from the pairs."""
-    open_sites = np.zeros(pairs.shape[1], dtype=bool)
+    """Weight of demand with a chosen site within the radius, recomputed from the pairs (a CostTable)."""
+    open_sites = np.zeros(pairs.n_destinations, dtype=bool)
     open_sites[np.asarray(chosen, dtype=np.int64)] = True
-    covered = np.zeros(pairs.shape[0], dtype=bool)
-    within = pairs.data <= RADIUS
-    covered[pairs.row[within & open_sites[pairs.col]]] = True
+    covered = np.zeros(pairs.n_origins, dtype=bool)
+    within = pairs.costs <= RADIUS
+    covered[pairs.origins[within & open_sites[pairs.destinations]]] = True
     return float(weights[covered].sum())
 
 
@@ -103,10 +104,10 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
 
     points, weights, sites = instance(demand=demand, candidates=candidates, side=side)
     pairs = straight_line_costs(points, sites, max_cost=RADIUS)
-    per_demand = np.bincount(pairs.row, minlength=demand)
+    per_demand = np.bincount(pairs.origins, minlength=demand)
     total = float(weights[per_demand > 0].sum())  # nothing can cover more: an upper bound for both
     print(f"instance: {demand:,} demand × {candidates:,} candidates, p = {facilities}, radius {RADIUS:.0f} m "
-          f"on {side / 1000:.0f} km square; {pairs.nnz:,} pairs; candidates in reach per demand: "
+          f"on {side / 1000:.0f} km square; {len(pairs):,} pairs; candidates in reach per demand: "
           f"median {np.median(per_demand):.0f}, 10–90 % "
           f"{np.percentile(per_demand, 10):.0f}–{np.percentile(per_demand, 90):.0f}; weight in reach {total:,.0f}")
 
@@ -123,7 +124,7 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
 
     solver_name = "HiGHS" if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else "PULP_CBC_CMD"
     dense = np.full((demand, candidates), np.inf)  # beyond the radius: never covered
-    dense[pairs.row, pairs.col] = pairs.data
+    dense[pairs.origins, pairs.destinations] = pairs.costs
     peer = spopt_mclp(dense, weights, facilities, solver_name=solver_name)
     del dense
     peer["rescored_objective"] = covered_weight(pairs, weights, peer["selected"])
@@ -140,7 +141,7 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
              "so the ratio is a lower bound"))
     result = {
         "instance": {"demand": demand, "candidates": candidates, "facilities": facilities,
-                     "radius_m": RADIUS, "side_m": side, "seed": SEED, "pairs": int(pairs.nnz),
+                     "radius_m": RADIUS, "side_m": side, "seed": SEED, "pairs": len(pairs),
                      "median_candidates_in_reach": float(np.median(per_demand)),
                      "weight_in_reach": total},
         "ours": our,

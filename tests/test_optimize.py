@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,7 @@ import scipy.sparse as sparse
 import shapely
 from pyproj import Transformer
 
+from geo_coverage.catchment import CostTable, straight_line_costs
 from geo_coverage.datum import to_wgs84
 from geo_coverage.errors import DataError
 from geo_coverage.optimize import (
@@ -23,7 +25,6 @@ from geo_coverage.optimize import (
     Solution,
     grid_candidates,
     solution_to_edits,
-    straight_line_costs,
     table_candidates,
     unit_needs,
 )
@@ -167,7 +168,8 @@ def random_instance(seed, demand=40, candidates=12):
     demand_xy = rng.uniform(0, 10, size=(demand, 2))
     candidate_xy = rng.uniform(0, 10, size=(candidates, 2))
     weights = rng.integers(1, 20, size=demand).astype(float)
-    return straight_line_costs(demand_xy, candidate_xy), weights
+    # Every pair (max_cost=None), as the dense matrix spopt takes.
+    return straight_line_costs(demand_xy, candidate_xy, max_cost=None).to_sparse().toarray(), weights
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +261,41 @@ def test_sparse_zero_cost_is_a_pair():
     costs = sparse.coo_array((np.array([0.0]), (np.array([0]), np.array([1]))), shape=(1, 2))
     solution = MCLP.from_cost_matrix(costs, [5.0], max_cost=1, facilities=1).solve()
     assert solution.selected == ("1",) and solution.objective == 5
+
+
+def test_a_cost_table_is_taken_as_it_is():
+    """straight_line_costs (catchment's, the package's one) feeds every model directly."""
+    # Demand at x = 0…8 (weight x + 1), candidates at the same places.  Radius 1: sites 1, 4
+    # and 7 cover all nine points, 45 in all.  p-median with 3 sites and every pair: the weight
+    # pulls the sites right, to 2, 5 and 8 (points 0 and 1 at 2 and 1 from site 2, the others 1
+    # or 0 from theirs): 1×2 + 2×1 + 4 + 5 + 7 + 8 = 28, against 29 for {2, 5, 7} or {3, 6, 8}
+    # and 30 for {1, 4, 7}; brute force over all 84 triples agrees.
+    x = np.arange(9, dtype=float)
+    points = np.column_stack([x, np.zeros(9)])
+    weights = x + 1
+    within = straight_line_costs(points, points, max_cost=1.0)
+    assert isinstance(within, CostTable) and len(within) == 9 + 2 * 8
+    mclp = MCLP.from_cost_matrix(within, weights, max_cost=1, facilities=3).solve(mip_gap=0)
+    assert set(mclp.selected) == {"1", "4", "7"} and mclp.objective == 45
+    every = straight_line_costs(points, points, max_cost=None)
+    median = PMedian.from_cost_matrix(every, weights, facilities=3).solve(mip_gap=0)
+    dense = PMedian.from_cost_matrix(line_costs(x, x), weights, facilities=3).solve(mip_gap=0)
+    assert set(median.selected) == set(dense.selected) == {"2", "5", "8"}
+    assert median.objective == pytest.approx(28) and dense.objective == pytest.approx(28)
+    costs = line_costs(x, x)
+    assert min(weights @ costs[:, list(sites)].min(axis=1) for sites in itertools.combinations(range(9), 3)) == 28
+
+
+def test_every_public_name_is_still_importable_from_the_package():
+    import geo_coverage.optimize as optimize
+
+    names = {"Solution", "LSCP", "MCLP", "PMedian", "PCenter", "CapacityGap", "cost_pairs_from_table",
+             "straight_line_costs", "unit_needs", "grid_candidates", "layer_candidates",
+             "table_candidates", "solution_to_edits"}
+    assert set(optimize.__all__) == names
+    assert all(getattr(optimize, name).__module__.startswith("geo_coverage.") for name in names)
+    # One straight-line cost function in the package: the optimiser uses catchment's.
+    assert optimize.straight_line_costs is straight_line_costs
 
 
 def test_input_errors_say_what_to_fix():
@@ -359,7 +396,7 @@ def test_solution_to_edits():
     edits = solution_to_edits(solution, candidates, kind="elderly_care", attributes={"beds": 300})
     assert [edit["id"] for edit in edits] == [f"mclp-{i}" for i in solution.selected]
     to_wgs = Transformer.from_crs(CRS, 4326, always_xy=True)
-    for edit, candidate_id in zip(edits, solution.selected):
+    for edit, candidate_id in zip(edits, solution.selected, strict=True):
         point = candidates.set_index("id").geometry[candidate_id]
         lon, lat = to_wgs.transform(point.x, point.y)
         assert (edit["action"], edit["kind"], edit["datum"]) == ("add", "elderly_care", "wgs84")
@@ -372,8 +409,6 @@ def test_solution_to_edits():
 
 def brute_force_mclp(covers, weights, facilities, existing=()):
     """Best covered weight over every choice of ``facilities`` new sites (tiny instances only)."""
-    import itertools
-
     free = [j for j in range(covers.shape[1]) if j not in existing]
     best = 0.0
     for chosen in itertools.combinations(free, facilities):
@@ -403,7 +438,7 @@ def test_mclp_matches_brute_force(seed, radius, facilities):
 
 
 def test_full_cover_found_by_the_start_is_proven_without_the_full_mip(monkeypatch):
-    import geo_coverage.optimize as optimize
+    import geo_coverage.optimize.mclp as mclp_module
 
     # Demand at x = 0…8 on a line, candidates at the same places, radius 1: sites 1, 4 and 7
     # cover all nine points (and no other 3 sites do), so the optimum is the total weight, which
@@ -411,13 +446,13 @@ def test_full_cover_found_by_the_start_is_proven_without_the_full_mip(monkeypatc
     x = np.arange(9)
     weights = np.arange(1, 10, dtype=float)
     names = []
-    real_run = optimize._run
+    real_run = mclp_module.solve_program
 
     def recording_run(program, **options):
         names.append(options["name"])
         return real_run(program, **options)
 
-    monkeypatch.setattr(optimize, "_run", recording_run)
+    monkeypatch.setattr(mclp_module, "solve_program", recording_run)
     solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=3).solve(mip_gap=0)
     assert set(solution.selected) == {"1", "4", "7"}
     assert solution.objective == 45 and solution.coverage_share == 1.0
@@ -433,7 +468,7 @@ def test_full_cover_found_by_the_start_is_proven_without_the_full_mip(monkeypatc
 
 
 def test_neighbourhood_resolves_escape_a_swap_local_optimum():
-    from geo_coverage.optimize import _improve_by_subproblems, _improve_by_swaps
+    from geo_coverage.optimize.heuristics import improve_by_subproblems, improve_by_swaps
 
     # Candidates A, B, C, D; two sites.  Rows (reach: weight): {A}: 1, {B}: 1, {C}: 3, {D}: 3,
     # {A, C}: 3, {B, D}: 3, {A, D}: 3, {B, C}: 3, {A, B}: 1.
@@ -446,7 +481,7 @@ def test_neighbourhood_resolves_escape_a_swap_local_optimum():
     matrix = sparse.csr_array((np.ones(rows.size), (rows, np.concatenate(reach))), shape=(len(reach), 4))
     start = np.array([True, True, False, False])
     nowhere = np.zeros(4, dtype=bool)
-    assert _improve_by_swaps(matrix, matrix.T.tocsr(), weights, start, nowhere).tolist() == start.tolist()
-    result = _improve_by_subproblems(matrix, weights, start, nowhere)
+    assert improve_by_swaps(matrix, matrix.T.tocsr(), weights, start, nowhere).tolist() == start.tolist()
+    result = improve_by_subproblems(matrix, weights, start, nowhere)
     assert result.tolist() == [False, False, True, True]
     assert start.tolist() == [True, True, False, False]  # the caller's array is left alone
