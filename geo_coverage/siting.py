@@ -2,7 +2,8 @@
 
 This is the glue between the coverage engine and :mod:`geo_coverage.optimize`: it turns an
 indicator into a siting instance (who needs what, where the candidates are, what already exists)
-and the solution into "add facility" edits a planner can accept into a scenario.
+and the solution into "add facility" edits a planner can accept into a scenario
+(:func:`solution_to_edits`).
 
 * ``access`` indicators (share of residents within a catchment) use the point models: demand is the
   population grid of the indicator's group (merged to a quarter of the catchment radius), costs are
@@ -21,16 +22,29 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import optimize
+from .access import AccessSettings, cached_demand_points
 from .coverage import COUNTED_STATUSES, evaluate
-from .dataset import Dataset
+from .dataset import Dataset, assign_points
 from .errors import ScenarioError
-from .plan import Plan
+from .importers import ImportResult, parse_facilities
+from .optimize import (
+    LSCP,
+    MCLP,
+    CapacityGap,
+    PCenter,
+    PMedian,
+    Solution,
+    grid_candidates,
+    layer_candidates,
+    solution_to_edits,
+    table_candidates,
+)
+from .plan import Indicator, Plan
 
-__all__ = ["Proposal", "propose_sites", "candidate_sites", "MODELS", "POINT_MODELS"]
+__all__ = ["Proposal", "propose_sites", "candidate_sites", "read_candidates", "solution_to_edits",
+           "MODELS", "POINT_MODELS"]
 
-POINT_MODELS = {"mclp": optimize.MCLP, "lscp": optimize.LSCP, "pmedian": optimize.PMedian,
-                "pcenter": optimize.PCenter}
+POINT_MODELS = {"mclp": MCLP, "lscp": LSCP, "pmedian": PMedian, "pcenter": PCenter}
 MODELS = tuple(POINT_MODELS) + ("capacity_gap",)
 
 
@@ -50,7 +64,7 @@ class Proposal:
         What was solved.
     """
 
-    solution: optimize.Solution
+    solution: Solution
     candidates: gpd.GeoDataFrame
     edits: tuple
     model: str
@@ -69,8 +83,8 @@ def _unit_filter(dataset: Dataset, codes) -> tuple[np.ndarray | None, np.ndarray
     if unknown:
         raise ScenarioError(f"Unknown unit code '{unknown[0]}'.",
                             fix="Give district or street codes (see `geo-coverage report --level street`).")
-    return np.array([c for c in codes if c in streets], dtype=object), \
-        np.array([c for c in codes if c in districts], dtype=object)
+    return (np.array([c for c in codes if c in streets], dtype=object),
+            np.array([c for c in codes if c in districts], dtype=object))
 
 
 def _inside(frame: pd.DataFrame, streets, districts) -> np.ndarray:
@@ -80,9 +94,34 @@ def _inside(frame: pd.DataFrame, streets, districts) -> np.ndarray:
             | np.isin(frame["district_code"].astype(str).to_numpy(), districts))
 
 
+def _grid_sites(dataset: Dataset, streets, districts, *, spacing: float) -> gpd.GeoDataFrame:
+    """A grid inside the finest units, only in the chosen ones."""
+    level = "street" if "street" in dataset.units else "district"
+    frame = dataset.units[level]
+    chosen = None
+    if streets is not None:
+        chosen = frame.index[_inside(frame.assign(
+            street_code=frame.index if level == "street" else "",
+            district_code=frame["parent_code"] if level == "street" else frame.index), streets, districts)]
+    return grid_candidates(frame, spacing=spacing, unit_codes=chosen)
+
+
+def _off_edges(dataset: Dataset, sites: gpd.GeoDataFrame, street: np.ndarray, district: np.ndarray) -> np.ndarray:
+    """Sites more than a metre from the edge of the unit they fall in.
+
+    A site within a metre of a unit edge could land in either unit once written as lon/lat and
+    read back; such sites are left out so a proposal is counted where the optimiser credited it.
+    """
+    level, codes = ("street", street) if "street" in dataset.units else ("district", district)
+    outlines = dataset.units[level].geometry.reindex(codes).to_numpy()
+    known = pd.notna(outlines)
+    edge = np.zeros(len(sites), dtype=bool)
+    edge[known] = shapely.distance(sites.geometry.to_numpy()[known], shapely.boundary(outlines[known])) < 1.0
+    return ~edge
+
+
 def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing: float = 500.0) -> gpd.GeoDataFrame:
-    """Candidate sites: ``"grid"`` (a regular grid inside the units), ``"layer:KIND"`` (a layer's
-    points, e.g. public venues) or a GeoDataFrame / table of points already read (``lon``/``lat``).
+    """Candidate sites for new facilities, inside the chosen units.
 
     Sites outside every unit, or within a metre of a unit's edge (ambiguous), are left out.
 
@@ -91,71 +130,147 @@ def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing:
     dataset
         The data (its CRS is used).
     candidates
-        ``"grid"``, ``"layer:KIND"``, a GeoDataFrame of points, or a DataFrame with ``id``,
-        ``lon``, ``lat`` (WGS84).
+        ``"grid"`` (a regular grid inside the units), ``"layer:KIND"`` (a layer's points, e.g.
+        public venues), a GeoDataFrame of points, or a DataFrame with ``id``, ``lon``, ``lat``
+        (WGS84).
     units
         District and/or street codes to keep candidates in (default: everywhere).
     spacing
         Grid spacing in metres.
-    """
-    from .dataset import assign_points
 
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``street_code``, ``district_code`` and point geometry in the dataset's CRS.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown unit code, candidate layer or kind of candidates.
+    """
     streets, districts = _unit_filter(dataset, units)
     if isinstance(candidates, str) and candidates == "grid":
-        level = "street" if "street" in dataset.units else "district"
-        frame = dataset.units[level]
-        chosen = None
-        if streets is not None:
-            chosen = frame.index[_inside(frame.assign(
-                street_code=frame.index if level == "street" else "",
-                district_code=frame["parent_code"] if level == "street" else frame.index), streets, districts)]
-        sites = optimize.grid_candidates(frame, spacing=spacing, unit_codes=chosen)
+        sites = _grid_sites(dataset, streets, districts, spacing=spacing)
     elif isinstance(candidates, str) and candidates.startswith("layer:"):
         kind = candidates.split(":", 1)[1]
         layer = dataset.layer(kind)
         if layer is None:
             raise ScenarioError(f"No '{kind}' layer to take candidates from.",
                                 fix=f"Use one of: {', '.join(sorted(dataset.layers))}.")
-        sites = optimize.layer_candidates(layer[_inside(layer, streets, districts)])
+        sites = layer_candidates(layer[_inside(layer, streets, districts)])
         return sites[["id", "street_code", "district_code", "geometry"]]
     elif isinstance(candidates, gpd.GeoDataFrame):
-        sites = optimize.layer_candidates(candidates, crs=dataset.crs)
+        sites = layer_candidates(candidates, crs=dataset.crs)
     elif isinstance(candidates, pd.DataFrame):
-        sites = optimize.table_candidates(candidates, crs=dataset.crs)
+        sites = table_candidates(candidates, crs=dataset.crs)
     else:
         raise ScenarioError(f"Unknown candidates {candidates!r}.",
                             fix="Use 'grid', 'layer:KIND' or a table with id, lon and lat.")
     street, district = assign_points(sites.geometry.values, dataset.units)
     sites = sites.assign(street_code=street, district_code=district)
     keep = (district != "") & _inside(sites, streets, districts)
-    # A site within a metre of a unit edge could land in either unit once written as lon/lat and
-    # read back; leave such sites out so a proposal is counted where the optimiser credited it.
-    level, codes = ("street", street) if "street" in dataset.units else ("district", district)
-    outlines = dataset.units[level].geometry.reindex(codes).to_numpy()
-    known = keep & pd.notna(outlines)
-    edge = np.zeros(len(sites), dtype=bool)
-    edge[known] = shapely.distance(sites.geometry.to_numpy()[known], shapely.boundary(outlines[known])) < 1.0
-    return sites[keep & ~edge].reset_index(drop=True)
+    keep[keep] = _off_edges(dataset, sites[keep], street[keep], district[keep])
+    return sites[keep].reset_index(drop=True)
 
 
-def read_candidates(payload: bytes, *, name: str, dataset: Dataset, kind: str, datum: str | None = None):
-    """Candidate sites from a CSV/XLSX (id, lon/lat or 经度/纬度…, UTF-8 or GBK, the declared
-    datum), checked like a facility register of ``kind``.  Returns the importer's
-    :class:`~geo_coverage.importers.ImportResult`: its frame (WGS84 points) is what
-    :func:`propose_sites` takes as ``candidates``; its problems name rows and columns.  A missing
-    name column is no problem here (candidates need no names)."""
-    from . import importers
+def read_candidates(payload: bytes, *, name: str, dataset: Dataset, kind: str,
+                    datum: str | None = None) -> ImportResult:
+    """Candidate sites from an uploaded CSV/XLSX, checked like a facility register of ``kind``.
 
-    result = importers.parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
-                                        units=dataset.units.get("district"))
+    Parameters
+    ----------
+    payload
+        The file's bytes (id, lon/lat or 经度/纬度…, UTF-8 or GBK).
+    name
+        The file name, for messages and the format.
+    dataset
+        The data the sites are for (its districts locate them).
+    kind
+        The facility kind the sites are for.
+    datum
+        The coordinates' datum (``"wgs84"``, ``"gcj02"``, ``"bd09"``); guessed when ``None``.
+
+    Returns
+    -------
+    ImportResult
+        Its frame (WGS84 points) is what :func:`propose_sites` takes as ``candidates``; its
+        problems name rows and columns.  A missing name column is no problem here (candidates
+        need no names).
+    """
+    result = parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
+                              units=dataset.units.get("district"))
     kept = tuple(p for p in result.problems if not (p.severity == "warning" and p.column == "name"))
-    return importers.ImportResult(result.frame, kept, result.report)
+    return ImportResult(result.frame, kept, result.report)
+
+
+def _capacity_gap(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDataFrame, *, capacity: float,
+                  new_sites: int, streets, districts, time_limit: float | None) -> Solution:
+    """Capacity-gap siting: each unit's shortfall is its need; a site serves the unit it stands in."""
+    level = "street" if "street" in ind.levels and "street" in dataset.units else "district"
+    table = evaluate(dataset, plan, levels=[level], indicators=[ind.id], include_companions=False)
+    unit_frame = dataset.units[level]
+    need = table.set_index("unit_code")["shortfall"].reindex(unit_frame.index).fillna(0.0)
+    # Each candidate serves the unit the scenario will count it in (assign_points), so a site on
+    # a shared edge is credited where it will be counted.
+    column = "street_code" if level == "street" else "district_code"
+    unit_of_site = unit_frame.index.get_indexer(sites[column].astype(str))
+    keep = unit_of_site >= 0
+    if streets is not None:
+        parents = unit_frame["parent_code"] if level == "street" else pd.Series(unit_frame.index, unit_frame.index)
+        chosen = (np.isin(unit_frame.index.to_numpy(dtype=object), streets)
+                  | np.isin(parents.to_numpy(dtype=object), districts))
+        keep &= chosen[np.clip(unit_of_site, 0, None)]
+    pairs = (unit_of_site[keep].astype(np.int64), np.flatnonzero(keep).astype(np.int64),
+             np.zeros(int(keep.sum())))
+    model = CapacityGap.from_cost_matrix(
+        pairs, need.to_numpy(dtype=float), capacity=float(capacity), facilities=int(new_sites),
+        demand_ids=list(unit_frame.index.astype(str)), candidate_ids=list(sites["id"].astype(str)))
+    return model.solve(time_limit=time_limit)
+
+
+def _point_model(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDataFrame, *, model: str,
+                 new_sites: int, settings: AccessSettings, streets, districts,
+                 time_limit: float | None) -> Solution:
+    """A point model: demand is the indicator group's population grid, existing facilities are open."""
+    max_cost, weight = settings.catchment(ind)
+    radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
+    points = cached_demand_points(dataset, settings=settings)
+    points = points.coarsened(max(points.resolution_m, radius / 4.0))
+    population = points.weight(plan.population_column(ind.population))
+    demand = gpd.GeoDataFrame({"id": np.arange(len(points)).astype(str), "street_code": points.street_code,
+                               "district_code": points.district_code, "weight": population},
+                              geometry=gpd.points_from_xy(points.x, points.y), crs=dataset.crs)
+    demand = demand[_inside(demand, streets, districts) & (population > 0)]
+    layer = dataset.layer(ind.layer)
+    existing = None
+    if layer is not None and len(layer):
+        counted = layer[layer["status"].isin(COUNTED_STATUSES)]
+        existing = gpd.GeoDataFrame({"id": "existing:" + counted["id"].astype(str)},
+                                    geometry=counted.geometry.values, crs=dataset.crs)
+    options = {} if model == "lscp" else {"facilities": int(new_sites)}
+    return POINT_MODELS[model].from_geodataframes(
+        demand, sites, weight_column="weight", max_cost=radius, existing=existing,
+        demand_id_column="id", candidate_id_column="id", **options).solve(time_limit=time_limit)
+
+
+def _checked_capacity(ind: Indicator, capacity: float | None) -> float:
+    if ind.type not in ("ratio", "count"):
+        raise ScenarioError(f"Capacity-gap siting needs a ratio or count indicator; '{ind.id}' is "
+                            f"{ind.type}.", fix="Use --model mclp for access indicators.")
+    if capacity is None:
+        if ind.type == "ratio":
+            raise ScenarioError(f"Give the capacity of one new facility for '{ind.id}' "
+                                f"({ind.shortfall_unit}).", fix="Add --capacity, e.g. 300.")
+        capacity = 1.0
+    if not np.isfinite(capacity) or capacity <= 0:
+        raise ScenarioError(f"The capacity must be a positive number, not {capacity!r}.")
+    return capacity
 
 
 def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: int, kind: str | None = None,
                   capacity: float | None = None, candidates="grid", units=None, model: str | None = None,
-                  spacing: float = 500.0, access_settings=None, time_limit: float | None = 60.0,
-                  attributes=None) -> Proposal:
+                  spacing: float = 500.0, access_settings: AccessSettings | None = None,
+                  time_limit: float | None = 60.0, attributes=None) -> Proposal:
     """Where to put ``new_sites`` facilities to serve ``indicator`` best.
 
     Parameters
@@ -181,9 +296,20 @@ def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: in
         Seconds HiGHS may take; the best solution so far is returned after that.
     attributes
         Extra attributes for every new facility.
-    """
-    from . import access
 
+    Returns
+    -------
+    Proposal
+        The solution, the candidates and one "add" edit per chosen site.
+
+    Raises
+    ------
+    ScenarioError
+        The kind, model, number of sites, capacity or units do not fit the indicator, or no
+        candidate lies inside the chosen units.
+    OptimizationError
+        The model has no feasible solution (e.g. too few sites for p-median within reach).
+    """
     ind = plan.indicator(indicator)
     kind = kind or ind.layer
     if kind != ind.layer:
@@ -199,63 +325,19 @@ def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: in
     if sites.empty:
         raise ScenarioError("No candidate sites inside the chosen units.",
                             fix="Choose other units, a finer grid or another candidate layer.")
-    settings = access_settings or access.AccessSettings()
     streets, districts = _unit_filter(dataset, units)
     if model == "capacity_gap":
-        if ind.type not in ("ratio", "count"):
-            raise ScenarioError(f"Capacity-gap siting needs a ratio or count indicator; '{ind.id}' is "
-                                f"{ind.type}.", fix="Use --model mclp for access indicators.")
-        if capacity is None:
-            if ind.type == "ratio":
-                raise ScenarioError(f"Give the capacity of one new facility for '{ind.id}' "
-                                    f"({ind.shortfall_unit}).", fix="Add --capacity, e.g. 300.")
-            capacity = 1.0
-        if not np.isfinite(capacity) or capacity <= 0:
-            raise ScenarioError(f"The capacity must be a positive number, not {capacity!r}.")
-        level = "street" if "street" in ind.levels and "street" in dataset.units else "district"
-        table = evaluate(dataset, plan, levels=[level], indicators=[ind.id], include_companions=False)
-        unit_frame = dataset.units[level]
-        need = table.set_index("unit_code")["shortfall"].reindex(unit_frame.index).fillna(0.0)
-        # Each candidate serves the unit the scenario will count it in (assign_points), so a site on
-        # a shared edge is credited where it will be counted.
-        column = "street_code" if level == "street" else "district_code"
-        unit_of_site = unit_frame.index.get_indexer(sites[column].astype(str))
-        keep = unit_of_site >= 0
-        if streets is not None:
-            parents = unit_frame["parent_code"] if level == "street" else pd.Series(unit_frame.index, unit_frame.index)
-            chosen = (np.isin(unit_frame.index.to_numpy(dtype=object), streets)
-                      | np.isin(parents.to_numpy(dtype=object), districts))
-            keep &= chosen[np.clip(unit_of_site, 0, None)]
-        pairs = (unit_of_site[keep].astype(np.int64), np.flatnonzero(keep).astype(np.int64),
-                 np.zeros(int(keep.sum())))
-        solved = optimize.CapacityGap.from_cost_matrix(
-            pairs, need.to_numpy(dtype=float), capacity=float(capacity), facilities=int(new_sites),
-            demand_ids=list(unit_frame.index.astype(str)), candidate_ids=list(sites["id"].astype(str))
-        ).solve(time_limit=time_limit)
+        capacity = _checked_capacity(ind, capacity)
+        solved = _capacity_gap(dataset, plan, ind, sites, capacity=capacity, new_sites=new_sites,
+                               streets=streets, districts=districts, time_limit=time_limit)
         if ind.numerator is not None and ind.numerator.sum:
             values.setdefault(ind.numerator.sum, float(capacity))
     else:
         if ind.type != "access":
             raise ScenarioError(f"The {model} model needs an access indicator; '{ind.id}' is {ind.type}.",
                                 fix="Use --model capacity_gap for ratio and count indicators.")
-        max_cost, weight = settings.catchment(ind)
-        radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
-        points = access.cached_demand_points(dataset, settings=settings)
-        points = points.coarsened(max(points.resolution_m, radius / 4.0))
-        population = points.weight(plan.population_column(ind.population))
-        demand = gpd.GeoDataFrame({"id": np.arange(len(points)).astype(str), "street_code": points.street_code,
-                                   "district_code": points.district_code, "weight": population},
-                                  geometry=gpd.points_from_xy(points.x, points.y), crs=dataset.crs)
-        demand = demand[_inside(demand, streets, districts) & (population > 0)]
-        layer = dataset.layer(kind)
-        existing = None
-        if layer is not None and len(layer):
-            counted = layer[layer["status"].isin(COUNTED_STATUSES)]
-            existing = gpd.GeoDataFrame({"id": "existing:" + counted["id"].astype(str)},
-                                        geometry=counted.geometry.values, crs=dataset.crs)
-        options = {} if model == "lscp" else {"facilities": int(new_sites)}
-        solved = POINT_MODELS[model].from_geodataframes(
-            demand, sites, weight_column="weight", max_cost=radius, existing=existing,
-            demand_id_column="id", candidate_id_column="id", **options).solve(time_limit=time_limit)
-    edits = optimize.solution_to_edits(solved, sites, kind=kind, attributes=values)
+        solved = _point_model(dataset, plan, ind, sites, model=model, new_sites=new_sites,
+                              settings=access_settings or AccessSettings(), streets=streets,
+                              districts=districts, time_limit=time_limit)
+    edits = solution_to_edits(solved, sites, kind=kind, attributes=values)
     return Proposal(solution=solved, candidates=sites, edits=tuple(edits), model=model, indicator=ind.id, kind=kind)

@@ -14,12 +14,20 @@ import pandas as pd
 
 from .. import io
 from ..errors import DataError
-from ..optimize import LSCP, MCLP, PCenter, PMedian, cost_pairs_from_table
+from ..optimize import LSCP, MCLP, PCenter, PMedian, Solution, cost_pairs_from_table
+from ..optimize.pairs import table_column
 
 MODELS = {"lscp": LSCP, "mclp": MCLP, "pmedian": PMedian, "pcenter": PCenter}
 
 
 def register(subparsers) -> None:
+    """Add the ``optimize`` verb to the command's subparsers.
+
+    Parameters
+    ----------
+    subparsers
+        What ``ArgumentParser.add_subparsers()`` returned.
+    """
     p = subparsers.add_parser(
         "optimize", help="best sites for new facilities (set cover, max coverage, p-median, p-centre)",
         description="Solve a siting model on HiGHS from CSV tables of demand, candidates and costs.")
@@ -55,10 +63,7 @@ def register(subparsers) -> None:
 
 
 def _column(frame: pd.DataFrame, column: str, *, file, option: str) -> pd.Series:
-    if column not in frame.columns:
-        raise DataError(f"The column '{column}' is missing (columns: {', '.join(map(str, frame.columns))}).",
-                        file=file, column=column, fix=f"Name the right column with {option}.")
-    return frame[column].astype(str).str.strip()
+    return table_column(frame, column, file=file, fix=f"Name the right column with {option}.")
 
 
 def _ids(frame: pd.DataFrame, column: str, *, file, option: str) -> list[str]:
@@ -96,6 +101,19 @@ def _check_options(args) -> None:
 
 
 def cmd_optimize(args) -> int:
+    """Read the three tables, solve the model, write its summary (JSON) or chosen sites (CSV).
+
+    Parameters
+    ----------
+    args
+        The parsed command line (see :func:`register`).
+
+    Returns
+    -------
+    int
+        0; bad input raises :class:`~geo_coverage.errors.DataError`, which the command prints
+        on one line with exit code 2.
+    """
     _check_options(args)
     demand = io.read_csv(args.demand)
     candidates = io.read_csv(args.candidates)
@@ -112,8 +130,6 @@ def cmd_optimize(args) -> int:
         options["coverage_target"] = args.coverage_target
     else:
         options["facilities"] = args.facilities
-    if weights is None:
-        weights = np.ones(len(demand_ids))
     model = MODELS[args.model].from_cost_matrix(pairs, weights, **options)
     solution = model.solve(time_limit=args.time_limit, mip_gap=args.mip_gap)
     if args.format == "json":
@@ -131,7 +147,7 @@ def cmd_optimize(args) -> int:
     return 0
 
 
-def _sites_table(solution) -> pd.DataFrame:
+def _sites_table(solution: Solution) -> pd.DataFrame:
     """One row per chosen site with the demand it serves (each demand at its nearest open site)."""
     assignment = solution.assignment
     served = assignment.groupby("candidate_id")["demand_id"].count() if assignment is not None else pd.Series()
