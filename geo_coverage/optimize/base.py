@@ -340,6 +340,7 @@ class AssignmentModel(SitingModel):
     """p-median and p-centre: every demand is assigned to one open site along its pairs."""
 
     def _assignment_parts(self) -> tuple[Pairs, np.ndarray]:
+        """The pairs of demand with weight, and that demand; demand out of every reach is an error."""
         pairs, weights = self._pairs, self._weights
         active = weights > 0
         has_pair = np.zeros(pairs.n_demand, dtype=bool)
@@ -353,26 +354,36 @@ class AssignmentModel(SitingModel):
         keep = active[pairs.demand]
         return pairs.subset(keep), active
 
-    def _assignment_program(self, kept: Pairs, active: np.ndarray, *, extra_columns: int):
-        """Rows and columns shared by both: Σ_j z_ij = 1, z_ij ≤ y_j, Σ new y = p."""
+    def _assignment_program(self, *, extra_columns: int) -> tuple[Pairs, np.ndarray, dict]:
+        """The rows and columns both share: Σ_j z_ij = 1, z_ij ≤ y_j, Σ new y = p.
+
+        Returns the kept pairs, the active demand mask and the programme's parts (keywords of
+        :func:`~geo_coverage.optimize.highs.build_program` but the objective), with
+        ``extra_columns`` free columns ≥ 0 after the sites and the pairs.
+        """
+        kept, active = self._assignment_parts()
         n_candidate = kept.n_candidate
         n_pairs = kept.demand.size
         n_active = int(active.sum())
         demand_rows = np.cumsum(active) - 1
         pair_columns = n_candidate + np.arange(n_pairs)
         site_columns, site_values = self._new_site_row()
-        rows = np.concatenate([
-            demand_rows[kept.demand],                      # rows 0..n_active-1: Σ_j z_ij = 1
-            n_active + np.arange(n_pairs),                 # next n_pairs rows: z_ij − y_j ≤ 0
-            n_active + np.arange(n_pairs),
-            np.full(site_columns.size, n_active + n_pairs),  # last: Σ new y_j = p
-        ])
-        columns = np.concatenate([pair_columns, pair_columns, kept.candidate, site_columns])
-        values = np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(n_pairs), site_values])
-        row_lower = np.concatenate([np.ones(n_active), np.full(n_pairs, -np.inf), [self.facilities]])
-        row_upper = np.concatenate([np.ones(n_active), np.zeros(n_pairs), [self.facilities]])
         lower, upper = self._candidate_columns()
-        column_lower = np.concatenate([lower, np.zeros(n_pairs + extra_columns)])
-        column_upper = np.concatenate([upper, np.ones(n_pairs), np.full(extra_columns, np.inf)])
-        integer = np.concatenate([np.ones(n_candidate, bool), np.zeros(n_pairs + extra_columns, bool)])
-        return rows, columns, values, row_lower, row_upper, column_lower, column_upper, integer
+        row_lower = np.concatenate([np.ones(n_active), np.full(n_pairs, -np.inf), [self.facilities]])
+        parts = {
+            "rows": np.concatenate([
+                demand_rows[kept.demand],                      # rows 0..n_active-1: Σ_j z_ij = 1
+                n_active + np.arange(n_pairs),                 # next n_pairs rows: z_ij − y_j ≤ 0
+                n_active + np.arange(n_pairs),
+                np.full(site_columns.size, n_active + n_pairs),  # last: Σ new y_j = p
+            ]),
+            "columns": np.concatenate([pair_columns, pair_columns, kept.candidate, site_columns]),
+            "values": np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(n_pairs), site_values]),
+            "n_rows": row_lower.size,
+            "row_lower": row_lower,
+            "row_upper": np.concatenate([np.ones(n_active), np.zeros(n_pairs), [self.facilities]]),
+            "column_lower": np.concatenate([lower, np.zeros(n_pairs + extra_columns)]),
+            "column_upper": np.concatenate([upper, np.ones(n_pairs), np.full(extra_columns, np.inf)]),
+            "integer": np.concatenate([np.ones(n_candidate, bool), np.zeros(n_pairs + extra_columns, bool)]),
+        }
+        return kept, active, parts

@@ -44,27 +44,24 @@ class PCenter(AssignmentModel):
                           existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids)
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
-        kept, active = self._assignment_parts()
-        rows, columns, values, row_lower, row_upper, column_lower, column_upper, integer = (
-            self._assignment_program(kept, active, extra_columns=1))
+        kept, active, parts = self._assignment_program(extra_columns=1)
         n_active = int(active.sum())
         n_pairs = kept.demand.size
         radius_column = kept.n_candidate + n_pairs
-        first_radius_row = row_lower.size
+        first_radius_row = parts["n_rows"]
         demand_rows = np.cumsum(active) - 1
         # rows: Σ_j c_ij z_ij − W ≤ 0 for each demand
-        rows = np.concatenate([rows, first_radius_row + demand_rows[kept.demand],
-                               first_radius_row + np.arange(n_active)])
-        columns = np.concatenate([columns, kept.n_candidate + np.arange(n_pairs),
-                                  np.full(n_active, radius_column)])
-        values = np.concatenate([values, kept.cost, -np.ones(n_active)])
-        row_lower = np.concatenate([row_lower, np.full(n_active, -np.inf)])
-        row_upper = np.concatenate([row_upper, np.zeros(n_active)])
+        parts["rows"] = np.concatenate([parts["rows"], first_radius_row + demand_rows[kept.demand],
+                                        first_radius_row + np.arange(n_active)])
+        parts["columns"] = np.concatenate([parts["columns"], kept.n_candidate + np.arange(n_pairs),
+                                           np.full(n_active, radius_column)])
+        parts["values"] = np.concatenate([parts["values"], kept.cost, -np.ones(n_active)])
+        parts["row_lower"] = np.concatenate([parts["row_lower"], np.full(n_active, -np.inf)])
+        parts["row_upper"] = np.concatenate([parts["row_upper"], np.zeros(n_active)])
+        parts["n_rows"] = first_radius_row + n_active
         column_cost = np.zeros(radius_column + 1)
         column_cost[radius_column] = 1.0
-        program = build_program(maximise=False, column_cost=column_cost, column_lower=column_lower,
-                                column_upper=column_upper, integer=integer, rows=rows, columns=columns,
-                                values=values, n_rows=row_lower.size, row_lower=row_lower, row_upper=row_upper)
+        program = build_program(maximise=False, column_cost=column_cost, **parts)
         status, _, gap, solution = solve_program(program, time_limit=time_limit, mip_gap=mip_gap,
                                                  name=self.name)
         selected = self._selected(solution)

@@ -57,13 +57,9 @@ class PMedian(AssignmentModel):
                           existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids)
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
-        kept, active = self._assignment_parts()
-        rows, columns, values, row_lower, row_upper, column_lower, column_upper, integer = (
-            self._assignment_program(kept, active, extra_columns=0))
+        kept, _, parts = self._assignment_program(extra_columns=0)
         column_cost = np.concatenate([np.zeros(kept.n_candidate), self._weights[kept.demand] * kept.cost])
-        program = build_program(maximise=False, column_cost=column_cost, column_lower=column_lower,
-                                column_upper=column_upper, integer=integer, rows=rows, columns=columns,
-                                values=values, n_rows=row_lower.size, row_lower=row_lower, row_upper=row_upper)
+        program = build_program(maximise=False, column_cost=column_cost, **parts)
         status, objective, gap, solution = solve_program(program, time_limit=time_limit, mip_gap=mip_gap,
                                                          name=self.name)
         return self._nearest_result(self._selected(solution), objective=objective, status=status, gap=gap,
