@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-test browser-deps pg-deps bench default-data clean
+.PHONY: run test install install-test browser-deps pg-deps report-deps bench default-data demo-years clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,11 @@ $(BIN)/python:
 
 # The stamp files re-run pip only when pyproject.toml changes.
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[app,osm]'
+	$(BIN)/python -m pip install --quiet -e '.[app,osm,report]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[app,osm,test]'
+	$(BIN)/python -m pip install --quiet -e '.[app,osm,report,test]'
 	touch $(VENV)/.installed-app $@
 
 install: $(VENV)/.installed-app
@@ -43,10 +43,20 @@ pg-deps:
 	  || echo "PostgreSQL/PostGIS could not be installed: the store's PostgreSQL tests will fail"; \
 	fi
 
-run: install
+# PDF reports embed WenQuanYi Micro Hei (TrueType; reportlab cannot embed Noto CJK's CFF outlines);
+# charts use Noto Sans CJK; the report tests read PDFs with poppler (pdffonts, pdftotext, pdfinfo).
+report-deps:
+	@if ! [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdffonts >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's fonts-wqy-microhei, fonts-noto-cjk and poppler-utils for the reports"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-wqy-microhei fonts-noto-cjk poppler-utils >/dev/null \
+	  || echo "report fonts could not be installed: PDF reports will say what is missing"; \
+	fi
+
+run: install report-deps
 	$(BIN)/python -m ui.serve app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: install-test browser-deps pg-deps
+test: install-test browser-deps pg-deps report-deps
 	$(BIN)/python -m pytest
 
 bench: install-test
@@ -54,6 +64,9 @@ bench: install-test
 
 default-data: install
 	$(BIN)/python -m scripts.build_default --shared ../shared
+
+demo-years: install
+	$(BIN)/python scripts/build_demo_years.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -285,3 +285,23 @@ def test_series_from_snapshots_equals_report_each_year(tiny_city_dir, tmp_path):
     ]
     by_year = beds.pivot(index="unit_code", columns="year", values="value")
     np.testing.assert_allclose(by_year[2023], by_year[2021] * 2)
+
+
+def test_projection_stays_within_what_a_share_can_be():
+    rows = []
+    for year, value in ((2021, 94.0), (2022, 97.0), (2023, 99.5)):
+        table = _table(year)
+        table.loc[0, ["value", "indicator_type", "target", "status"]] = [
+            value,
+            "share",
+            100.0,
+            "gap",
+        ]
+        rows.append((year, table))
+    out = trajectories(series_from_tables(dict(rows)), load_plan(PLAN)).set_index(
+        ["indicator", "unit_code"]
+    )
+    row = out.loc[("beds", "U1")]
+    # the line (slope 2.75) would reach 96.83 + 2.75 × 3 = 105.08 in 2025; a share stops at 100
+    assert row["observed_per_year"] == pytest.approx(2.75)
+    assert row["projected"] == 100.0 and row["status"] == "on_track"

@@ -68,7 +68,9 @@ def register(subparsers) -> None:
 
 
 def load_series(args, plan, *, levels=None, indicators=None, until: int | None = None):
-    """The series the options name, and a line saying where it came from."""
+    """``(series, origin, units)``: the series the options name, a line saying where it came from,
+    and the latest year's unit outlines (``level -> GeoDataFrame``, for the reports' maps)."""
+    from ..coverage import evaluate
     from ..errors import DataError
     from ..monitor import (
         datasets_from_dirs,
@@ -82,26 +84,39 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
             "Give either --snapshot or --snapshot-dir, not both.",
             fix="Save the folders as snapshots of the store, or name every year as a folder.",
         )
+    latest: dict = {}
+
+    def evaluate_year(year, dataset):
+        latest["units"] = dataset.units  # years come in order: the last one stays
+        return evaluate(dataset, plan, levels=levels, indicators=indicators)
+
     if args.snapshot_dir:
         folders = parse_year_dirs(args.snapshot_dir)
         if until is not None:
             folders = {y: p for y, p in folders.items() if y <= until}
         series = series_from_datasets(
-            datasets_from_dirs(folders), plan, levels=levels, indicators=indicators
+            datasets_from_dirs(folders), plan, evaluate_year=evaluate_year
         )
-        return series, "folders: " + ", ".join(f"{y}={p}" for y, p in sorted(folders.items()))
+        return (
+            series,
+            "folders: " + ", ".join(f"{y}={p}" for y, p in sorted(folders.items())),
+            latest["units"],
+        )
     if args.snapshot:
-        return _store_series(args, plan, levels=levels, indicators=indicators, until=until)
+        datasets, origin = _store_datasets(args, until=until)
+        series = series_from_datasets(datasets, plan, evaluate_year=evaluate_year)
+        return series, origin, latest["units"]
+    from ..dataset import load_dataset
     from ..monitor.demo import demo_events, demo_tables
 
+    base = load_dataset()
     years = [y for y in (2020, *demo_events().years) if until is None or y <= until]
-    tables = demo_tables(plan, levels=levels, indicators=indicators, years=years)
-    return series_from_tables(tables), (
-        f"embedded demo years {min(years)}–{max(years)} (2020 baseline; later years SYNTHETIC)"
-    )
+    tables = demo_tables(plan, levels=levels, indicators=indicators, years=years, base=base)
+    origin = f"embedded demo years {min(years)}–{max(years)} (2020 baseline; later years SYNTHETIC)"
+    return series_from_tables(tables), origin, base.units
 
 
-def _store_series(args, plan, *, levels, indicators, until):
+def _store_datasets(args, *, until):
     from ..errors import DataError
 
     try:
@@ -111,7 +126,7 @@ def _store_series(args, plan, *, levels, indicators, until):
             "--snapshot needs the project store, which this version does not have yet.",
             fix="Give the years as folders: --snapshot-dir YEAR=DIR.",
         ) from None
-    from ..monitor import check_year, series_from_datasets
+    from ..monitor import check_year
 
     store = open_store(args.store) if args.store else open_store()
     datasets = {}
@@ -120,8 +135,7 @@ def _store_series(args, plan, *, levels, indicators, until):
         year = check_year(getattr(dataset, "year", None) or label, what="snapshot year")
         if until is None or year <= until:
             datasets[year] = dataset
-    series = series_from_datasets(datasets, plan, levels=levels, indicators=indicators)
-    return series, "store snapshots: " + ", ".join(args.snapshot)
+    return datasets, "store snapshots: " + ", ".join(args.snapshot)
 
 
 def _plan(args):
@@ -141,7 +155,7 @@ def cmd_monitor(args) -> int:
         plan.indicator(indicator)
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out monitor.xlsx.")
-    series, origin = load_series(
+    series, origin, _ = load_series(
         args, plan, levels=args.level, indicators=args.indicator, until=args.until
     )
     print(f"monitoring {origin}", file=sys.stderr)
@@ -170,14 +184,20 @@ def cmd_assess(args) -> int:
             fix="Name the file report.docx (Word) or report.pdf.",
         )
     plan = _plan(args)
-    series, origin = load_series(args, plan, until=args.year)
-    if args.year not in set(series["year"]):
-        raise DataError(
-            f"There is no snapshot for {args.year}.",
-            fix=f"Report on one of the years given: {sorted(set(series['year']))}.",
-        )
+    series, origin, units = load_series(args, plan, until=args.year)
+    names_en = {}
+    for frame in units.values():
+        if "name_en" in frame:
+            names_en.update(frame["name_en"].dropna().astype(str).to_dict())
     assessment = build_assessment(
-        series, plan, stage=args.stage, year=args.year, district=args.district, origin=origin
+        series,
+        plan,
+        stage=args.stage,
+        year=args.year,
+        district=args.district,
+        origin=origin,
+        units=units,
+        names_en=names_en,
     )
     write_report(assessment, args.out, lang=args.lang)
     print(f"wrote {args.out}", file=sys.stderr)

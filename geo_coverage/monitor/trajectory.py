@@ -5,7 +5,8 @@ The rules are the plan's (``period`` and ``monitoring`` in the plan file, read i
 
 * points: every (year, value) with a value, from the baseline year to the end year;
 * projection: the least-squares line through the points, evaluated at the end year (with two or
-  more points; once the latest point is the end year itself, its value is the projection);
+  more points; once the latest point is the end year itself, its value is the projection), kept
+  within what the measure can be (0–100 % for shares and reach, ≥ 0 otherwise);
 * ``observed_per_year``: that line's slope; ``needed_per_year``: (target − latest value) ÷ years
   left, or 0 when the latest value already meets the target;
 * status: ``met`` when the latest value meets the target; else ``on_track`` when the projection
@@ -203,6 +204,9 @@ def _judge(out: pd.DataFrame, rules: Monitoring) -> None:
     projected = out["projected"].to_numpy(dtype=float)
     # At the end year the figure itself is the outcome: no line is needed to guess it.
     projected = np.where(year_last >= rules.end_year, value_last, projected)
+    # A line can run past what the measure can be: shares stop at 0 and 100 %, counts at 0.
+    percentage = out["indicator_type"].isin(["share", "access"]).to_numpy()
+    projected = np.where(percentage, np.clip(projected, 0.0, 100.0), np.maximum(projected, 0.0))
     out["projected"] = np.where(n >= 2, projected, np.nan)
     projected = out["projected"].to_numpy(dtype=float)
 
