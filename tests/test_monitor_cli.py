@@ -166,3 +166,26 @@ def test_demo_series_equals_report_on_each_year():
         atol=1e-9,
     )
     pd.testing.assert_frame_equal(tables[2020], evaluate(base, plan, levels=["city", "district"]))
+
+
+def test_monitor_from_store_snapshots_equals_folders(year_dirs, tmp_path, capsys):
+    """The same three years saved as store snapshots give the same monitoring table."""
+    from geo_coverage.store import open_store
+
+    store_path = tmp_path / "plan.gpkg"
+    with open_store(store_path) as store:
+        for year, folder in year_dirs.items():
+            store.add_snapshot(folder, year=year, label=f"{year} test", author="test")
+    folders = [item for year, folder in year_dirs.items() for item in ("--snapshot-dir", f"{year}={folder}")]
+    code, from_folders, err = _run(capsys, "monitor", *folders, "--format", "json")
+    assert code == 0, err
+    code, from_store, err = _run(capsys, "monitor", "--store", str(store_path), "--snapshot", "2021",
+                                 "--snapshot", "2022 test", "--snapshot", "2023", "--format", "json")
+    assert code == 0, err
+    assert "store snapshots" in err
+    assert json.loads(from_store) == json.loads(from_folders)
+    code, every_year, _ = _run(capsys, "monitor", "--store", str(store_path), "--format", "json")
+    assert code == 0 and json.loads(every_year) == json.loads(from_folders)
+    code, _, err = _run(capsys, "monitor", "--store", str(store_path), "--snapshot", "2021",
+                        "--snapshot", "2021 test")
+    assert code == 2 and "twice" in err

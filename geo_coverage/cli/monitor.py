@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from .store import add_store_option
+
 LEVEL_CHOICES = ("city", "district", "street")
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -31,7 +33,7 @@ def _add_years_options(parser) -> None:
         metavar="YEAR=DIR",
         help="a data folder for a year (repeat: --snapshot-dir 2021=d21 --snapshot-dir 2023=d23)",
     )
-    group.add_argument("--store", metavar="PATH|URL", help="the project store for --snapshot")
+    add_store_option(group)  # with --store alone: every year the store holds
     parser.add_argument(
         "--plan", metavar="FILE", help="plan YAML or shipped plan id (default: Beijing 2021–2025)"
     )
@@ -79,7 +81,7 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
         series_from_tables,
     )
 
-    if args.snapshot and args.snapshot_dir:
+    if (args.snapshot or args.store) and args.snapshot_dir:
         raise DataError(
             "Give either --snapshot or --snapshot-dir, not both.",
             fix="Save the folders as snapshots of the store, or name every year as a folder.",
@@ -102,9 +104,12 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
             "folders: " + ", ".join(f"{y}={p}" for y, p in sorted(folders.items())),
             latest["units"],
         )
-    if args.snapshot:
-        datasets, origin = _store_datasets(args, until=until)
-        series = series_from_datasets(datasets, plan, evaluate_year=evaluate_year)
+    if args.snapshot or args.store:
+        from .store import open_from_args
+
+        with open_from_args(args, create=False) as store:
+            datasets, origin = _store_datasets(store, args.snapshot, until=until)
+            series = series_from_datasets(datasets, plan, evaluate_year=evaluate_year)
         return series, origin, latest["units"]
     from ..dataset import load_dataset
     from ..monitor.demo import demo_events, demo_tables
@@ -116,26 +121,27 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
     return series_from_tables(tables), origin, base.units
 
 
-def _store_datasets(args, *, until):
+def _store_datasets(store, refs, *, until):
+    """A lazy ``year -> Dataset`` over the store's snapshots ``refs`` (years or labels; all of the
+    store's years when none are named)."""
     from ..errors import DataError
+    from ..monitor import LazyDatasets
 
-    try:
-        from ..store import open_store  # the project store (issue 10)
-    except ImportError:
-        raise DataError(
-            "--snapshot needs the project store, which this version does not have yet.",
-            fix="Give the years as folders: --snapshot-dir YEAR=DIR.",
-        ) from None
-    from ..monitor import check_year
-
-    store = open_store(args.store) if args.store else open_store()
-    datasets = {}
-    for label in args.snapshot:
-        dataset = store.load_snapshot(label)
-        year = check_year(getattr(dataset, "year", None) or label, what="snapshot year")
-        if until is None or year <= until:
-            datasets[year] = dataset
-    return datasets, "store snapshots: " + ", ".join(args.snapshot)
+    refs = list(refs) or store.years()
+    if not refs:
+        raise DataError("The store holds no snapshots.",
+                        fix="Add some with `geo-coverage snapshot add --year YEAR DIR`.")
+    chosen: dict[int, object] = {}
+    for ref in refs:
+        key = int(ref) if str(ref).strip().isdigit() else ref
+        year = int(store.year_view(key).year)
+        if year in chosen:
+            raise DataError(f"--snapshot names {year} twice ('{chosen[year]}' and '{ref}').",
+                            fix="Give each year once.")
+        chosen[year] = key
+    chosen = {y: r for y, r in chosen.items() if until is None or y <= until}
+    datasets = LazyDatasets({y: (lambda r=r: store.load_snapshot(r)) for y, r in sorted(chosen.items())})
+    return datasets, "store snapshots: " + ", ".join(f"{y} ({r})" for y, r in sorted(chosen.items()))
 
 
 def _plan(args):
