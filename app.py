@@ -11,7 +11,7 @@ import streamlit as st
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
 # set_page_config must come first, hence the late imports.
-from ui import coverage_view, data, data_tab, map_view, scenario_tab  # noqa: E402
+from ui import coverage_view, data, data_tab, map_view, scenario_tab, store_panel  # noqa: E402
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
@@ -67,7 +67,8 @@ def sidebar() -> dict:
         indicator = indicators[indicator_id]
         if language == "en":  # long English names: written out in full (the box cuts them off)
             st.caption(f"{indicator.name_en} ({indicator.clause})")
-        dataset_key, dataset = data.current_dataset()
+        # A snapshot (year) of the project store, else the embedded data or this session's upload.
+        dataset_key, dataset = store_panel.snapshot_choice(language) or data.current_dataset()
         levels = [lvl for lvl in ("district", "street")
                   if lvl in indicator.levels and lvl in dataset.units]
         if st.session_state.get("level") not in levels:
@@ -83,8 +84,9 @@ def sidebar() -> dict:
         show_facilities = st.checkbox(t("show_facilities", language), value=True,
                                       key="show_facilities")
         st.caption(f"{t('dataset', language)}: "
-                   + (t("default_dataset", language) if dataset_key == data.DEFAULT_KEY
-                      else t("uploaded_dataset", language)))
+                   + (store_panel.caption(dataset_key, language)
+                      or (t("default_dataset", language) if dataset_key == data.DEFAULT_KEY
+                          else t("uploaded_dataset", language))))
     return {"language": language, "plan_id": plan_id, "plan": plan, "indicator": indicator,
             "level": level, "base_map": base_map, "show_facilities": show_facilities,
             "dataset_key": dataset_key, "dataset": dataset}

@@ -15,10 +15,10 @@ Folder layout (the data contract)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -92,7 +92,7 @@ class Dataset:
         """The facilities of ``kind`` that exist (planned ones are kept but flagged by status)."""
         return self.layers.get(kind)
 
-    def with_layer(self, kind: str, frame: gpd.GeoDataFrame | None) -> "Dataset":
+    def with_layer(self, kind: str, frame: gpd.GeoDataFrame | None) -> Dataset:
         """A new dataset with ``kind`` replaced (``None`` removes it); other layers are shared."""
         layers = dict(self.layers)
         if frame is None:
@@ -101,7 +101,7 @@ class Dataset:
             layers[kind] = prepare_layer(frame, kind=kind, units=self.units, crs=self.crs)
         return replace(self, layers=MappingProxyType(layers))
 
-    def with_units(self, level: str, frame: gpd.GeoDataFrame) -> "Dataset":
+    def with_units(self, level: str, frame: gpd.GeoDataFrame) -> Dataset:
         """A new dataset with the units of ``level`` replaced (e.g. grown population)."""
         units = dict(self.units)
         units[level] = frame
@@ -171,7 +171,8 @@ def read_dataset_frames(root: str | Path) -> DatasetFrames:
     if not root.is_dir():
         raise DataError("Data folder not found.", file=root,
                         fix="Pass a folder with boundaries/ and layers/ (see `geo-coverage import`).")
-    meta, files = {}, {}
+    meta: dict = {}
+    files: dict[str, Path] = {}
     if (root / "dataset.yaml").exists():
         meta = io.read_yaml(root / "dataset.yaml") or {}
         files["meta"] = root / "dataset.yaml"

@@ -25,6 +25,13 @@ METRIC = "EPSG:32650"
 X0, Y0 = 440000.0, 4420000.0  # central Beijing in UTM 50N
 
 
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path_factory, monkeypatch):
+    """Every test gets its own project store (the app and the CLI never touch the user's default
+    store under ~/.local/share)."""
+    monkeypatch.setenv("GEO_COVERAGE_STORE", str(tmp_path_factory.mktemp("store") / "store.gpkg"))
+
+
 def shared_path(*parts) -> Path:
     """A path under ../shared, skipping the test when the shared folder is absent."""
     path = SHARED.joinpath(*parts)

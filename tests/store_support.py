@@ -33,7 +33,8 @@ def _free_port() -> int:
 class PostgresServer:
     """``initdb`` + ``pg_ctl start`` in a temporary folder; ``url(db)`` for a database on it."""
 
-    def __init__(self):
+    def __init__(self, *, durable: bool = False):
+        self.durable = durable  # benchmarks keep fsync on; tests turn it off for speed
         self.folder = Path(tempfile.mkdtemp(prefix="gc-pg-"))
         self.data = self.folder / "data"
         self.port = _free_port()
@@ -84,10 +85,9 @@ class PostgresServer:
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
         pwfile.unlink()
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=100"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         done = self._run(
             PG_BIN / "pg_ctl",
             "-D",

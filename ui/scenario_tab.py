@@ -17,7 +17,7 @@ from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
-from ui import coverage_view
+from ui import coverage_view, store_panel
 from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label
 from ui.i18n import MODELS as MODEL_NAMES
 
@@ -250,6 +250,9 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     comparison = sc.compare(before, after)  # once per run: the tables and the XLSX download share it
     _results(comparison, before, after, changed, dataset, plan, indicator_id, level, language)
     _files(comparison, changed, plan, language)
+    store_panel.scenarios_section(_scenario(language), language,
+                                  snapshot=st.session_state.get(store_panel.PICK) or None,
+                                  open_scenario=lambda opened: _set(opened, replaced=True))
 
 
 def _header(scenario: sc.Scenario, language: str) -> None:

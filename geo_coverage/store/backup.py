@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
+from .core import StoreCore
 from .errors import StoreError
 
 __all__ = ["BackupMixin"]
@@ -48,7 +49,7 @@ def _copy_tables(source, target, connection_in, connection_out) -> dict[str, int
     return counts
 
 
-class BackupMixin:
+class BackupMixin(StoreCore):
     """``dump`` and ``restore`` of :class:`~geo_coverage.store.Store`."""
 
     def is_empty(self) -> bool:

@@ -5,7 +5,7 @@ that have not submitted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from ..dataset import POPULATION_COLUMNS, DatasetFrames, dataset_from_frames, locate_points
 from ..errors import DataError
 from .errors import StoreError
+from .rows import SnapshotRows
 
 __all__ = ["DistrictsMixin", "overlay"]
 
 
-def _district_codes(points: pd.DataFrame, units: dict) -> np.ndarray:
+def _district_codes(points: pd.DataFrame, units: Mapping) -> np.ndarray:
     """The district each point falls in ('' outside), from the WGS84 outlines: a street's parent
     where streets exist, else the district polygons (as `dataset.assign_points` decides)."""
     geoms = np.asarray(points.geometry.values)
@@ -135,13 +136,13 @@ def _city_with(city: pd.DataFrame, old: pd.DataFrame, new: pd.DataFrame) -> pd.D
     return city
 
 
-class DistrictsMixin:
+class DistrictsMixin(SnapshotRows):
     """District submissions (:meth:`Store.add_snapshot` with ``district=``)."""
 
     def _add_district(
         self, frames: DatasetFrames, root, *, year, label, district, replace, author, say
     ):
-        from .snapshots import SnapshotInfo, YearView, _info, _parts
+        from .rows import SnapshotInfo, YearView, _info, _parts
 
         t = self.tables
         with self._read() as connection:

@@ -188,16 +188,13 @@ class PostgisBackend:
         engine = self.create_engine()
         try:
             with engine.connect() as connection:
-                return int(
-                    connection.execute(
-                        sa.text(
-                            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class "
-                            "c "
-                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                            "WHERE c.relkind = 'r' AND c.relname LIKE 'gc\\_%' AND n.nspname = "
-                            "current_schema()"
-                        )
-                    ).scalar()
-                )
+                size = connection.execute(
+                    sa.text(
+                        "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+                        "AND c.relname LIKE 'gc\\_%' AND n.nspname = current_schema()"
+                    )
+                ).scalar()
+            return int(size or 0)
         finally:
             engine.dispose()

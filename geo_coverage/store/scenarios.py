@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..errors import ScenarioError
 from ..scenario import Scenario, scenario_from_yaml, scenario_to_dict, scenario_to_yaml
+from .core import StoreCore
 from .errors import ConflictError, NotFoundError
 from .schema import utc_now
 
@@ -115,7 +116,7 @@ def _message(text) -> str:
     return text
 
 
-class ScenariosMixin:
+class ScenariosMixin(StoreCore):
     """Scenario verbs of :class:`~geo_coverage.store.Store`."""
 
     def save_scenario(
@@ -212,7 +213,9 @@ class ScenariosMixin:
             or 0
         )
 
-    def _conflict(self, connection, name, row, base_version, latest) -> ConflictError:
+    def _conflict(
+        self, connection, name, row, base_version, latest
+    ) -> ConflictError | NotFoundError:
         if row is None:
             return NotFoundError(
                 f"There is no scenario '{name}' in the store to save version "

@@ -1,0 +1,258 @@
+"""The project store in the app: pick the snapshot (year) to view, and save, list, open and fork
+scenarios that everyone using the same store sees (docs/store.md).
+
+The store is ``GEO_COVERAGE_STORE`` or the default file (created on first use).  One
+:class:`~geo_coverage.store.Store` per location is shared by every session (``st.cache_resource``):
+it holds only a pooled, thread-safe SQLAlchemy engine, and every call is its own transaction, so
+each session reads only committed data.  What is per person lives in ``st.session_state``: the
+name (asked once per browser session), the snapshot picked, the version a scenario was opened at.
+A loaded snapshot is cached per store and content digest, so a new save is a new cache entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from geo_coverage import scenario as sc
+from geo_coverage.dataset import Dataset
+from geo_coverage.errors import GeoCoverageError
+
+__all__ = [
+    "store",
+    "author",
+    "caption",
+    "snapshot_choice",
+    "scenarios_section",
+    "PICK",
+    "AUTHOR",
+    "BASE",
+    "EMBEDDED",
+]
+
+PICK = "store_snapshot"  # session_state: the snapshot year picked ("" = the embedded data)
+AUTHOR = "store_author"  # session_state: this browser session's name, asked once
+BASE = "store_scenario_base"  # session_state: (name, version) the scenario was opened / saved at
+EMBEDDED = ""
+
+_TEXT = {
+    "snapshot": ("数据年份（快照）", "Data year (snapshot)"),
+    "embedded": ("内置数据 / 上传数据", "Embedded / uploaded data"),
+    "store_error": (
+        "项目库不可用，使用内置数据：",
+        "The project store is unavailable; using the embedded data: ",
+    ),
+    "store_at": ("项目库", "Store"),
+    "shared": ("共享情景（项目库）", "Shared scenarios (project store)"),
+    "your_name": (
+        "您的姓名（保存时记录，本次浏览会话内保留）",
+        "Your name (recorded with each save, kept for this browser session)",
+    ),
+    "name_needed": ("请先填写姓名再保存。", "Enter your name before saving."),
+    "message": ("本次修改说明", "What changed (message)"),
+    "save": ("保存新版本", "Save as a new version"),
+    "saved": ("已保存：{name} 第 {version} 版", "Saved: {name} v{version}"),
+    "conflict": (
+        "未保存：他人已在您打开的版本之后保存。",
+        "Not saved: someone saved after the version you opened. ",
+    ),
+    "none": ("项目库中还没有情景。", "No scenarios in the store yet."),
+    "open": ("打开", "Open"),
+    "version": ("版本", "Version"),
+    "fork": ("另存为新情景（分支）", "Fork as a new scenario"),
+    "fork_name": ("新情景名称", "New scenario's name"),
+    "forked": ("已创建分支：{name}", "Forked: {name}"),
+    "opened_at": ("当前情景打开自第 {version} 版", "The current scenario was opened at v{version}"),
+    "columns": (
+        ("情景", "最新版本", "保存人", "保存时间", "创建人", "分支自"),
+        ("Scenario", "Latest", "Saved by", "Saved at", "Created by", "Forked from"),
+    ),
+    "synthetic": ("（合成示例数据）", "(synthetic demo data)"),
+}
+
+
+def _t(key: str, language: str):
+    zh, en = _TEXT[key]
+    return zh if language == "zh" else en
+
+
+@st.cache_resource(show_spinner=False)
+def _open(location: str):
+    from geo_coverage.store import open_store
+
+    return open_store(location or None)
+
+
+def store():
+    """The shared store (``None`` and the reason when it cannot be opened)."""
+    import os
+
+    from geo_coverage.store import STORE_ENV
+
+    try:
+        return _open(os.environ.get(STORE_ENV, "")), None
+    except GeoCoverageError as exc:
+        return None, str(exc)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _snapshot(location: str, year: int, digest: str, _store) -> Dataset:
+    """A snapshot's dataset, once per store and content (a replaced year has a new digest)."""
+    return _store.load_snapshot(year)
+
+
+def snapshot_choice(language: str) -> tuple[str, Dataset] | None:
+    """The sidebar's snapshot picker: ``(dataset_key, dataset)`` of the year picked, or ``None``
+    for the embedded (or uploaded) data."""
+    opened, problem = store()
+    if opened is None:
+        st.caption(_t("store_error", language) + (problem or ""))
+        return None
+    try:
+        years = opened.years()
+    except GeoCoverageError as exc:
+        st.caption(_t("store_error", language) + str(exc))
+        return None
+    if not years:
+        return None
+    options = [EMBEDDED, *[str(year) for year in years]]
+    if st.session_state.get(PICK) not in options:
+        st.session_state[PICK] = EMBEDDED
+    labels = {str(s.year): s.label for s in opened.list_snapshots() if not s.district}
+    picked = st.selectbox(
+        _t("snapshot", language),
+        options,
+        key=PICK,
+        format_func=lambda y: (
+            _t("embedded", language) if y == EMBEDDED else f"{y} · {labels.get(y, '')}".rstrip(" ·")
+        ),
+    )
+    if picked == EMBEDDED:
+        return None
+    view = opened.year_view(int(picked))
+    dataset = _snapshot(opened.location, view.year, view.digest, opened)
+    return f"store:{view.digest[:16]}", dataset
+
+
+def caption(dataset_key: str, language: str) -> str | None:
+    """The sidebar's "dataset:" words for a store snapshot (``None`` for other data)."""
+    if not dataset_key.startswith("store:"):
+        return None
+    year = st.session_state.get(PICK, "")
+    return f"{_t('snapshot', language)} {year}"
+
+
+def author(language: str) -> str:
+    """This browser session's name: asked once, then kept in the session."""
+    return st.text_input(_t("your_name", language), key=AUTHOR).strip()
+
+
+def _summary_frame(summaries, language: str) -> pd.DataFrame:
+    columns = _t("columns", language)
+    rows = [
+        (
+            s.name,
+            f"v{s.latest}",
+            s.updated_by,
+            s.updated_at[:19].replace("T", " "),
+            s.created_by,
+            f"{s.forked_from} v{s.forked_from_version}" if s.forked_from else "",
+        )
+        for s in summaries
+    ]
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def scenarios_section(
+    scenario: sc.Scenario,
+    language: str,
+    *,
+    snapshot: str | None,
+    open_scenario: Callable[[sc.Scenario], None],
+) -> None:
+    """Save the current scenario as a new version, list everyone's, open or fork one."""
+    opened, problem = store()
+    with st.expander(_t("shared", language), expanded=False):
+        if opened is None:
+            st.warning(_t("store_error", language) + (problem or ""))
+            return
+        st.caption(f"{_t('store_at', language)}: {opened.location}")
+        name = author(language)
+        base = st.session_state.get(BASE)
+        if base and base[0] == scenario.name:
+            st.caption(_t("opened_at", language).format(version=base[1]))
+        message = st.text_input(_t("message", language), key="store_message")
+        if st.button(_t("save", language), key="store_save"):
+            _save(opened, scenario, name, message, snapshot, language)
+        try:
+            summaries = opened.list_scenarios()
+        except GeoCoverageError as exc:
+            st.error(str(exc))
+            return
+        if not summaries:
+            st.info(_t("none", language))
+            return
+        st.dataframe(_summary_frame(summaries, language), hide_index=True, key="store_scenarios")
+        names = [s.name for s in summaries]
+        cols = st.columns([3, 1, 1])
+        pick = cols[0].selectbox(_t("open", language), names, key="store_pick")
+        latest = next(s.latest for s in summaries if s.name == pick)
+        version = cols[1].selectbox(
+            _t("version", language),
+            list(range(latest, 0, -1)),
+            key=f"store_version:{pick}",
+            format_func=lambda v: f"v{v}",
+        )
+        if cols[2].button(_t("open", language), key="store_open"):
+            chosen = opened.get_scenario(pick, version)
+            st.session_state[BASE] = (pick, chosen.version)
+            open_scenario(chosen.scenario())
+            st.rerun()
+        fork_name = st.text_input(_t("fork_name", language), key="store_fork_name")
+        if st.button(_t("fork", language), key="store_fork"):
+            _fork(opened, pick, version, fork_name, name, language, open_scenario)
+
+
+def _save(opened, scenario: sc.Scenario, name: str, message: str, snapshot, language: str) -> None:
+    from geo_coverage.store import ConflictError
+
+    if not name:
+        st.warning(_t("name_needed", language))
+        return
+    base = st.session_state.get(BASE)
+    base_version = base[1] if base and base[0] == scenario.name else None
+    try:
+        saved = opened.save_scenario(
+            scenario,
+            message=message or scenario.description or scenario.name,
+            base_version=base_version,
+            author=name,
+            snapshot=snapshot,
+        )
+    except ConflictError as exc:
+        st.error(_t("conflict", language) + str(exc))
+        return
+    except GeoCoverageError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[BASE] = (saved.name, saved.version)
+    st.success(_t("saved", language).format(name=saved.name, version=saved.version))
+
+
+def _fork(
+    opened, pick: str, version: int, fork_name: str, name: str, language: str, open_scenario
+) -> None:
+    if not name:
+        st.warning(_t("name_needed", language))
+        return
+    try:
+        saved = opened.fork_scenario(pick, fork_name, version=version, author=name)
+    except GeoCoverageError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[BASE] = (saved.name, saved.version)
+    open_scenario(saved.scenario())
+    st.success(_t("forked", language).format(name=saved.name))
+    st.rerun()
