@@ -269,13 +269,7 @@ class SnapshotRows(StoreCore):
         now = utc_now()
         try:
             with self._write() as connection:
-                taken = connection.execute(
-                    sa.select(t.snapshots).where(
-                        t.snapshots.c.year == year,
-                        t.snapshots.c.district_code == district,
-                        t.snapshots.c.status == "current",
-                    )
-                ).first()
+                taken = connection.execute(self._current(year, district)).first()
                 if taken is not None and not replace:
                     raise self._taken(taken)
                 if not district:
@@ -323,17 +317,18 @@ class SnapshotRows(StoreCore):
         except sa.exc.IntegrityError:
             # Another writer saved the same year between our check and our insert.
             with self._read() as connection:
-                taken = connection.execute(
-                    sa.select(t.snapshots).where(
-                        t.snapshots.c.year == year,
-                        t.snapshots.c.district_code == district,
-                        t.snapshots.c.status == "current",
-                    )
-                ).first()
+                taken = connection.execute(self._current(year, district)).first()
             if taken is None:
                 raise
             raise self._taken(taken) from None
         return self.snapshot_info(snapshot_id)
+
+    def _current(self, year: int, district: str) -> sa.Select:
+        """The current snapshot of a year (the city's, or a district's submission)."""
+        t = self.tables
+        return sa.select(t.snapshots).where(t.snapshots.c.year == year,
+                                            t.snapshots.c.district_code == district,
+                                            t.snapshots.c.status == "current")
 
     def _taken(self, row) -> SnapshotExistsError:
         what = (
