@@ -138,7 +138,8 @@ def main() -> None:
             coverage_tab(choice)
     if scenario.open:
         with scenario:
-            scenario_tab.render(choice["dataset"], choice["plan"], choice["language"])
+            scenario_tab.render(choice["dataset"], choice["plan"], choice["language"],
+                                dataset_key=choice["dataset_key"])
     if upload.open:
         with upload:
             data_tab.render(choice["plan"], choice["language"])

@@ -23,4 +23,5 @@ def data(folder: str):
 
 
 dataset, plan = data(os.environ["SCENARIO_TAB_DATA"])
-scenario_tab.render(dataset, plan, os.environ.get("SCENARIO_TAB_LANGUAGE", "en"))
+scenario_tab.render(dataset, plan, os.environ.get("SCENARIO_TAB_LANGUAGE", "en"),
+                    dataset_key=f"tiny:{os.environ['SCENARIO_TAB_DATA']}")

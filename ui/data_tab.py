@@ -26,6 +26,10 @@ _TEXT = {
     "intro": ("上传的文件只在本次会话中使用，不会写入项目目录。校验规则与命令行 `geo-coverage validate` 相同。",
               "Uploaded files are used in this session only and never written into the project. "
               "The checks are those of `geo-coverage validate`."),
+    "limit": ("每个文件不超过 {mb} MB（服务器设置 server.maxUploadSize）；更大的文件请用命令行 "
+              "`geo-coverage import`（不超过 200 MB）。",
+              "Files up to {mb} MB each (the server's server.maxUploadSize); for larger files use "
+              "`geo-coverage import` on the command line (up to 200 MB)."),
     "what": ("文件类型", "What the file holds"),
     "facilities": ("设施登记表（CSV/XLSX）", "Facility register (CSV/XLSX)"),
     "population": ("人口表（CSV/XLSX，按单位代码）", "Population table (CSV/XLSX, by unit code)"),
@@ -51,6 +55,11 @@ _TEXT = {
 }
 
 
+def upload_limit_mb() -> int:
+    """The upload limit in force (``server.maxUploadSize`` in .streamlit/config.toml), in MB."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
 def _t(key: str, language: str) -> str:
     zh, en = _TEXT[key]
     return zh if language == "zh" else en
@@ -66,12 +75,26 @@ def problems_frame(problems, language: str) -> pd.DataFrame:
     return frame.rename(columns={c: _t(k, language) for c, k in names.items()})
 
 
+def upload_key(base_key: str, *, what: str, kind: str | None, datum: str | None, level: str,
+               payload: bytes) -> str:
+    """The content key of the dataset an upload makes: SHA-256 of the dataset it was loaded
+    into (its key), every choice that shapes the result, and the file's bytes.  Every cache of
+    the app is keyed by it, so two sessions share a cached table exactly when their data are the
+    same (never by ``id()`` of a Dataset, which is reused after the object dies)."""
+    digest = hashlib.sha256()
+    for part in (base_key, what, str(kind), str(datum), level):
+        digest.update(part.encode() + b"\0")
+    digest.update(payload)
+    return f"upload-{digest.hexdigest()}"
+
+
 def render(plan: Plan, language: str) -> None:
     st.subheader(_t("heading", language))
     st.caption(_t("intro", language))
+    st.caption(_t("limit", language).format(mb=upload_limit_mb()))
     key, dataset = data.current_dataset()
     name = t("default_dataset" if key == data.DEFAULT_KEY else "uploaded_dataset", language)
-    st.markdown(f"{_t('current', language)}: **{name}** (`{key}`)")
+    st.markdown(f"{_t('current', language)}: **{name}** (`{key[:19]}`)")
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
         name, problems, replaced = flash
@@ -109,9 +132,8 @@ def render(plan: Plan, language: str) -> None:
         st.dataframe(problems_frame(result.problems, language), hide_index=True, width="stretch",
                      key="data_problems")
         return
-    digest = hashlib.sha1(key.encode() + what.encode() + str(kind).encode() + str(datum).encode()
-                          + level.encode() + payload).hexdigest()[:12]
-    st.session_state[data.UPLOAD_STATE] = (f"upload-{digest}", changed)
+    st.session_state[data.UPLOAD_STATE] = (upload_key(key, what=what, kind=kind, datum=datum,
+                                                      level=level, payload=payload), changed)
     replaced = None
     if what == "facilities" and "replaced" in result.report:
         spec = plan.kinds[kind]

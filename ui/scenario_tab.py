@@ -179,14 +179,18 @@ def _base_map_html(dataset_key: str, indicator: str, level: str, language: str, 
     return maps.map_html(fmap)
 
 
-def _dataset_key(dataset: Dataset, plan: Plan) -> str:
-    # Datasets are shared cache_resource objects that live as long as the app; their identity
-    # (with the name) tells the default from an upload.
-    return f"{dataset.name}:{id(dataset)}:{plan.id}"
+def _cache_key(dataset_key: str, plan: Plan) -> str:
+    # The dataset's content key (``"default"`` or ``"upload-<sha256>"``, see ui.data), never
+    # ``id(dataset)``: an id is reused once its object dies, so one session's upload could be
+    # served another session's cached table.
+    return f"{dataset_key}:{plan.id}"
 
 
-def render(dataset: Dataset, plan: Plan, language: str) -> None:
-    """The Scenario tab: edits, optimiser, before/after maps, flips, save/download/upload."""
+def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> None:
+    """The Scenario tab: edits, optimiser, before/after maps, flips, save/download/upload.
+
+    ``dataset_key`` names the dataset's content (:func:`ui.data.current_dataset`); the tab's
+    cached tables and maps are keyed by it."""
     language = language if language in ("zh", "en") else "zh"
     scenario = _scenario(language)
     if st.session_state.pop(SYNC, False) or "scenario_name" not in st.session_state:
@@ -215,7 +219,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
         base_map = st.selectbox(_t("base_map", language), list(bases), key=lang_key("scenario_base_map", language),
                                 format_func=lambda b: bases[b].name(language))
 
-    key = _dataset_key(dataset, plan)
+    key = _cache_key(dataset_key, plan)
     before = _base_table(key, dataset, plan)
     try:
         changed = sc.apply(scenario, dataset, plan)
@@ -248,7 +252,7 @@ def render(dataset: Dataset, plan: Plan, language: str) -> None:
     _edit_list(_scenario(language), plan, language, dataset)
     _optimiser(dataset, plan, language)
     comparison = sc.compare(before, after)  # once per run: the tables and the XLSX download share it
-    _results(comparison, before, after, changed, dataset, plan, indicator_id, level, language)
+    _results(comparison, before, after, changed, dataset, plan, indicator_id, level, language, key=key)
     _files(comparison, changed, plan, language)
     store_panel.scenarios_section(_scenario(language), language,
                                   snapshot=st.session_state.get(store_panel.PICK) or None,
@@ -544,8 +548,7 @@ def _uploaded_candidates(dataset: Dataset, plan: Plan, kind: str, language: str)
 
 
 def _results(comparison, before, after, changed: Dataset, dataset: Dataset, plan: Plan, indicator_id: str, level: str,
-             language: str) -> None:
-    key = _dataset_key(dataset, plan)
+             language: str, *, key: str) -> None:
     st.markdown(f"**{_t('before', language)} / {_t('after', language)}**")
     cols = st.columns(2)
     with cols[0]:
