@@ -45,10 +45,12 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> 
 
 
 @contextlib.contextmanager
-def streamlit_server(script: Path, *, env: dict | None = None, warm: bool = False):
+def streamlit_server(script: Path, *, env: dict | None = None, warm: bool = False,
+                     processes: list | None = None):
     """Run ``streamlit run script`` on a free port; yield its URL; stop it afterwards.  ``warm``
     starts it the way `make run` does (``python -m ui.serve``).  The server's output goes to
-    .pytest_cache/streamlit-PORT.log when that folder exists."""
+    .pytest_cache/streamlit-PORT.log when that folder exists.  The server's ``Popen`` is appended
+    to ``processes`` when given (to measure its memory)."""
     streamlit = Path(sys.executable).parent / "streamlit"
     if not streamlit.exists():
         pytest.skip("streamlit is not installed in this environment")
@@ -62,6 +64,8 @@ def streamlit_server(script: Path, *, env: dict | None = None, warm: bool = Fals
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    if processes is not None:
+        processes.append(process)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, process)
