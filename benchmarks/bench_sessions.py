@@ -9,7 +9,7 @@ Every session's upload, scenario name and site differ; each download is checked 
 session's data and no other's.  Reported: sessions completed, isolation problems, p50 / p95 / max
 seconds per step and over all steps, and the server's peak resident memory (VmHWM).
 
-Run: ``.venv/bin/python -m benchmarks.bench_sessions [SESSIONS]`` (needs chromium: make browser-deps).
+Run: ``.venv/bin/python -m benchmarks.bench_sessions [SESSIONS]`` (chromium: make browser-deps).
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ def main(sessions: int = 10) -> dict:
     report = summary(results)
     report["wall_s"] = round(wall, 1)
     report["server_peak_rss_mb"] = round(memory.peak_kb / 1024)
-    report["note"] = ("2-core machine shared with other work; one chromium with one context per "
-                      "session; sessions start 0.5 s apart")
+    report["note"] = (
+        "2-core machine shared with other work; one chromium with one context per "
+        "session; sessions start 0.5 s apart"
+    )
     path = write_results("sessions", report)
     print(report)
     print(f"wrote {path}")

@@ -47,8 +47,10 @@ def street_point() -> tuple[float, float]:
 def register_for(index: int, lon: float, lat: float) -> bytes:
     """Session ``index``'s register: one care home of ``index + 1`` beds (so the street stays a
     gap and its numerator names the session)."""
-    return (f"编号,名称,经度,纬度,床位,护理型床位,医养结合\n"
-            f"S{index},会话{index}养老院,{lon:.6f},{lat:.6f},{index + 1},0,否\n").encode()
+    return (
+        f"编号,名称,经度,纬度,床位,护理型床位,医养结合\n"
+        f"S{index},会话{index}养老院,{lon:.6f},{lat:.6f},{index + 1},0,否\n"
+    ).encode()
 
 
 def scenario_name(index: int) -> str:
@@ -123,11 +125,13 @@ async def _download(page, name: str, timeout_s: float) -> bytes:
     return Path(path).read_bytes()
 
 
-async def run_session(browser, url: str, index: int, *, lon: float, lat: float, work: Path,
-                      timeout_s: float = 240.0) -> SessionResult:
+async def run_session(
+    browser, url: str, index: int, *, lon: float, lat: float, work: Path, timeout_s: float = 240.0
+) -> SessionResult:
     result = SessionResult(index)
-    context = await browser.new_context(viewport={"width": 1500, "height": 1900}, locale="zh-CN",
-                                        accept_downloads=True)
+    context = await browser.new_context(
+        viewport={"width": 1500, "height": 1900}, locale="zh-CN", accept_downloads=True
+    )
     blocked: list[str] = []
 
     async def route(route):
@@ -143,22 +147,33 @@ async def run_session(browser, url: str, index: int, *, lon: float, lat: float, 
     page = await context.new_page()
     page.set_default_timeout(timeout_s * 1000)
     try:
+
         async def load():
             await page.goto(url, wait_until="domcontentloaded")
             await _polygons(page, 300, timeout_s)
 
         await _timed(result, "load map", load)
-        await _timed(result, "switch indicator", lambda: _choose_indicator(
-            page, "每千人口拥有3岁以下婴幼儿托位数", "婴幼儿托位数", timeout_s))
-        await _timed(result, "switch back", lambda: _choose_indicator(
-            page, "千人常住人口养老床位数", "养老床位", timeout_s))
+        await _timed(
+            result,
+            "switch indicator",
+            lambda: _choose_indicator(
+                page, "每千人口拥有3岁以下婴幼儿托位数", "婴幼儿托位数", timeout_s
+            ),
+        )
+        await _timed(
+            result,
+            "switch back",
+            lambda: _choose_indicator(page, "千人常住人口养老床位数", "养老床位", timeout_s),
+        )
 
         register = work / f"register_{index}.csv"
         register.write_bytes(register_for(index, lon, lat))
 
         async def upload():
             await page.get_by_role("tab", name="数据 · Data").click()
-            await page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(register))
+            await page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                str(register)
+            )
             await page.get_by_role("button", name="校验并载入").click()
             await page.get_by_text("校验通过", exact=False).first.wait_for()
 
@@ -182,7 +197,9 @@ async def run_session(browser, url: str, index: int, *, lon: float, lat: float, 
             await page.get_by_role("button", name="下载情景 YAML").wait_for()
 
         await _timed(result, "add facility", add_facility)
-        scenario = await _timed(result, "download scenario", lambda: _download(page, "下载情景 YAML", timeout_s))
+        scenario = await _timed(
+            result, "download scenario", lambda: _download(page, "下载情景 YAML", timeout_s)
+        )
 
         async def gap_list():
             await page.get_by_role("tab", name="覆盖与缺口 · Coverage").click()
@@ -192,7 +209,9 @@ async def run_session(browser, url: str, index: int, *, lon: float, lat: float, 
         gaps = await _timed(result, "download gap list", gap_list)
         result.problems += check_isolation(index, scenario, gaps, lon=lon)
     except Exception as exc:  # noqa: BLE001 - a failed session is a finding to report, not a crash
-        result.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        result.problems.append(
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
         try:
             await page.screenshot(path=str(work / f"session_{index}_failed.png"), full_page=True)
         except Exception:  # noqa: BLE001
@@ -218,12 +237,15 @@ def check_isolation(index: int, scenario_yaml: bytes, gaps_csv: bytes, *, lon: f
     gaps = pd.read_csv(_io.BytesIO(gaps_csv), dtype={"unit_code": str})
     row = gaps[gaps["unit_code"] == STREET]
     if row.empty or float(row["numerator"].iloc[0]) != index + 1:
-        problems.append(f"gap list numerator for {STREET}: {row['numerator'].tolist()} (own upload: {index + 1})")
+        problems.append(
+            f"gap list numerator for {STREET}: {row['numerator'].tolist()} (own: {index + 1})"
+        )
     return problems
 
 
-async def run_sessions_async(url: str, count: int, work: Path, *, stagger_s: float = 0.5,
-                             timeout_s: float = 240.0) -> list[SessionResult]:
+async def run_sessions_async(
+    url: str, count: int, work: Path, *, stagger_s: float = 0.5, timeout_s: float = 240.0
+) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
     executable = shutil.which("chromium") or "/usr/bin/chromium"
@@ -231,10 +253,12 @@ async def run_sessions_async(url: str, count: int, work: Path, *, stagger_s: flo
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
+
             async def one(index: int):
                 await asyncio.sleep(stagger_s * index)
-                return await run_session(browser, url, index, lon=lon, lat=lat, work=work,
-                                         timeout_s=timeout_s)
+                return await run_session(
+                    browser, url, index, lon=lon, lat=lat, work=work, timeout_s=timeout_s
+                )
 
             return list(await asyncio.gather(*(one(i) for i in range(count))))
         finally:
@@ -257,16 +281,26 @@ def percentile(values: list[float], share: float) -> float:
 
 def summary(results: list[SessionResult]) -> dict:
     steps = sorted({step for r in results for step in r.steps})
-    out = {"sessions": len(results), "completed": sum(not r.problems for r in results),
-           "problems": {r.index: r.problems for r in results if r.problems}, "steps": {}}
+    out = {
+        "sessions": len(results),
+        "completed": sum(not r.problems for r in results),
+        "problems": {r.index: r.problems for r in results if r.problems},
+        "steps": {},
+    }
     for step in steps:
         values = [r.steps[step] for r in results if step in r.steps]
-        out["steps"][step] = {"n": len(values), "p50_s": round(percentile(values, 0.5), 2),
-                              "p95_s": round(percentile(values, 0.95), 2),
-                              "max_s": round(max(values), 2)}
+        out["steps"][step] = {
+            "n": len(values),
+            "p50_s": round(percentile(values, 0.5), 2),
+            "p95_s": round(percentile(values, 0.95), 2),
+            "max_s": round(max(values), 2),
+        }
     every = [v for r in results for v in r.steps.values()]
-    out["all_steps"] = {"n": len(every), "p50_s": round(percentile(every, 0.5), 2),
-                        "p95_s": round(percentile(every, 0.95), 2)}
+    out["all_steps"] = {
+        "n": len(every),
+        "p50_s": round(percentile(every, 0.5), 2),
+        "p95_s": round(percentile(every, 0.95), 2),
+    }
     return out
 
 

@@ -24,7 +24,8 @@ def test_three_sessions_at_once_each_see_only_their_own_data(tmp_path):
     report = summary(results)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "browser_sessions.txt").write_text(
-        f"{report}\nserver peak memory: {memory.peak_kb / 1024:.0f} MB\n", encoding="utf-8")
+        f"{report}\nserver peak memory: {memory.peak_kb / 1024:.0f} MB\n", encoding="utf-8"
+    )
     assert report["problems"] == {}, report
     assert report["completed"] == 3
     assert all(len(r.steps) == 7 for r in results), [r.steps for r in results]

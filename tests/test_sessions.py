@@ -25,24 +25,35 @@ STREET = "110101001"  # 东华门街道
 
 def _callers_of_id(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [f"{path.name}:{node.lineno}" for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "id"]
+    return [
+        f"{path.name}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "id"
+    ]
 
 
 def test_no_cache_key_is_an_object_id():
     """The app never keys anything by ``id()``: an id is reused once its object dies, so a key
     built from it can hand one session's cached table to another."""
-    found = [hit for path in [APP, *sorted((REPO / "ui").glob("*.py"))] for hit in _callers_of_id(path)]
+    found = [
+        hit for path in [APP, *sorted((REPO / "ui").glob("*.py"))] for hit in _callers_of_id(path)
+    ]
     assert found == []
 
 
 def test_upload_key_is_the_content():
     common = dict(what="facilities", kind="elderly_care", datum="wgs84", level="street")
     a = data_tab.upload_key("default", payload=b"x,y\n1,2\n", **common)
-    assert a == data_tab.upload_key("default", payload=b"x,y\n1,2\n", **common)  # same bytes, same key
+    assert a == data_tab.upload_key(
+        "default", payload=b"x,y\n1,2\n", **common
+    )  # same bytes, same key
     assert a != data_tab.upload_key("default", payload=b"x,y\n1,3\n", **common)
-    assert a != data_tab.upload_key("default", payload=b"x,y\n1,2\n", **{**common, "datum": "gcj02"})
-    assert a != data_tab.upload_key(a, payload=b"x,y\n1,2\n", **common)  # loaded into another dataset
+    assert a != data_tab.upload_key(
+        "default", payload=b"x,y\n1,2\n", **{**common, "datum": "gcj02"}
+    )
+    assert a != data_tab.upload_key(
+        a, payload=b"x,y\n1,2\n", **common
+    )  # loaded into another dataset
     assert len(a) == len("upload-") + 64
 
 
@@ -60,8 +71,10 @@ def _register(beds: int) -> bytes:
 
     street = load_dataset().units["street"].loc[[STREET]]
     point = street.representative_point().to_crs(4326).iloc[0]
-    return (f"编号,名称,经度,纬度,床位,护理型床位,医养结合\n"
-            f"X1,会话{beds},{point.x:.6f},{point.y:.6f},{beds},0,否\n").encode("utf-8")
+    return (
+        f"编号,名称,经度,纬度,床位,护理型床位,医养结合\n"
+        f"X1,会话{beds},{point.x:.6f},{point.y:.6f},{beds},0,否\n"
+    ).encode()
 
 
 def _upload(at, name: str, payload: bytes):
