@@ -16,6 +16,7 @@ and the solution into "add facility" edits a planner can accept into a scenario
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,12 +40,13 @@ from .optimize import (
     solution_to_edits,
     table_candidates,
 )
+from .optimize.base import SitingModel
 from .plan import Indicator, Plan
 
 __all__ = ["Proposal", "propose_sites", "candidate_sites", "read_candidates", "solution_to_edits",
            "MODELS", "POINT_MODELS"]
 
-POINT_MODELS = {"mclp": MCLP, "lscp": LSCP, "pmedian": PMedian, "pcenter": PCenter}
+POINT_MODELS: dict[str, type[SitingModel]] = {"mclp": MCLP, "lscp": LSCP, "pmedian": PMedian, "pcenter": PCenter}
 MODELS = tuple(POINT_MODELS) + ("capacity_gap",)
 
 
@@ -236,6 +238,9 @@ def _point_model(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDat
     radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
     points = cached_demand_points(dataset, settings=settings)
     points = points.coarsened(max(points.resolution_m, radius / 4.0))
+    if ind.population is None:  # load_plan requires one; an Indicator built in code may lack it
+        raise ScenarioError(f"Indicator '{ind.id}' names no population group to serve.",
+                            fix="Give the indicator a population group (see the plan's populations).")
     population = points.weight(plan.population_column(ind.population))
     demand = gpd.GeoDataFrame({"id": np.arange(len(points)).astype(str), "street_code": points.street_code,
                                "district_code": points.district_code, "weight": population},
@@ -247,7 +252,7 @@ def _point_model(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDat
         counted = layer[layer["status"].isin(COUNTED_STATUSES)]
         existing = gpd.GeoDataFrame({"id": "existing:" + counted["id"].astype(str)},
                                     geometry=counted.geometry.values, crs=dataset.crs)
-    options = {} if model == "lscp" else {"facilities": int(new_sites)}
+    options: dict[str, Any] = {} if model == "lscp" else {"facilities": int(new_sites)}
     return POINT_MODELS[model].from_geodataframes(
         demand, sites, weight_column="weight", max_cost=radius, existing=existing,
         demand_id_column="id", candidate_id_column="id", **options).solve(time_limit=time_limit)

@@ -15,9 +15,10 @@ import pandas as pd
 from .. import io
 from ..errors import DataError
 from ..optimize import LSCP, MCLP, PCenter, PMedian, Solution, cost_pairs_from_table
+from ..optimize.base import SitingModel
 from ..optimize.pairs import table_column
 
-MODELS = {"lscp": LSCP, "mclp": MCLP, "pmedian": PMedian, "pcenter": PCenter}
+MODELS: dict[str, type[SitingModel]] = {"lscp": LSCP, "mclp": MCLP, "pmedian": PMedian, "pcenter": PCenter}
 
 
 def register(subparsers) -> None:

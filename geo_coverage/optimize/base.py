@@ -10,6 +10,7 @@ p-median and p-centre share.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -97,6 +98,8 @@ class SitingModel:
     name: ClassVar[str] = ""
     needs_max_cost: ClassVar[bool] = False
     needs_facilities: ClassVar[bool] = True
+    # Each model's own constructor from costs (its options differ: see the model's docstring).
+    from_cost_matrix: ClassVar[Callable[..., Any]]
 
     def __init__(self, pairs: Pairs, weights: np.ndarray, *, demand_ids, candidate_ids,
                  existing: np.ndarray, facilities: int | None, max_cost: float | None):

@@ -76,10 +76,11 @@ class CapacityGap(SitingModel):
                           capacity=capacity)
 
     @classmethod
-    def from_geodataframes(cls, units, candidates, *, weight_column: str, capacity, facilities: int,
-                           max_cost: float | None = None, existing=None, demand_id_column: str | None = None,
-                           candidate_id_column: str | None = None, metric: str = "euclidean",
-                           detour: float = 1.0) -> CapacityGap:
+    def from_geodataframes(  # type: ignore[override]  # unit polygons and a need column, not points
+            cls, units, candidates, *, weight_column: str, capacity, facilities: int,
+            max_cost: float | None = None, existing=None, demand_id_column: str | None = None,
+            candidate_id_column: str | None = None, metric: str = "euclidean",
+            detour: float = 1.0) -> CapacityGap:
         """Build the model from unit polygons (with a need column) and candidate points.
 
         Parameters

@@ -61,7 +61,7 @@ def merge_identical_rows(demand: np.ndarray, candidate: np.ndarray, n_rows: int)
     return order[renumbered.ravel()]
 
 
-def _members(by_candidate: sparse.csr_array, site: int) -> np.ndarray:
+def _members(by_candidate: sparse.csr_array, site) -> np.ndarray:
     """The demand rows candidate ``site`` reaches."""
     return by_candidate.indices[by_candidate.indptr[site]:by_candidate.indptr[site + 1]]
 

@@ -129,7 +129,7 @@ class MCLP(SitingModel):
         bound = float(group_weight.sum())
         target = (bound + offset) / (1 + mip_gap) - offset  # covered weight that proves mip_gap
         deadline = None if time_limit is None else started + 0.5 * time_limit
-        start_sites = greedy_cover(reach, group_weight, self.facilities, is_existing)
+        start_sites = greedy_cover(reach, group_weight, self.facilities or 0, is_existing)
         start_sites = improve_by_subproblems(reach, group_weight, start_sites, is_existing,
                                              target=target, deadline=deadline) | is_existing
         start_cover = np.minimum(1.0, reach @ start_sites.astype(float))
