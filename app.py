@@ -11,7 +11,7 @@ import streamlit as st
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
 # set_page_config must come first, hence the late imports.
-from ui import coverage_view, data, data_tab, map_view, scenario_tab, store_panel  # noqa: E402
+from ui import coverage_view, data, data_tab, map_view, monitor_tab, scenario_tab, store_panel  # noqa: E402
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
@@ -123,7 +123,7 @@ def coverage_tab(choice: dict) -> None:
 
 
 # Tab labels carry both languages: a keyed widget's labels must not change (see sidebar()).
-TABS = ("覆盖与缺口 · Coverage", "情景 · Scenario", "数据 · Data")
+TABS = ("覆盖与缺口 · Coverage", "情景 · Scenario", "数据 · Data", "监测 · Monitoring")
 
 
 def main() -> None:
@@ -132,7 +132,7 @@ def main() -> None:
     st.title(t("title", choice["language"]))
     # Only the open tab runs (on_change="rerun"), so the scenario and data sections cost
     # nothing while a planner reads the coverage map.
-    coverage, scenario, upload = st.tabs(TABS, key="section", on_change="rerun")
+    coverage, scenario, upload, monitoring = st.tabs(TABS, key="section", on_change="rerun")
     if coverage.open:
         with coverage:
             coverage_tab(choice)
@@ -143,6 +143,12 @@ def main() -> None:
     if upload.open:
         with upload:
             data_tab.render(choice["plan"], choice["language"])
+    if monitoring.open:
+        with monitoring:  # the store's years when it holds two or more, else the demo years
+            source_key, source = monitor_tab.source_choice(store_panel.store()[0], choice["language"])
+            monitor_tab.render(choice["plan"], choice["language"], choice["indicator"],
+                               units=data.default_dataset().units, plan_id=choice["plan_id"],
+                               source_key=source_key, source=source)
 
 
 main()

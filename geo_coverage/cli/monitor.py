@@ -112,12 +112,12 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
             series = series_from_datasets(datasets, plan, evaluate_year=evaluate_year)
         return series, origin, latest["units"]
     from ..dataset import load_dataset
-    from ..monitor.demo import demo_events, demo_tables
+    from ..monitor.demo import DEMO_ORIGIN, demo_events, demo_tables
 
     base = load_dataset()
     years = [y for y in (2020, *demo_events().years) if until is None or y <= until]
     tables = demo_tables(plan, levels=levels, indicators=indicators, years=years, base=base)
-    origin = f"embedded demo years {min(years)}–{max(years)} (2020 baseline; later years SYNTHETIC)"
+    origin = DEMO_ORIGIN.replace("2020–2024", f"{min(years)}–{max(years)}")
     return series_from_tables(tables), origin, base.units
 
 

@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 BASELINE_YEAR = 2020
+DEMO_ORIGIN = "embedded demo years 2020–2024 (2020 baseline; later years SYNTHETIC)"
 _FILES = ("population", "additions", "changes", "removals")
 
 
