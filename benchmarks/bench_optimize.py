@@ -45,15 +45,21 @@ MIP_GAP = 1e-3  # the issue asks for proven optimal or within 0.1 %
 TIME_LIMIT = 300.0  # seconds, for each side; a side that stops here reports status time_limit
 
 
-def instance(*, seed: int = SEED, demand: int = DEMAND, candidates: int = CANDIDATES, side: float = SIDE):
+def instance(
+    *, seed: int = SEED, demand: int = DEMAND, candidates: int = CANDIDATES, side: float = SIDE
+):
     """Seeded demand points, weights and candidate points (metres)."""
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.15 * side, 0.85 * side, size=(8, 2))
     clustered = int(demand * 0.7)
     owner = rng.integers(0, len(centres), clustered)
     spread = rng.uniform(0.05, 0.15, len(centres))[owner, None] * side
-    points = np.concatenate([centres[owner] + rng.normal(size=(clustered, 2)) * spread,
-                             rng.uniform(0, side, size=(demand - clustered, 2))])
+    points = np.concatenate(
+        [
+            centres[owner] + rng.normal(size=(clustered, 2)) * spread,
+            rng.uniform(0, side, size=(demand - clustered, 2)),
+        ]
+    )
     points = np.clip(points, 0, side)
     weights = np.round(rng.lognormal(mean=4.0, sigma=1.0, size=demand))
     sites = rng.uniform(0, side, size=(candidates, 2))
@@ -71,10 +77,15 @@ def spopt_mclp(dense, weights, facilities, *, solver_name: str):
     import pulp
     from spopt.locate import MCLP as SpoptMCLP
 
-    solver = (pulp.HiGHS(msg=False, gapRel=MIP_GAP, timeLimit=TIME_LIMIT) if solver_name == "HiGHS"
-              else pulp.PULP_CBC_CMD(msg=False, gapRel=MIP_GAP, timeLimit=TIME_LIMIT))
+    solver = (
+        pulp.HiGHS(msg=False, gapRel=MIP_GAP, timeLimit=TIME_LIMIT)
+        if solver_name == "HiGHS"
+        else pulp.PULP_CBC_CMD(msg=False, gapRel=MIP_GAP, timeLimit=TIME_LIMIT)
+    )
     started = time.perf_counter()
-    model = SpoptMCLP.from_cost_matrix(dense, weights, service_radius=RADIUS, p_facilities=facilities)
+    model = SpoptMCLP.from_cost_matrix(
+        dense, weights, service_radius=RADIUS, p_facilities=facilities
+    )
     built = time.perf_counter()
     model = model.solve(solver, results=False)
     finished = time.perf_counter()
@@ -83,13 +94,22 @@ def spopt_mclp(dense, weights, facilities, *, solver_name: str):
     # ("Optimal Solution Found" vs "Solution Found") tells the two apart.
     proved = model.problem.sol_status == pulp.LpSolutionOptimal
     status = f"{pulp.LpStatus[model.problem.status]} / {pulp.LpSolution[model.problem.sol_status]}"
-    return {"seconds": finished - started, "build_seconds": built - started, "solve_seconds": finished - built,
-            "objective": float(pulp.value(model.problem.objective)), "selected": chosen, "status": status,
-            "proved_gap": bool(proved)}
+    return {
+        "seconds": finished - started,
+        "build_seconds": built - started,
+        "solve_seconds": finished - built,
+        "objective": float(pulp.value(model.problem.objective)),
+        "selected": chosen,
+        "status": status,
+        "proved_gap": bool(proved),
+    }
 
 
 def covered_weight(pairs, weights, chosen) -> float:
-    """Weight of demand with a chosen site within the radius, recomputed from the pairs (a CostTable)."""
+    """Weight of demand with a chosen site within the radius, recomputed from the pairs.
+
+    ``pairs`` is the :class:`~geo_coverage.catchment.CostTable` both sides were given.
+    """
     open_sites = np.zeros(pairs.n_destinations, dtype=bool)
     open_sites[np.asarray(chosen, dtype=np.int64)] = True
     covered = np.zeros(pairs.n_origins, dtype=bool)
@@ -106,19 +126,31 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
     pairs = straight_line_costs(points, sites, max_cost=RADIUS)
     per_demand = np.bincount(pairs.origins, minlength=demand)
     total = float(weights[per_demand > 0].sum())  # nothing can cover more: an upper bound for both
-    print(f"instance: {demand:,} demand × {candidates:,} candidates, p = {facilities}, radius {RADIUS:.0f} m "
-          f"on {side / 1000:.0f} km square; {len(pairs):,} pairs; candidates in reach per demand: "
-          f"median {np.median(per_demand):.0f}, 10–90 % "
-          f"{np.percentile(per_demand, 10):.0f}–{np.percentile(per_demand, 90):.0f}; weight in reach {total:,.0f}")
+    print(
+        f"instance: {demand:,} demand × {candidates:,} candidates, p = {facilities}, "
+        f"radius {RADIUS:.0f} m on {side / 1000:.0f} km square; {len(pairs):,} pairs; "
+        f"candidates in reach per demand: median {np.median(per_demand):.0f}, 10–90 % "
+        f"{np.percentile(per_demand, 10):.0f}–{np.percentile(per_demand, 90):.0f}; "
+        f"weight in reach {total:,.0f}"
+    )
 
     def our_figures(seconds, solution):
         rescored = covered_weight(pairs, weights, [int(j) for j in solution.selected])
-        print(f"ours:  {seconds:7.2f} s  objective {solution.objective:,.0f} (re-scored {rescored:,.0f})  "
-              f"status {solution.status}  gap {solution.gap:.2e}  coverage {solution.coverage_share:.3%}")
-        return {"seconds": seconds, "objective": solution.objective, "rescored_objective": rescored,
-                "status": solution.status, "gap": solution.gap,
-                "proven_bound": solution.objective * (1 + solution.gap),
-                "coverage_share": solution.coverage_share, "selected": list(solution.selected)}
+        print(
+            f"ours:  {seconds:7.2f} s  objective {solution.objective:,.0f} "
+            f"(re-scored {rescored:,.0f})  status {solution.status}  gap {solution.gap:.2e}  "
+            f"coverage {solution.coverage_share:.3%}"
+        )
+        return {
+            "seconds": seconds,
+            "objective": solution.objective,
+            "rescored_objective": rescored,
+            "status": solution.status,
+            "gap": solution.gap,
+            "proven_bound": solution.objective * (1 + solution.gap),
+            "coverage_share": solution.coverage_share,
+            "selected": list(solution.selected),
+        }
 
     our = our_figures(*ours(pairs, weights, facilities))
 
@@ -128,22 +160,42 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
     peer = spopt_mclp(dense, weights, facilities, solver_name=solver_name)
     del dense
     peer["rescored_objective"] = covered_weight(pairs, weights, peer["selected"])
-    peer["gap_to_weight_in_reach"] = (total - peer["rescored_objective"]) / max(peer["rescored_objective"], 1.0)
+    peer["gap_to_weight_in_reach"] = (total - peer["rescored_objective"]) / max(
+        peer["rescored_objective"], 1.0
+    )
     peer["selected"] = [str(j) for j in peer["selected"]]
     peer["solver"] = f"{solver_name} via PuLP"
-    print(f"spopt: {peer['seconds']:7.2f} s  (build {peer['build_seconds']:.0f} s, solve {peer['solve_seconds']:.0f} s)  "
-          f"objective {peer['objective']:,.0f} (re-scored {peer['rescored_objective']:,.0f})  status {peer['status']}")
+    print(
+        f"spopt: {peer['seconds']:7.2f} s  (build {peer['build_seconds']:.0f} s, "
+        f"solve {peer['solve_seconds']:.0f} s)  objective {peer['objective']:,.0f} "
+        f"(re-scored {peer['rescored_objective']:,.0f})  status {peer['status']}"
+    )
 
     ratio = peer["seconds"] / our["seconds"]
-    difference = (our["rescored_objective"] - peer["rescored_objective"]) / max(our["rescored_objective"], 1.0)
-    print(f"ours covers {difference:+.3%} more than spopt; ours is {ratio:.1f}× faster (target ≥ 5×)"
-          + ("" if peer["proved_gap"] else "; spopt stopped at its time limit without proving the gap, "
-             "so the ratio is a lower bound"))
+    difference = (our["rescored_objective"] - peer["rescored_objective"]) / max(
+        our["rescored_objective"], 1.0
+    )
+    print(
+        f"ours covers {difference:+.3%} more than spopt; ours is {ratio:.1f}× faster (target ≥ 5×)"
+        + (
+            ""
+            if peer["proved_gap"]
+            else "; spopt stopped at its time limit without proving the gap, "
+            "so the ratio is a lower bound"
+        )
+    )
     result = {
-        "instance": {"demand": demand, "candidates": candidates, "facilities": facilities,
-                     "radius_m": RADIUS, "side_m": side, "seed": SEED, "pairs": len(pairs),
-                     "median_candidates_in_reach": float(np.median(per_demand)),
-                     "weight_in_reach": total},
+        "instance": {
+            "demand": demand,
+            "candidates": candidates,
+            "facilities": facilities,
+            "radius_m": RADIUS,
+            "side_m": side,
+            "seed": SEED,
+            "pairs": len(pairs),
+            "median_candidates_in_reach": float(np.median(per_demand)),
+            "weight_in_reach": total,
+        },
         "ours": our,
         "spopt": peer,
         "ours_minus_spopt_relative": difference,
@@ -154,11 +206,20 @@ def compare(*, demand: int, candidates: int, facilities: int, side: float) -> di
 
 
 INSTANCES = {
-    "issue_instance": {"demand": DEMAND, "candidates": CANDIDATES, "facilities": FACILITIES, "side": SIDE},
+    "issue_instance": {
+        "demand": DEMAND,
+        "candidates": CANDIDATES,
+        "facilities": FACILITIES,
+        "side": SIDE,
+    },
     # A quarter-size instance in the same regime (same radius and candidate density), to
     # separate model-building overhead from MIP difficulty.
-    "quarter_instance": {"demand": DEMAND // 4, "candidates": CANDIDATES // 4,
-                         "facilities": FACILITIES // 4, "side": SIDE / 2},
+    "quarter_instance": {
+        "demand": DEMAND // 4,
+        "candidates": CANDIDATES // 4,
+        "facilities": FACILITIES // 4,
+        "side": SIDE / 2,
+    },
 }
 
 
@@ -167,22 +228,34 @@ def main(argv=None) -> dict:
     import json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=tuple(INSTANCES), action="append",
-                        help="run only this instance (the others keep their last figures)")
-    names = parser.parse_args([] if argv is None and __name__ != "__main__" else argv).only or tuple(INSTANCES)
+    parser.add_argument(
+        "--only",
+        choices=tuple(INSTANCES),
+        action="append",
+        help="run only this instance (the others keep their last figures)",
+    )
+    names = parser.parse_args(
+        [] if argv is None and __name__ != "__main__" else argv
+    ).only or tuple(INSTANCES)
     previous = RESULTS / "optimize.json"
     result = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
     result = {key: value for key, value in result.items() if key in INSTANCES}
     for name in names:
         result[name] = compare(**INSTANCES[name])
-    result = {"mip_rel_gap": MIP_GAP, "time_limit_s": TIME_LIMIT, "target_ratio": 5.0,
-              "note": ("Same pairs, same rule (cost <= radius), same objective for both; each asked for "
-                       "mip_rel_gap 0.001 with time_limit_s of solving. 'rescored_objective' recomputes each "
-                       "side's covered weight from the pairs. PuLP labels a HiGHS time-out 'Optimal'; "
-                       "spopt.proved_gap is False when HiGHS did not prove the gap for spopt, and then "
-                       "speed_ratio is a lower bound. ours.proven_bound is what our gap certifies (the "
-                       "covered weight cannot exceed it)."),
-              **result}
+    result = {
+        "mip_rel_gap": MIP_GAP,
+        "time_limit_s": TIME_LIMIT,
+        "target_ratio": 5.0,
+        "note": (
+            "Same pairs, same rule (cost <= radius), same objective for both; each asked for "
+            "mip_rel_gap 0.001 with time_limit_s of solving. 'rescored_objective' recomputes each "
+            "side's covered weight from the pairs. PuLP labels a HiGHS time-out 'Optimal'; "
+            "spopt.proved_gap is False when HiGHS did not prove the gap for spopt, and then "
+            "speed_ratio is a lower bound. ours.proven_bound is what our gap certifies (the "
+            "covered weight cannot exceed it)."
+        ),
+        **result,
+    }
     print(f"written to {write_results('optimize', result)}")
     return result
 

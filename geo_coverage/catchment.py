@@ -121,8 +121,9 @@ def _tree(points) -> cKDTree:
     return points if isinstance(points, cKDTree) else cKDTree(_as_xy(points))
 
 
-def straight_line_costs(origins, destinations, *, max_cost: float | None, detour_factor: float = 1.0,
-                        speed_kmh: float | None = None, metric: str = "euclidean") -> CostTable:
+def straight_line_costs(origins, destinations, *, max_cost: float | None,
+                        detour_factor: float = 1.0, speed_kmh: float | None = None,
+                        metric: str = "euclidean") -> CostTable:
     """All origin–destination pairs within ``max_cost`` by straight line times a detour factor.
 
     The one straight-line cost function of the package: access measures and the siting models
@@ -170,15 +171,19 @@ def straight_line_costs(origins, destinations, *, max_cost: float | None, detour
         from scipy.spatial.distance import cdist  # only the all-pairs path needs it
 
         if origin_tree.n * destination_tree.n > 20_000_000:
-            raise DataError(f"{origin_tree.n:,} × {destination_tree.n:,} pairs are too many without max_cost.",
-                            fix="Give max_cost (the service radius) so only pairs within reach are kept.")
+            raise DataError(f"{origin_tree.n:,} × {destination_tree.n:,} pairs are too many "
+                            "without max_cost.",
+                            fix="Give max_cost (the service radius) so only pairs within reach "
+                                "are kept.")
         distance = cdist(origin_tree.data, destination_tree.data,
                          "cityblock" if metric == "manhattan" else "euclidean")
         origin, destination = np.indices(distance.shape).reshape(2, -1)
-        return CostTable.from_arrays(origin, destination, distance.ravel() * (float(detour_factor) / metres_per_unit),
-                                     n_origins=origin_tree.n, n_destinations=destination_tree.n, unit=unit)
+        costs = distance.ravel() * (float(detour_factor) / metres_per_unit)
+        return CostTable.from_arrays(origin, destination, costs, n_origins=origin_tree.n,
+                                     n_destinations=destination_tree.n, unit=unit)
     radius = float(max_cost) * metres_per_unit / float(detour_factor)
-    pairs = destination_tree.sparse_distance_matrix(origin_tree, radius, p=norms[metric], output_type="ndarray")
+    pairs = destination_tree.sparse_distance_matrix(origin_tree, radius, p=norms[metric],
+                                                    output_type="ndarray")
     costs = pairs["v"] * (float(detour_factor) / metres_per_unit)
     return CostTable.from_arrays(pairs["j"], pairs["i"], costs, n_origins=origin_tree.n,
                                  n_destinations=destination_tree.n, unit=unit)

@@ -43,10 +43,22 @@ from .optimize import (
 from .optimize.base import SitingModel
 from .plan import Indicator, Plan
 
-__all__ = ["Proposal", "propose_sites", "candidate_sites", "read_candidates", "solution_to_edits",
-           "MODELS", "POINT_MODELS"]
+__all__ = [
+    "Proposal",
+    "propose_sites",
+    "candidate_sites",
+    "read_candidates",
+    "solution_to_edits",
+    "MODELS",
+    "POINT_MODELS",
+]
 
-POINT_MODELS: dict[str, type[SitingModel]] = {"mclp": MCLP, "lscp": LSCP, "pmedian": PMedian, "pcenter": PCenter}
+POINT_MODELS: dict[str, type[SitingModel]] = {
+    "mclp": MCLP,
+    "lscp": LSCP,
+    "pmedian": PMedian,
+    "pcenter": PCenter,
+}
 MODELS = tuple(POINT_MODELS) + ("capacity_gap",)
 
 
@@ -61,7 +73,8 @@ class Proposal:
     candidates
         The candidate sites it chose from (dataset CRS), ``id`` column.
     edits
-        One ``{"action": "add", ...}`` dict per chosen site (see :func:`scenario.scenario_from_edits`).
+        One ``{"action": "add", ...}`` dict per chosen site (see
+        :func:`scenario.scenario_from_edits`).
     model, indicator, kind
         What was solved.
     """
@@ -83,17 +96,22 @@ def _unit_filter(dataset: Dataset, codes) -> tuple[np.ndarray | None, np.ndarray
     streets = dataset.units["street"].index if "street" in dataset.units else pd.Index([])
     unknown = [code for code in codes if code not in districts and code not in streets]
     if unknown:
-        raise ScenarioError(f"Unknown unit code '{unknown[0]}'.",
-                            fix="Give district or street codes (see `geo-coverage report --level street`).")
-    return (np.array([c for c in codes if c in streets], dtype=object),
-            np.array([c for c in codes if c in districts], dtype=object))
+        raise ScenarioError(
+            f"Unknown unit code '{unknown[0]}'.",
+            fix="Give district or street codes (see `geo-coverage report --level street`).",
+        )
+    return (
+        np.array([c for c in codes if c in streets], dtype=object),
+        np.array([c for c in codes if c in districts], dtype=object),
+    )
 
 
 def _inside(frame: pd.DataFrame, streets, districts) -> np.ndarray:
     if streets is None:
         return np.ones(len(frame), dtype=bool)
-    return (np.isin(frame["street_code"].astype(str).to_numpy(), streets)
-            | np.isin(frame["district_code"].astype(str).to_numpy(), districts))
+    return np.isin(frame["street_code"].astype(str).to_numpy(), streets) | np.isin(
+        frame["district_code"].astype(str).to_numpy(), districts
+    )
 
 
 def _grid_sites(dataset: Dataset, streets, districts, *, spacing: float) -> gpd.GeoDataFrame:
@@ -102,13 +120,22 @@ def _grid_sites(dataset: Dataset, streets, districts, *, spacing: float) -> gpd.
     frame = dataset.units[level]
     chosen = None
     if streets is not None:
-        chosen = frame.index[_inside(frame.assign(
-            street_code=frame.index if level == "street" else "",
-            district_code=frame["parent_code"] if level == "street" else frame.index), streets, districts)]
+        chosen = frame.index[
+            _inside(
+                frame.assign(
+                    street_code=frame.index if level == "street" else "",
+                    district_code=frame["parent_code"] if level == "street" else frame.index,
+                ),
+                streets,
+                districts,
+            )
+        ]
     return grid_candidates(frame, spacing=spacing, unit_codes=chosen)
 
 
-def _off_edges(dataset: Dataset, sites: gpd.GeoDataFrame, street: np.ndarray, district: np.ndarray) -> np.ndarray:
+def _off_edges(
+    dataset: Dataset, sites: gpd.GeoDataFrame, street: np.ndarray, district: np.ndarray
+) -> np.ndarray:
     """Sites more than a metre from the edge of the unit they fall in.
 
     A site within a metre of a unit edge could land in either unit once written as lon/lat and
@@ -118,11 +145,15 @@ def _off_edges(dataset: Dataset, sites: gpd.GeoDataFrame, street: np.ndarray, di
     outlines = dataset.units[level].geometry.reindex(codes).to_numpy()
     known = pd.notna(outlines)
     edge = np.zeros(len(sites), dtype=bool)
-    edge[known] = shapely.distance(sites.geometry.to_numpy()[known], shapely.boundary(outlines[known])) < 1.0
+    edge[known] = (
+        shapely.distance(sites.geometry.to_numpy()[known], shapely.boundary(outlines[known])) < 1.0
+    )
     return ~edge
 
 
-def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing: float = 500.0) -> gpd.GeoDataFrame:
+def candidate_sites(
+    dataset: Dataset, *, candidates="grid", units=None, spacing: float = 500.0
+) -> gpd.GeoDataFrame:
     """Candidate sites for new facilities, inside the chosen units.
 
     Sites outside every unit, or within a metre of a unit's edge (ambiguous), are left out.
@@ -157,8 +188,10 @@ def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing:
         kind = candidates.split(":", 1)[1]
         layer = dataset.layer(kind)
         if layer is None:
-            raise ScenarioError(f"No '{kind}' layer to take candidates from.",
-                                fix=f"Use one of: {', '.join(sorted(dataset.layers))}.")
+            raise ScenarioError(
+                f"No '{kind}' layer to take candidates from.",
+                fix=f"Use one of: {', '.join(sorted(dataset.layers))}.",
+            )
         sites = layer_candidates(layer[_inside(layer, streets, districts)])
         return sites[["id", "street_code", "district_code", "geometry"]]
     elif isinstance(candidates, gpd.GeoDataFrame):
@@ -166,8 +199,10 @@ def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing:
     elif isinstance(candidates, pd.DataFrame):
         sites = table_candidates(candidates, crs=dataset.crs)
     else:
-        raise ScenarioError(f"Unknown candidates {candidates!r}.",
-                            fix="Use 'grid', 'layer:KIND' or a table with id, lon and lat.")
+        raise ScenarioError(
+            f"Unknown candidates {candidates!r}.",
+            fix="Use 'grid', 'layer:KIND' or a table with id, lon and lat.",
+        )
     street, district = assign_points(sites.geometry.values, dataset.units)
     sites = sites.assign(street_code=street, district_code=district)
     keep = (district != "") & _inside(sites, streets, districts)
@@ -175,8 +210,9 @@ def candidate_sites(dataset: Dataset, *, candidates="grid", units=None, spacing:
     return sites[keep].reset_index(drop=True)
 
 
-def read_candidates(payload: bytes, *, name: str, dataset: Dataset, kind: str,
-                    datum: str | None = None) -> ImportResult:
+def read_candidates(
+    payload: bytes, *, name: str, dataset: Dataset, kind: str, datum: str | None = None
+) -> ImportResult:
     """Candidate sites from an uploaded CSV/XLSX, checked like a facility register of ``kind``.
 
     Parameters
@@ -199,15 +235,31 @@ def read_candidates(payload: bytes, *, name: str, dataset: Dataset, kind: str,
         problems name rows and columns.  A missing name column is no problem here (candidates
         need no names).
     """
-    result = parse_facilities(payload, name=name, kind=kind, attributes={}, datum=datum,
-                              units=dataset.units.get("district"))
+    result = parse_facilities(
+        payload,
+        name=name,
+        kind=kind,
+        attributes={},
+        datum=datum,
+        units=dataset.units.get("district"),
+    )
     kept = tuple(p for p in result.problems if not (p.severity == "warning" and p.column == "name"))
     return ImportResult(result.frame, kept, result.report)
 
 
-def _capacity_gap(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDataFrame, *, capacity: float,
-                  new_sites: int, streets, districts, time_limit: float | None) -> Solution:
-    """Capacity-gap siting: each unit's shortfall is its need; a site serves the unit it stands in."""
+def _capacity_gap(
+    dataset: Dataset,
+    plan: Plan,
+    ind: Indicator,
+    sites: gpd.GeoDataFrame,
+    *,
+    capacity: float,
+    new_sites: int,
+    streets,
+    districts,
+    time_limit: float | None,
+) -> Solution:
+    """Capacity-gap siting: a unit's shortfall is its need; a site serves the unit it is in."""
     level = "street" if "street" in ind.levels and "street" in dataset.units else "district"
     table = evaluate(dataset, plan, levels=[level], indicators=[ind.id], include_companions=False)
     unit_frame = dataset.units[level]
@@ -218,64 +270,152 @@ def _capacity_gap(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDa
     unit_of_site = unit_frame.index.get_indexer(sites[column].astype(str))
     keep = unit_of_site >= 0
     if streets is not None:
-        parents = unit_frame["parent_code"] if level == "street" else pd.Series(unit_frame.index, unit_frame.index)
-        chosen = (np.isin(unit_frame.index.to_numpy(dtype=object), streets)
-                  | np.isin(parents.to_numpy(dtype=object), districts))
+        parents = (
+            unit_frame["parent_code"]
+            if level == "street"
+            else pd.Series(unit_frame.index, unit_frame.index)
+        )
+        chosen = np.isin(unit_frame.index.to_numpy(dtype=object), streets) | np.isin(
+            parents.to_numpy(dtype=object), districts
+        )
         keep &= chosen[np.clip(unit_of_site, 0, None)]
-    pairs = (unit_of_site[keep].astype(np.int64), np.flatnonzero(keep).astype(np.int64),
-             np.zeros(int(keep.sum())))
+    pairs = (
+        unit_of_site[keep].astype(np.int64),
+        np.flatnonzero(keep).astype(np.int64),
+        np.zeros(int(keep.sum())),
+    )
     model = CapacityGap.from_cost_matrix(
-        pairs, need.to_numpy(dtype=float), capacity=float(capacity), facilities=int(new_sites),
-        demand_ids=list(unit_frame.index.astype(str)), candidate_ids=list(sites["id"].astype(str)))
+        pairs,
+        need.to_numpy(dtype=float),
+        capacity=float(capacity),
+        facilities=int(new_sites),
+        demand_ids=list(unit_frame.index.astype(str)),
+        candidate_ids=list(sites["id"].astype(str)),
+    )
     return model.solve(time_limit=time_limit)
 
 
-def _point_model(dataset: Dataset, plan: Plan, ind: Indicator, sites: gpd.GeoDataFrame, *, model: str,
-                 new_sites: int, settings: AccessSettings, streets, districts,
-                 time_limit: float | None) -> Solution:
-    """A point model: demand is the indicator group's population grid, existing facilities are open."""
+def _point_model(
+    dataset: Dataset,
+    plan: Plan,
+    ind: Indicator,
+    sites: gpd.GeoDataFrame,
+    *,
+    model: str,
+    new_sites: int,
+    settings: AccessSettings,
+    streets,
+    districts,
+    time_limit: float | None,
+) -> Solution:
+    """A point model: demand is the group's population grid, existing facilities are open."""
+    if ind.type != "access":
+        raise ScenarioError(
+            f"The {model} model needs an access indicator; '{ind.id}' is {ind.type}.",
+            fix="Use --model capacity_gap for ratio and count indicators.",
+        )
     max_cost, weight = settings.catchment(ind)
     radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
     points = cached_demand_points(dataset, settings=settings)
     points = points.coarsened(max(points.resolution_m, radius / 4.0))
     if ind.population is None:  # load_plan requires one; an Indicator built in code may lack it
-        raise ScenarioError(f"Indicator '{ind.id}' names no population group to serve.",
-                            fix="Give the indicator a population group (see the plan's populations).")
+        raise ScenarioError(
+            f"Indicator '{ind.id}' names no population group to serve.",
+            fix="Give the indicator a population group (see the plan's populations).",
+        )
     population = points.weight(plan.population_column(ind.population))
-    demand = gpd.GeoDataFrame({"id": np.arange(len(points)).astype(str), "street_code": points.street_code,
-                               "district_code": points.district_code, "weight": population},
-                              geometry=gpd.points_from_xy(points.x, points.y), crs=dataset.crs)
+    demand = gpd.GeoDataFrame(
+        {
+            "id": np.arange(len(points)).astype(str),
+            "street_code": points.street_code,
+            "district_code": points.district_code,
+            "weight": population,
+        },
+        geometry=gpd.points_from_xy(points.x, points.y),
+        crs=dataset.crs,
+    )
     demand = demand[_inside(demand, streets, districts) & (population > 0)]
     layer = dataset.layer(ind.layer)
     existing = None
     if layer is not None and len(layer):
         counted = layer[layer["status"].isin(COUNTED_STATUSES)]
-        existing = gpd.GeoDataFrame({"id": "existing:" + counted["id"].astype(str)},
-                                    geometry=counted.geometry.values, crs=dataset.crs)
+        existing = gpd.GeoDataFrame(
+            {"id": "existing:" + counted["id"].astype(str)},
+            geometry=counted.geometry.values,
+            crs=dataset.crs,
+        )
     options: dict[str, Any] = {} if model == "lscp" else {"facilities": int(new_sites)}
-    return POINT_MODELS[model].from_geodataframes(
-        demand, sites, weight_column="weight", max_cost=radius, existing=existing,
-        demand_id_column="id", candidate_id_column="id", **options).solve(time_limit=time_limit)
+    return (
+        POINT_MODELS[model]
+        .from_geodataframes(
+            demand,
+            sites,
+            weight_column="weight",
+            max_cost=radius,
+            existing=existing,
+            demand_id_column="id",
+            candidate_id_column="id",
+            **options,
+        )
+        .solve(time_limit=time_limit)
+    )
 
 
 def _checked_capacity(ind: Indicator, capacity: float | None) -> float:
     if ind.type not in ("ratio", "count"):
-        raise ScenarioError(f"Capacity-gap siting needs a ratio or count indicator; '{ind.id}' is "
-                            f"{ind.type}.", fix="Use --model mclp for access indicators.")
+        raise ScenarioError(
+            f"Capacity-gap siting needs a ratio or count indicator; '{ind.id}' is {ind.type}.",
+            fix="Use --model mclp for access indicators.",
+        )
     if capacity is None:
         if ind.type == "ratio":
-            raise ScenarioError(f"Give the capacity of one new facility for '{ind.id}' "
-                                f"({ind.shortfall_unit}).", fix="Add --capacity, e.g. 300.")
+            raise ScenarioError(
+                f"Give the capacity of one new facility for '{ind.id}' ({ind.shortfall_unit}).",
+                fix="Add --capacity, e.g. 300.",
+            )
         capacity = 1.0
     if not np.isfinite(capacity) or capacity <= 0:
         raise ScenarioError(f"The capacity must be a positive number, not {capacity!r}.")
     return capacity
 
 
-def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: int, kind: str | None = None,
-                  capacity: float | None = None, candidates="grid", units=None, model: str | None = None,
-                  spacing: float = 500.0, access_settings: AccessSettings | None = None,
-                  time_limit: float | None = 60.0, attributes=None) -> Proposal:
+def _checked_request(
+    plan: Plan, indicator: str, *, kind: str | None, new_sites: int, model: str | None
+) -> tuple[Indicator, str, str]:
+    """The indicator, the kind (its layer) and the model (default by the indicator's type)."""
+    ind = plan.indicator(indicator)
+    kind = kind or ind.layer
+    if kind != ind.layer:
+        raise ScenarioError(
+            f"Indicator '{ind.id}' counts '{ind.layer}', not '{kind}'.",
+            fix=f"Use --kind {ind.layer}, or an indicator of '{kind}'.",
+        )
+    if isinstance(new_sites, bool) or int(new_sites) != new_sites or new_sites < 1:
+        raise ScenarioError(
+            f"The number of new sites must be a whole number ≥ 1, not {new_sites!r}."
+        )
+    model = model or ("mclp" if ind.type == "access" else "capacity_gap")
+    if model not in MODELS:
+        raise ScenarioError(f"Unknown model '{model}'.", fix=f"Use one of: {', '.join(MODELS)}.")
+    return ind, kind, model
+
+
+def propose_sites(
+    dataset: Dataset,
+    plan: Plan,
+    *,
+    indicator: str,
+    new_sites: int,
+    kind: str | None = None,
+    capacity: float | None = None,
+    candidates="grid",
+    units=None,
+    model: str | None = None,
+    spacing: float = 500.0,
+    access_settings: AccessSettings | None = None,
+    time_limit: float | None = 60.0,
+    attributes=None,
+) -> Proposal:
     """Where to put ``new_sites`` facilities to serve ``indicator`` best.
 
     Parameters
@@ -315,34 +455,51 @@ def propose_sites(dataset: Dataset, plan: Plan, *, indicator: str, new_sites: in
     OptimizationError
         The model has no feasible solution (e.g. too few sites for p-median within reach).
     """
-    ind = plan.indicator(indicator)
-    kind = kind or ind.layer
-    if kind != ind.layer:
-        raise ScenarioError(f"Indicator '{ind.id}' counts '{ind.layer}', not '{kind}'.",
-                            fix=f"Use --kind {ind.layer}, or an indicator of '{kind}'.")
-    if isinstance(new_sites, bool) or int(new_sites) != new_sites or new_sites < 1:
-        raise ScenarioError(f"The number of new sites must be a whole number ≥ 1, not {new_sites!r}.")
-    model = model or ("mclp" if ind.type == "access" else "capacity_gap")
-    if model not in MODELS:
-        raise ScenarioError(f"Unknown model '{model}'.", fix=f"Use one of: {', '.join(MODELS)}.")
+    ind, kind, model = _checked_request(
+        plan, indicator, kind=kind, new_sites=new_sites, model=model
+    )
     values = dict(attributes or {})
     sites = candidate_sites(dataset, candidates=candidates, units=units, spacing=spacing)
     if sites.empty:
-        raise ScenarioError("No candidate sites inside the chosen units.",
-                            fix="Choose other units, a finer grid or another candidate layer.")
+        raise ScenarioError(
+            "No candidate sites inside the chosen units.",
+            fix="Choose other units, a finer grid or another candidate layer.",
+        )
     streets, districts = _unit_filter(dataset, units)
     if model == "capacity_gap":
         capacity = _checked_capacity(ind, capacity)
-        solved = _capacity_gap(dataset, plan, ind, sites, capacity=capacity, new_sites=new_sites,
-                               streets=streets, districts=districts, time_limit=time_limit)
+        solved = _capacity_gap(
+            dataset,
+            plan,
+            ind,
+            sites,
+            capacity=capacity,
+            new_sites=new_sites,
+            streets=streets,
+            districts=districts,
+            time_limit=time_limit,
+        )
         if ind.numerator is not None and ind.numerator.sum:
             values.setdefault(ind.numerator.sum, float(capacity))
     else:
-        if ind.type != "access":
-            raise ScenarioError(f"The {model} model needs an access indicator; '{ind.id}' is {ind.type}.",
-                                fix="Use --model capacity_gap for ratio and count indicators.")
-        solved = _point_model(dataset, plan, ind, sites, model=model, new_sites=new_sites,
-                              settings=access_settings or AccessSettings(), streets=streets,
-                              districts=districts, time_limit=time_limit)
+        solved = _point_model(
+            dataset,
+            plan,
+            ind,
+            sites,
+            model=model,
+            new_sites=new_sites,
+            settings=access_settings or AccessSettings(),
+            streets=streets,
+            districts=districts,
+            time_limit=time_limit,
+        )
     edits = solution_to_edits(solved, sites, kind=kind, attributes=values)
-    return Proposal(solution=solved, candidates=sites, edits=tuple(edits), model=model, indicator=ind.id, kind=kind)
+    return Proposal(
+        solution=solved,
+        candidates=sites,
+        edits=tuple(edits),
+        model=model,
+        indicator=ind.id,
+        kind=kind,
+    )

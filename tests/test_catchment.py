@@ -58,7 +58,8 @@ def test_straight_line_costs_every_pair_manhattan_and_point_geometries():
     origins = shapely.points([[0, 0], [3, 4]])
     destinations = np.array([[0.0, 0.0], [6.0, 8.0]])
     table = straight_line_costs(origins, destinations, max_cost=None, detour_factor=1.5)
-    got = {(o, d): c for o, d, c in zip(table.origins, table.destinations, table.costs, strict=True)}
+    triples = zip(table.origins, table.destinations, table.costs, strict=True)
+    got = {(o, d): c for o, d, c in triples}
     assert got == {(0, 0): 0.0, (0, 1): 15.0, (1, 0): 7.5, (1, 1): 7.5}
     assert (table.n_origins, table.n_destinations, table.unit) == (2, 2, "m")
     manhattan = straight_line_costs(origins, destinations, max_cost=7.0, metric="manhattan")

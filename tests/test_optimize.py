@@ -60,7 +60,9 @@ def test_lscp_coverage_target_and_existing():
     # (94) and one more, which one site next to it does (site 5 covers 4, 5, 6 → 96) → 1 site.
     x = np.arange(7)
     weights = np.array([1, 1, 1, 1, 1, 1, 94])
-    solution = LSCP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, coverage_target=0.95).solve()
+    solution = LSCP.from_cost_matrix(
+        line_costs(x, x), weights, max_cost=1, coverage_target=0.95
+    ).solve()
     assert solution.objective == 1 and solution.covered_weight >= 95
     # With site 1 already open (covering 0, 1, 2), full cover needs 2 new sites (e.g. 4 and 6,
     # or 4 and 5), and the existing site is reported, not counted.
@@ -91,10 +93,18 @@ def test_mclp_by_hand():
     assert solution.selected == ("Y",) and solution.objective == 20
     assert solution.coverage_share == pytest.approx(20 / 35)
     # Radius 2: Y also covers c → 25. Two sites → a, b, c all covered → 35.
-    assert MCLP.from_cost_matrix(pairs, weights, max_cost=2, facilities=1, **ids).solve().objective == 25
-    assert MCLP.from_cost_matrix(pairs, weights, max_cost=2, facilities=2, **ids).solve().objective == 35
+    assert (
+        MCLP.from_cost_matrix(pairs, weights, max_cost=2, facilities=1, **ids).solve().objective
+        == 25
+    )
+    assert (
+        MCLP.from_cost_matrix(pairs, weights, max_cost=2, facilities=2, **ids).solve().objective
+        == 35
+    )
     # Y already open (covers b, c at radius 2); one new site → X, adding a: 35 in total.
-    solution = MCLP.from_cost_matrix(pairs, weights, max_cost=2, facilities=1, existing=["Y"], **ids).solve()
+    solution = MCLP.from_cost_matrix(
+        pairs, weights, max_cost=2, facilities=1, existing=["Y"], **ids
+    ).solve()
     assert solution.selected == ("X",) and solution.objective == 35 and solution.existing == ("Y",)
     assignment = solution.assignment.set_index("demand_id")["candidate_id"].to_dict()
     assert assignment == {"a": "X", "b": "Y", "c": "Y"}  # b is nearer Y (1) than X (3)
@@ -107,8 +117,12 @@ def test_pmedian_by_hand():
     # One site per cluster is best (one site for both would cost ≥ 9 × 1 for the far pair), so
     # {1, 10} with total 2.
     demand, candidates = [0, 1, 10, 11], [0, 0.5, 1, 10, 10.5, 11]
-    solution = PMedian.from_cost_matrix(line_costs(demand, candidates), [1, 3, 2, 1], facilities=2,
-                                        candidate_ids=["0", "0.5", "1", "10", "10.5", "11"]).solve()
+    solution = PMedian.from_cost_matrix(
+        line_costs(demand, candidates),
+        [1, 3, 2, 1],
+        facilities=2,
+        candidate_ids=["0", "0.5", "1", "10", "10.5", "11"],
+    ).solve()
     assert set(solution.selected) == {"1", "10"}
     assert solution.objective == pytest.approx(2.0)
     assert solution.assignment["candidate_id"].tolist() == ["1", "1", "10", "10"]
@@ -117,8 +131,9 @@ def test_pmedian_by_hand():
 def test_pcenter_by_hand():
     # Demand at 0, 2, 10, 14; candidates at 1, 6, 12; p = 2.
     # {1, 12}: largest distance max(1, 1, 2, 2) = 2; {1, 6}: 14 → 6 = 8; {6, 12}: 0 → 6 = 6.
-    solution = PCenter.from_cost_matrix(line_costs([0, 2, 10, 14], [1, 6, 12]), facilities=2,
-                                        candidate_ids=["1", "6", "12"]).solve()
+    solution = PCenter.from_cost_matrix(
+        line_costs([0, 2, 10, 14], [1, 6, 12]), facilities=2, candidate_ids=["1", "6", "12"]
+    ).solve()
     assert set(solution.selected) == {"1", "12"} and solution.objective == pytest.approx(2.0)
 
 
@@ -131,8 +146,14 @@ def test_capacity_gap_by_hand():
     # serving only its own unit: A+B closes 70 + 40 = 110, A+C 100 (U1 is capped at its need),
     # B+C 40 + 50 = 90, anything with D adds 0 → A+B, 110 of 140.
     pairs = (np.array([0, 1, 0, 2]), np.array([0, 1, 2, 3]), np.zeros(4))
-    model = CapacityGap.from_cost_matrix(pairs, need, capacity=[70, 70, 50, 70], facilities=2,
-                                         demand_ids=["U1", "U2", "U3"], candidate_ids=list("ABCD"))
+    model = CapacityGap.from_cost_matrix(
+        pairs,
+        need,
+        capacity=[70, 70, 50, 70],
+        facilities=2,
+        demand_ids=["U1", "U2", "U3"],
+        candidate_ids=list("ABCD"),
+    )
     solution = model.solve()
     assert set(solution.selected) == {"A", "B"}
     assert solution.objective == pytest.approx(110)
@@ -143,21 +164,29 @@ def test_capacity_gap_by_hand():
 
 def test_capacity_gap_from_polygons_serves_own_unit_or_units_in_reach():
     # Two 1 km squares side by side; U1 needs 100, U2 needs 30; one candidate in each, 80 beds.
-    units = gpd.GeoDataFrame({"code": ["U1", "U2"], "need": [100.0, 30.0]},
-                             geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
-                             crs=CRS)
-    candidates = gpd.GeoDataFrame({"id": ["in1", "in2"]},
-                                  geometry=shapely.points([[500, 500], [1900, 500]]), crs=CRS)
+    units = gpd.GeoDataFrame(
+        {"code": ["U1", "U2"], "need": [100.0, 30.0]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs=CRS,
+    )
+    candidates = gpd.GeoDataFrame(
+        {"id": ["in1", "in2"]}, geometry=shapely.points([[500, 500], [1900, 500]]), crs=CRS
+    )
     # Own unit only, one facility: in1 closes 80 (U1 needs 100), in2 closes 30 → in1.
-    solution = CapacityGap.from_geodataframes(units, candidates, weight_column="need", capacity=80,
-                                              facilities=1, candidate_id_column="id").solve()
+    solution = CapacityGap.from_geodataframes(
+        units, candidates, weight_column="need", capacity=80, facilities=1, candidate_id_column="id"
+    ).solve()
     assert solution.selected == ("in1",) and solution.objective == pytest.approx(80)
     # in1 (500, 500) is 500 m from U2; in2 (1900, 500) is 900 m from U1.  Within 600 m, in2
     # still reaches only U2: two facilities close 80 (in1 → U1) + 30 (in2 → U2) = 110.
     two = {"weight_column": "need", "capacity": 80, "facilities": 2, "candidate_id_column": "id"}
-    assert CapacityGap.from_geodataframes(units, candidates, max_cost=600, **two).solve().objective == pytest.approx(110)
+    assert CapacityGap.from_geodataframes(
+        units, candidates, max_cost=600, **two
+    ).solve().objective == pytest.approx(110)
     # Within 1,000 m in2 also reaches U1 and gives it its spare 50: all 130 of need is closed.
-    assert CapacityGap.from_geodataframes(units, candidates, max_cost=1000, **two).solve().objective == pytest.approx(130)
+    assert CapacityGap.from_geodataframes(
+        units, candidates, max_cost=1000, **two
+    ).solve().objective == pytest.approx(130)
 
 
 # --- agreement with PySAL spopt on seeded random instances ---------------------------------------
@@ -169,14 +198,20 @@ def random_instance(seed, demand=40, candidates=12):
     candidate_xy = rng.uniform(0, 10, size=(candidates, 2))
     weights = rng.integers(1, 20, size=demand).astype(float)
     # Every pair (max_cost=None), as the dense matrix spopt takes.
-    return straight_line_costs(demand_xy, candidate_xy, max_cost=None).to_sparse().toarray(), weights
+    return straight_line_costs(
+        demand_xy, candidate_xy, max_cost=None
+    ).to_sparse().toarray(), weights
 
 
 @pytest.fixture(scope="module")
 def spopt():
     locate = pytest.importorskip("spopt.locate")
     pulp = pytest.importorskip("pulp")
-    solver = pulp.HiGHS(msg=False) if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else pulp.PULP_CBC_CMD(msg=False)
+    solver = (
+        pulp.HiGHS(msg=False)
+        if "HiGHS" in pulp.listSolvers(onlyAvailable=True)
+        else pulp.PULP_CBC_CMD(msg=False)
+    )
     return locate, pulp, solver
 
 
@@ -185,14 +220,19 @@ def test_mclp_agrees_with_spopt(spopt, seed):
     locate, pulp, solver = spopt
     costs, weights = random_instance(seed)
     ours = MCLP.from_cost_matrix(costs, weights, max_cost=2.5, facilities=3).solve(mip_gap=0)
-    theirs = locate.MCLP.from_cost_matrix(costs, weights, service_radius=2.5, p_facilities=3).solve(solver)
+    theirs = locate.MCLP.from_cost_matrix(costs, weights, service_radius=2.5, p_facilities=3).solve(
+        solver
+    )
     assert ours.objective == pytest.approx(pulp.value(theirs.problem.objective))
     # With candidate 0 already open, spopt counts it among its p.
     forced = np.zeros(costs.shape[1], dtype=int)
     forced[0] = 1
-    ours = MCLP.from_cost_matrix(costs, weights, max_cost=2.5, facilities=3, existing=[0]).solve(mip_gap=0)
-    theirs = locate.MCLP.from_cost_matrix(costs, weights, service_radius=2.5, p_facilities=4,
-                                          predefined_facilities_arr=forced).solve(solver)
+    ours = MCLP.from_cost_matrix(costs, weights, max_cost=2.5, facilities=3, existing=[0]).solve(
+        mip_gap=0
+    )
+    theirs = locate.MCLP.from_cost_matrix(
+        costs, weights, service_radius=2.5, p_facilities=4, predefined_facilities_arr=forced
+    ).solve(solver)
     assert ours.objective == pytest.approx(pulp.value(theirs.problem.objective))
 
 
@@ -232,8 +272,9 @@ def test_merging_identical_demand_changes_nothing():
     # the same optimum as the single points with three times the weight.
     costs, weights = random_instance(4, demand=30, candidates=10)
     once = MCLP.from_cost_matrix(costs, weights * 3, max_cost=2.5, facilities=3).solve(mip_gap=0)
-    thrice = MCLP.from_cost_matrix(np.repeat(costs, 3, axis=0), np.repeat(weights, 3),
-                                   max_cost=2.5, facilities=3).solve(mip_gap=0)
+    thrice = MCLP.from_cost_matrix(
+        np.repeat(costs, 3, axis=0), np.repeat(weights, 3), max_cost=2.5, facilities=3
+    ).solve(mip_gap=0)
     assert thrice.objective == pytest.approx(once.objective)
 
 
@@ -242,11 +283,14 @@ def test_merging_identical_demand_changes_nothing():
 
 def test_solving_twice_is_identical_and_leaves_the_model_alone():
     costs, weights = random_instance(5)
-    model = MCLP.from_cost_matrix(sparse.csr_array(costs * (costs <= 3)), weights, max_cost=3,
-                                  facilities=3, existing=[1])
+    model = MCLP.from_cost_matrix(
+        sparse.csr_array(costs * (costs <= 3)), weights, max_cost=3, facilities=3, existing=[1]
+    )
     before = (model.demand_weights.copy(), model.existing, model.facilities, model.pair_count)
     first, second = model.solve(), model.solve()
-    assert dataclasses.replace(first, solve_seconds=0) == dataclasses.replace(second, solve_seconds=0)
+    assert dataclasses.replace(first, solve_seconds=0) == dataclasses.replace(
+        second, solve_seconds=0
+    )
     assert (model.demand_weights == before[0]).all()
     assert (model.existing, model.facilities, model.pair_count) == before[1:]
     with pytest.raises(ValueError):
@@ -283,15 +327,33 @@ def test_a_cost_table_is_taken_as_it_is():
     assert set(median.selected) == set(dense.selected) == {"2", "5", "8"}
     assert median.objective == pytest.approx(28) and dense.objective == pytest.approx(28)
     costs = line_costs(x, x)
-    assert min(weights @ costs[:, list(sites)].min(axis=1) for sites in itertools.combinations(range(9), 3)) == 28
+    assert (
+        min(
+            weights @ costs[:, list(sites)].min(axis=1)
+            for sites in itertools.combinations(range(9), 3)
+        )
+        == 28
+    )
 
 
 def test_every_public_name_is_still_importable_from_the_package():
     import geo_coverage.optimize as optimize
 
-    names = {"Solution", "LSCP", "MCLP", "PMedian", "PCenter", "CapacityGap", "cost_pairs_from_table",
-             "straight_line_costs", "unit_needs", "grid_candidates", "layer_candidates",
-             "table_candidates", "solution_to_edits"}
+    names = {
+        "Solution",
+        "LSCP",
+        "MCLP",
+        "PMedian",
+        "PCenter",
+        "CapacityGap",
+        "cost_pairs_from_table",
+        "straight_line_costs",
+        "unit_needs",
+        "grid_candidates",
+        "layer_candidates",
+        "table_candidates",
+        "solution_to_edits",
+    }
     assert set(optimize.__all__) == names
     assert all(getattr(optimize, name).__module__.startswith("geo_coverage.") for name in names)
     # One straight-line cost function in the package: the optimiser uses catchment's.
@@ -319,29 +381,52 @@ def test_input_errors_say_what_to_fix():
 
 def point_frames(seed=7):
     rng = np.random.default_rng(seed)
-    demand = gpd.GeoDataFrame({"code": [f"d{i:03d}" for i in range(30)],
-                               "pop": rng.integers(1, 50, 30)},
-                              geometry=shapely.points(rng.uniform(0, 5000, (30, 2))), crs=CRS)
-    candidates = gpd.GeoDataFrame({"id": [f"{i:03d}" for i in range(8)]},
-                                  geometry=shapely.points(rng.uniform(0, 5000, (8, 2))), crs=CRS)
+    demand = gpd.GeoDataFrame(
+        {"code": [f"d{i:03d}" for i in range(30)], "pop": rng.integers(1, 50, 30)},
+        geometry=shapely.points(rng.uniform(0, 5000, (30, 2))),
+        crs=CRS,
+    )
+    candidates = gpd.GeoDataFrame(
+        {"id": [f"{i:03d}" for i in range(8)]},
+        geometry=shapely.points(rng.uniform(0, 5000, (8, 2))),
+        crs=CRS,
+    )
     return demand, candidates
 
 
 def test_from_geodataframes_matches_the_cost_matrix():
     demand, candidates = point_frames()
-    model = MCLP.from_geodataframes(demand, candidates, weight_column="pop", max_cost=1500, facilities=2,
-                                    demand_id_column="code", candidate_id_column="id")
-    coordinates = (shapely.get_coordinates(demand.geometry.values), shapely.get_coordinates(candidates.geometry.values))
+    model = MCLP.from_geodataframes(
+        demand,
+        candidates,
+        weight_column="pop",
+        max_cost=1500,
+        facilities=2,
+        demand_id_column="code",
+        candidate_id_column="id",
+    )
+    coordinates = (
+        shapely.get_coordinates(demand.geometry.values),
+        shapely.get_coordinates(candidates.geometry.values),
+    )
     dense = np.linalg.norm(coordinates[0][:, None, :] - coordinates[1][None, :, :], axis=2)
-    direct = MCLP.from_cost_matrix(dense, demand["pop"], max_cost=1500, facilities=2,
-                                   candidate_ids=candidates["id"]).solve()
+    direct = MCLP.from_cost_matrix(
+        dense, demand["pop"], max_cost=1500, facilities=2, candidate_ids=candidates["id"]
+    ).solve()
     solution = model.solve()
     assert solution.objective == direct.objective
     assert all(len(i) == 3 for i in solution.selected)  # '003', leading zeros kept
     # Existing facilities as a frame: appended and fixed open.
     existing = gpd.GeoDataFrame({"id": ["old"]}, geometry=shapely.points([[2500, 2500]]), crs=CRS)
-    solution = MCLP.from_geodataframes(demand, candidates, weight_column="pop", max_cost=1500, facilities=2,
-                                       existing=existing, candidate_id_column="id").solve()
+    solution = MCLP.from_geodataframes(
+        demand,
+        candidates,
+        weight_column="pop",
+        max_cost=1500,
+        facilities=2,
+        existing=existing,
+        candidate_id_column="id",
+    ).solve()
     assert solution.existing == ("old",) and "old" not in solution.selected
 
 
@@ -350,12 +435,17 @@ def test_from_geodataframes_checks_crs_and_geometry():
     with pytest.raises(DataError, match="different CRSs"):
         MCLP.from_geodataframes(demand, candidates.to_crs(3857), max_cost=1, facilities=1)
     with pytest.raises(DataError, match="geographic CRS"):
-        MCLP.from_geodataframes(demand.to_crs(4326), candidates.to_crs(4326), max_cost=1, facilities=1)
+        MCLP.from_geodataframes(
+            demand.to_crs(4326), candidates.to_crs(4326), max_cost=1, facilities=1
+        )
     with pytest.raises(DataError, match="must be points"):
-        MCLP.from_geodataframes(demand.assign(geometry=demand.buffer(5)), candidates, max_cost=1, facilities=1)
+        MCLP.from_geodataframes(
+            demand.assign(geometry=demand.buffer(5)), candidates, max_cost=1, facilities=1
+        )
     with pytest.raises(DataError, match="not a number"):
-        MCLP.from_geodataframes(demand.assign(pop="many"), candidates, weight_column="pop",
-                                max_cost=1, facilities=1)
+        MCLP.from_geodataframes(
+            demand.assign(pop="many"), candidates, weight_column="pop", max_cost=1, facilities=1
+        )
 
 
 # --- candidates and edits -------------------------------------------------------------------------
@@ -364,9 +454,11 @@ def test_from_geodataframes_checks_crs_and_geometry():
 def test_grid_candidates_inside_units():
     # A 1,000 m square from (0, 0): lattice points strictly inside at 250 m spacing are
     # x, y ∈ {250, 500, 750} → 9; the L-shaped second unit overlaps nothing.
-    units = gpd.GeoDataFrame({"code": ["sq", "far"]},
-                             geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(5000, 5000, 5600, 5300)],
-                             crs=CRS)
+    units = gpd.GeoDataFrame(
+        {"code": ["sq", "far"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(5000, 5000, 5600, 5300)],
+        crs=CRS,
+    )
     grid = grid_candidates(units, spacing=250, unit_codes=["sq"])
     assert len(grid) == 9 and set(grid["unit_code"]) == {"sq"}
     assert "grid-500-750" in set(grid["id"])
@@ -378,7 +470,9 @@ def test_grid_candidates_inside_units():
 
 
 def test_table_candidates_converts_datum_and_reports_rows():
-    table = pd.DataFrame({"id": ["001", "002"], "lon": ["116.40", "116.45"], "lat": ["39.90", "39.95"]})
+    table = pd.DataFrame(
+        {"id": ["001", "002"], "lon": ["116.40", "116.45"], "lat": ["39.90", "39.95"]}
+    )
     frame = table_candidates(table, crs=CRS, datum="gcj02")
     lon, lat = to_wgs84([116.40, 116.45], [39.90, 39.95], "gcj02")
     back = frame.to_crs(4326)
@@ -391,8 +485,14 @@ def test_table_candidates_converts_datum_and_reports_rows():
 
 def test_solution_to_edits():
     demand, candidates = point_frames()
-    solution = MCLP.from_geodataframes(demand, candidates, weight_column="pop", max_cost=1500, facilities=2,
-                                       candidate_id_column="id").solve()
+    solution = MCLP.from_geodataframes(
+        demand,
+        candidates,
+        weight_column="pop",
+        max_cost=1500,
+        facilities=2,
+        candidate_id_column="id",
+    ).solve()
     edits = solution_to_edits(solution, candidates, kind="elderly_care", attributes={"beds": 300})
     assert [edit["id"] for edit in edits] == [f"mclp-{i}" for i in solution.selected]
     to_wgs = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -401,7 +501,9 @@ def test_solution_to_edits():
         lon, lat = to_wgs.transform(point.x, point.y)
         assert (edit["action"], edit["kind"], edit["datum"]) == ("add", "elderly_care", "wgs84")
         assert edit["lon"] == pytest.approx(lon) and edit["lat"] == pytest.approx(lat)
-        assert edit["attributes"]["beds"] == 300 and edit["attributes"]["source"].startswith("scenario:")
+        assert edit["attributes"]["beds"] == 300 and edit["attributes"]["source"].startswith(
+            "scenario:"
+        )
 
 
 # --- the MCLP start: exact re-solves around open sites, and the proof by the plain bound ----------
@@ -417,7 +519,9 @@ def brute_force_mclp(covers, weights, facilities, existing=()):
     return best
 
 
-@pytest.mark.parametrize("seed, radius, facilities", [(11, 2.0, 3), (12, 2.5, 4), (13, 3.5, 3), (14, 4.5, 2)])
+@pytest.mark.parametrize(
+    "seed, radius, facilities", [(11, 2.0, 3), (12, 2.5, 4), (13, 3.5, 3), (14, 4.5, 2)]
+)
 def test_mclp_matches_brute_force(seed, radius, facilities):
     # 40 demand points, 12 candidates on a 10 × 10 square: every 3- or 4-subset is tried.  The
     # larger radii let p sites cover (nearly) everything, where the start alone proves the
@@ -425,15 +529,18 @@ def test_mclp_matches_brute_force(seed, radius, facilities):
     costs, weights = random_instance(seed)
     covers = costs <= radius
     expected = brute_force_mclp(covers, weights, facilities)
-    solution = MCLP.from_cost_matrix(costs, weights, max_cost=radius, facilities=facilities).solve(mip_gap=0)
+    solution = MCLP.from_cost_matrix(costs, weights, max_cost=radius, facilities=facilities).solve(
+        mip_gap=0
+    )
     assert solution.objective == pytest.approx(expected)
     chosen = [int(j) for j in solution.selected]
     assert float(weights[covers[:, chosen].any(axis=1)].sum()) == pytest.approx(expected)
     assert solution.status == "optimal" and solution.gap == 0
     # With existing site 0, spopt-style: brute force over the others.
     expected = brute_force_mclp(covers, weights, facilities, existing=(0,))
-    solution = MCLP.from_cost_matrix(costs, weights, max_cost=radius, facilities=facilities,
-                                     existing=[0]).solve(mip_gap=0)
+    solution = MCLP.from_cost_matrix(
+        costs, weights, max_cost=radius, facilities=facilities, existing=[0]
+    ).solve(mip_gap=0)
     assert solution.objective == pytest.approx(expected)
 
 
@@ -453,14 +560,18 @@ def test_full_cover_found_by_the_start_is_proven_without_the_full_mip(monkeypatc
         return real_run(program, **options)
 
     monkeypatch.setattr(mclp_module, "solve_program", recording_run)
-    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=3).solve(mip_gap=0)
+    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=3).solve(
+        mip_gap=0
+    )
     assert set(solution.selected) == {"1", "4", "7"}
     assert solution.objective == 45 and solution.coverage_share == 1.0
     assert solution.status == "optimal" and solution.gap == 0
     assert "mclp" not in names
     # Two sites cannot cover nine points (each covers at most 3): the full MIP is solved.
     names.clear()
-    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=2).solve(mip_gap=0)
+    solution = MCLP.from_cost_matrix(line_costs(x, x), weights, max_cost=1, facilities=2).solve(
+        mip_gap=0
+    )
     # Point x weighs x + 1.  Best pair: the heaviest triples {6, 7, 8} (site 7: 7 + 8 + 9) and
     # {3, 4, 5} (site 4: 4 + 5 + 6), 24 + 15 = 39; any other pair overlaps or takes lighter points.
     assert solution.objective == 39 and set(solution.selected) == {"4", "7"}
@@ -478,10 +589,15 @@ def test_neighbourhood_resolves_escape_a_swap_local_optimum():
     reach = [[0], [1], [2], [3], [0, 2], [1, 3], [0, 3], [1, 2], [0, 1]]
     weights = np.array([1, 1, 3, 3, 3, 3, 3, 3, 1], dtype=float)
     rows = np.repeat(np.arange(len(reach)), [len(r) for r in reach])
-    matrix = sparse.csr_array((np.ones(rows.size), (rows, np.concatenate(reach))), shape=(len(reach), 4))
+    matrix = sparse.csr_array(
+        (np.ones(rows.size), (rows, np.concatenate(reach))), shape=(len(reach), 4)
+    )
     start = np.array([True, True, False, False])
     nowhere = np.zeros(4, dtype=bool)
-    assert improve_by_swaps(matrix, matrix.T.tocsr(), weights, start, nowhere).tolist() == start.tolist()
+    assert (
+        improve_by_swaps(matrix, matrix.T.tocsr(), weights, start, nowhere).tolist()
+        == start.tolist()
+    )
     result = improve_by_subproblems(matrix, weights, start, nowhere)
     assert result.tolist() == [False, False, True, True]
     assert start.tolist() == [True, True, False, False]  # the caller's array is left alone

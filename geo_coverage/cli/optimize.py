@@ -18,7 +18,12 @@ from ..optimize import LSCP, MCLP, PCenter, PMedian, Solution, cost_pairs_from_t
 from ..optimize.base import SitingModel
 from ..optimize.pairs import table_column
 
-MODELS: dict[str, type[SitingModel]] = {"lscp": LSCP, "mclp": MCLP, "pmedian": PMedian, "pcenter": PCenter}
+MODELS: dict[str, type[SitingModel]] = {
+    "lscp": LSCP,
+    "mclp": MCLP,
+    "pmedian": PMedian,
+    "pcenter": PCenter,
+}
 
 
 def register(subparsers) -> None:
@@ -30,37 +35,92 @@ def register(subparsers) -> None:
         What ``ArgumentParser.add_subparsers()`` returned.
     """
     p = subparsers.add_parser(
-        "optimize", help="best sites for new facilities (set cover, max coverage, p-median, p-centre)",
-        description="Solve a siting model on HiGHS from CSV tables of demand, candidates and costs.")
-    p.add_argument("--model", choices=tuple(MODELS), required=True,
-                   help="lscp: fewest sites covering all demand within --max-cost; mclp: best "
-                        "--facilities sites for coverage; pmedian: least total weighted cost; "
-                        "pcenter: least largest cost")
+        "optimize",
+        help="best sites for new facilities (set cover, max coverage, p-median, p-centre)",
+        description="Solve a siting model on HiGHS from CSV tables of demand, candidates and "
+        "costs.",
+    )
+    p.add_argument(
+        "--model",
+        choices=tuple(MODELS),
+        required=True,
+        help="lscp: fewest sites covering all demand within --max-cost; mclp: best "
+        "--facilities sites for coverage; pmedian: least total weighted cost; "
+        "pcenter: least largest cost",
+    )
     p.add_argument("--demand", metavar="CSV", required=True, help="demand points: id and weight")
     p.add_argument("--candidates", metavar="CSV", required=True, help="candidate sites: id")
     p.add_argument("--costs", metavar="CSV", required=True, help="pairs: origin, destination, cost")
-    p.add_argument("--max-cost", type=float, metavar="R", help="service radius (needed by lscp and mclp)")
-    p.add_argument("--facilities", type=int, metavar="P", help="number of new sites (mclp, pmedian, pcenter)")
-    p.add_argument("--existing", nargs="+", action="extend", metavar="ID",
-                   help="candidate ids that are already open")
-    p.add_argument("--coverage-target", type=float, default=1.0, metavar="SHARE",
-                   help="lscp: share of reachable demand weight to cover (default 1)")
-    p.add_argument("--demand-id", default="id", metavar="COL", help="demand id column (default id)")
-    p.add_argument("--demand-weight", metavar="COL",
-                   help="demand weight column (default: every demand point weighs 1)")
-    p.add_argument("--candidate-id", default="id", metavar="COL", help="candidate id column (default id)")
-    p.add_argument("--cost-origin", default="origin_id", metavar="COL",
-                   help="cost table demand id column (default origin_id, as `costs` writes)")
-    p.add_argument("--cost-destination", default="destination_id", metavar="COL",
-                   help="cost table candidate id column (default destination_id)")
-    p.add_argument("--cost-value", default="cost", metavar="COL", help="cost column")
-    p.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds with the best found")
-    p.add_argument("--mip-gap", type=float, default=1e-4, metavar="GAP",
-                   help="relative optimality gap at which to stop (default 1e-4)")
-    p.add_argument("--format", choices=("json", "csv"), default="json",
-                   help="json: summary; csv: one row per chosen site")
-    p.add_argument("--out", metavar="PATH", help="write to a file instead of standard output")
+    p.add_argument(
+        "--max-cost", type=float, metavar="R", help="service radius (needed by lscp and mclp)"
+    )
+    p.add_argument(
+        "--facilities", type=int, metavar="P", help="number of new sites (mclp, pmedian, pcenter)"
+    )
+    p.add_argument(
+        "--existing",
+        nargs="+",
+        action="extend",
+        metavar="ID",
+        help="candidate ids that are already open",
+    )
+    p.add_argument(
+        "--coverage-target",
+        type=float,
+        default=1.0,
+        metavar="SHARE",
+        help="lscp: share of reachable demand weight to cover (default 1)",
+    )
+    _add_column_options(p)
+    _add_solver_and_output_options(p)
     p.set_defaults(handler=cmd_optimize)
+
+
+def _add_column_options(p) -> None:
+    """Which columns of the three tables hold the ids, weights and costs."""
+    p.add_argument("--demand-id", default="id", metavar="COL", help="demand id column (default id)")
+    p.add_argument(
+        "--demand-weight",
+        metavar="COL",
+        help="demand weight column (default: every demand point weighs 1)",
+    )
+    p.add_argument(
+        "--candidate-id", default="id", metavar="COL", help="candidate id column (default id)"
+    )
+    p.add_argument(
+        "--cost-origin",
+        default="origin_id",
+        metavar="COL",
+        help="cost table demand id column (default origin_id, as `costs` writes)",
+    )
+    p.add_argument(
+        "--cost-destination",
+        default="destination_id",
+        metavar="COL",
+        help="cost table candidate id column (default destination_id)",
+    )
+    p.add_argument("--cost-value", default="cost", metavar="COL", help="cost column")
+
+
+def _add_solver_and_output_options(p) -> None:
+    """HiGHS's limits and what is written where."""
+    p.add_argument(
+        "--time-limit", type=float, metavar="S", help="stop after S seconds with the best found"
+    )
+    p.add_argument(
+        "--mip-gap",
+        type=float,
+        default=1e-4,
+        metavar="GAP",
+        help="relative optimality gap at which to stop (default 1e-4)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="json: summary; csv: one row per chosen site",
+    )
+    p.add_argument("--out", metavar="PATH", help="write to a file instead of standard output")
 
 
 def _column(frame: pd.DataFrame, column: str, *, file, option: str) -> pd.Series:
@@ -71,13 +131,23 @@ def _ids(frame: pd.DataFrame, column: str, *, file, option: str) -> list[str]:
     ids = _column(frame, column, file=file, option=option)
     empty = (ids == "").to_numpy()
     if empty.any():
-        raise DataError("An id is empty.", file=file, row=int(np.flatnonzero(empty)[0]) + 2, column=column,
-                        fix="Give every row an id.")
+        raise DataError(
+            "An id is empty.",
+            file=file,
+            row=int(np.flatnonzero(empty)[0]) + 2,
+            column=column,
+            fix="Give every row an id.",
+        )
     repeated = ids.duplicated().to_numpy()
     if repeated.any():
         row = int(np.flatnonzero(repeated)[0])
-        raise DataError(f"The id '{ids.iloc[row]}' appears twice.", file=file, row=row + 2, column=column,
-                        fix="Make ids unique.")
+        raise DataError(
+            f"The id '{ids.iloc[row]}' appears twice.",
+            file=file,
+            row=row + 2,
+            column=column,
+            fix="Make ids unique.",
+        )
     return ids.tolist()
 
 
@@ -89,16 +159,25 @@ def _weights(frame: pd.DataFrame, column: str | None, *, file) -> np.ndarray | N
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"The weight '{text.iloc[row]}' is not a number ≥ 0.", file=file, row=row + 2,
-                        column=column, fix="Give weights as plain numbers (0 if none).")
+        raise DataError(
+            f"The weight '{text.iloc[row]}' is not a number ≥ 0.",
+            file=file,
+            row=row + 2,
+            column=column,
+            fix="Give weights as plain numbers (0 if none).",
+        )
     return values
 
 
 def _check_options(args) -> None:
     if args.model in ("lscp", "mclp") and args.max_cost is None:
-        raise DataError(f"--max-cost is required for --model {args.model}.", fix="Add --max-cost R.")
+        raise DataError(
+            f"--max-cost is required for --model {args.model}.", fix="Add --max-cost R."
+        )
     if args.model != "lscp" and args.facilities is None:
-        raise DataError(f"--facilities is required for --model {args.model}.", fix="Add --facilities P.")
+        raise DataError(
+            f"--facilities is required for --model {args.model}.", fix="Add --facilities P."
+        )
 
 
 def cmd_optimize(args) -> int:
@@ -120,13 +199,25 @@ def cmd_optimize(args) -> int:
     candidates = io.read_csv(args.candidates)
     costs = io.read_csv(args.costs)
     demand_ids = _ids(demand, args.demand_id, file=args.demand, option="--demand-id")
-    candidate_ids = _ids(candidates, args.candidate_id, file=args.candidates, option="--candidate-id")
+    candidate_ids = _ids(
+        candidates, args.candidate_id, file=args.candidates, option="--candidate-id"
+    )
     weights = _weights(demand, args.demand_weight, file=args.demand)
-    pairs = cost_pairs_from_table(costs, demand_ids=demand_ids, candidate_ids=candidate_ids,
-                                  origin_column=args.cost_origin, destination_column=args.cost_destination,
-                                  cost_column=args.cost_value, file=args.costs)
-    options = {"max_cost": args.max_cost, "existing": args.existing,
-               "demand_ids": demand_ids, "candidate_ids": candidate_ids}
+    pairs = cost_pairs_from_table(
+        costs,
+        demand_ids=demand_ids,
+        candidate_ids=candidate_ids,
+        origin_column=args.cost_origin,
+        destination_column=args.cost_destination,
+        cost_column=args.cost_value,
+        file=args.costs,
+    )
+    options = {
+        "max_cost": args.max_cost,
+        "existing": args.existing,
+        "demand_ids": demand_ids,
+        "candidate_ids": candidate_ids,
+    }
     if args.model == "lscp":
         options["coverage_target"] = args.coverage_target
     else:
@@ -151,10 +242,26 @@ def cmd_optimize(args) -> int:
 def _sites_table(solution: Solution) -> pd.DataFrame:
     """One row per chosen site with the demand it serves (each demand at its nearest open site)."""
     assignment = solution.assignment
-    served = assignment.groupby("candidate_id")["demand_id"].count() if assignment is not None else pd.Series()
-    frame = pd.DataFrame({"model": solution.model, "candidate_id": list(solution.selected),
-                          "status": "new"})
-    frame = pd.concat([frame, pd.DataFrame({"model": solution.model, "candidate_id": list(solution.existing),
-                                            "status": "existing"})], ignore_index=True)
+    served = (
+        assignment.groupby("candidate_id")["demand_id"].count()
+        if assignment is not None
+        else pd.Series()
+    )
+    frame = pd.DataFrame(
+        {"model": solution.model, "candidate_id": list(solution.selected), "status": "new"}
+    )
+    frame = pd.concat(
+        [
+            frame,
+            pd.DataFrame(
+                {
+                    "model": solution.model,
+                    "candidate_id": list(solution.existing),
+                    "status": "existing",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     frame["demand_served"] = frame["candidate_id"].map(served).fillna(0).astype(int)
     return frame

@@ -19,7 +19,13 @@ import pandas as pd
 
 from ..catchment import straight_line_costs
 from ..errors import DataError
-from ._frames import check_points, check_same_crs, frame_ids, numeric_column
+from ._frames import (
+    candidates_with_existing,
+    check_points,
+    check_same_crs,
+    frame_ids,
+    numeric_column,
+)
 from .pairs import Pairs, as_pairs, count_of, ids_of, positions_of, read_only, weights_of
 
 __all__ = ["Solution", "SitingModel", "AssignmentModel", "TOLERANCE"]
@@ -29,7 +35,7 @@ TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Solution:
-    """The result of :meth:`SitingModel.solve`; frozen, so a cached solution cannot be altered by a caller.
+    """The result of :meth:`SitingModel.solve`; frozen, so a caller cannot alter a cached solution.
 
     Attributes
     ----------
@@ -101,8 +107,17 @@ class SitingModel:
     # Each model's own constructor from costs (its options differ: see the model's docstring).
     from_cost_matrix: ClassVar[Callable[..., Any]]
 
-    def __init__(self, pairs: Pairs, weights: np.ndarray, *, demand_ids, candidate_ids,
-                 existing: np.ndarray, facilities: int | None, max_cost: float | None):
+    def __init__(
+        self,
+        pairs: Pairs,
+        weights: np.ndarray,
+        *,
+        demand_ids,
+        candidate_ids,
+        existing: np.ndarray,
+        facilities: int | None,
+        max_cost: float | None,
+    ):
         self._pairs = pairs
         self._weights = weights
         self.demand_ids: tuple[str, ...] = demand_ids
@@ -128,15 +143,31 @@ class SitingModel:
         return int(self._pairs.demand.size)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(demand={len(self.demand_ids)}, candidates={len(self.candidate_ids)}, "
-                f"pairs={self.pair_count}, facilities={self.facilities}, max_cost={self.max_cost}, "
-                f"existing={len(self._existing)})")
+        return (
+            f"{type(self).__name__}(demand={len(self.demand_ids)}, "
+            f"candidates={len(self.candidate_ids)}, "
+            f"pairs={self.pair_count}, facilities={self.facilities}, max_cost={self.max_cost}, "
+            f"existing={len(self._existing)})"
+        )
 
     @classmethod
-    def _build(cls, costs, demand_weights, *, max_cost, facilities, existing, demand_ids,
-               candidate_ids, **options):
-        n_demand = len(demand_ids) if demand_ids is not None else (
-            None if demand_weights is None else np.asarray(demand_weights).size)
+    def _build(
+        cls,
+        costs,
+        demand_weights,
+        *,
+        max_cost,
+        facilities,
+        existing,
+        demand_ids,
+        candidate_ids,
+        **options,
+    ):
+        n_demand = (
+            len(demand_ids)
+            if demand_ids is not None
+            else (None if demand_weights is None else np.asarray(demand_weights).size)
+        )
         n_candidate = len(candidate_ids) if candidate_ids is not None else None
         pairs = as_pairs(costs, n_demand, n_candidate)
         weights = weights_of(demand_weights, pairs.n_demand)
@@ -144,22 +175,36 @@ class SitingModel:
         candidate_ids = ids_of(candidate_ids, pairs.n_candidate, "candidate")
         if max_cost is not None:
             if not np.isfinite(max_cost) or max_cost < 0:
-                raise DataError(f"max_cost must be a finite number ≥ 0, not {max_cost!r}.",
-                                fix="Give the service radius in the cost's unit (metres, minutes).")
+                raise DataError(
+                    f"max_cost must be a finite number ≥ 0, not {max_cost!r}.",
+                    fix="Give the service radius in the cost's unit (metres, minutes).",
+                )
             pairs = pairs.subset(pairs.cost <= max_cost)
         elif cls.needs_max_cost:
-            raise DataError(f"The {cls.name} model needs max_cost (the service radius).",
-                            fix="Pass max_cost=R in the cost's unit.")
+            raise DataError(
+                f"The {cls.name} model needs max_cost (the service radius).",
+                fix="Pass max_cost=R in the cost's unit.",
+            )
         existing_positions = positions_of(existing, candidate_ids, "existing")
         if cls.needs_facilities:
             facilities = count_of(facilities, "facilities")
             available = pairs.n_candidate - existing_positions.size
             if facilities > available:
-                raise DataError(f"{facilities} new facilities asked for but only {available} candidates "
-                                "are not already open.", fix="Ask for fewer facilities or add candidates.")
-        return cls(pairs, weights, demand_ids=demand_ids, candidate_ids=candidate_ids,
-                   existing=existing_positions, facilities=facilities,
-                   max_cost=None if max_cost is None else float(max_cost), **options)
+                raise DataError(
+                    f"{facilities} new facilities asked for but only {available} candidates "
+                    "are not already open.",
+                    fix="Ask for fewer facilities or add candidates.",
+                )
+        return cls(
+            pairs,
+            weights,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+            existing=existing_positions,
+            facilities=facilities,
+            max_cost=None if max_cost is None else float(max_cost),
+            **options,
+        )
 
     def _solve(self, *, time_limit: float | None, mip_gap: float) -> dict:
         raise NotImplementedError  # each model writes its programme
@@ -185,7 +230,9 @@ class SitingModel:
             The model is infeasible or no solution was found in time.
         """
         if not 0 <= mip_gap < 1:
-            raise DataError(f"mip_gap must be in [0, 1), not {mip_gap!r}.", fix="Pass e.g. mip_gap=1e-4.")
+            raise DataError(
+                f"mip_gap must be in [0, 1), not {mip_gap!r}.", fix="Pass e.g. mip_gap=1e-4."
+            )
         started = time.perf_counter()
         result = self._solve(time_limit=time_limit, mip_gap=mip_gap)
         return Solution(solve_seconds=time.perf_counter() - started, **result)
@@ -228,7 +275,9 @@ class SitingModel:
         chosen[self._existing] = False
         return np.flatnonzero(chosen)
 
-    def _nearest_assignment(self, open_mask: np.ndarray, pairs: Pairs | None = None) -> pd.DataFrame:
+    def _nearest_assignment(
+        self, open_mask: np.ndarray, pairs: Pairs | None = None
+    ) -> pd.DataFrame:
         """Each demand's cheapest open candidate among ``pairs``; demand with none is left out."""
         pairs = self._pairs if pairs is None else pairs
         keep = open_mask[pairs.candidate]
@@ -239,9 +288,13 @@ class SitingModel:
         first[1:] = demand[1:] != demand[:-1]
         demand_ids = np.asarray(self.demand_ids, dtype=object)
         candidate_ids = np.asarray(self.candidate_ids, dtype=object)
-        return pd.DataFrame({"demand_id": demand_ids[demand[first]],
-                             "candidate_id": candidate_ids[candidate[first]],
-                             "cost": cost[first]})
+        return pd.DataFrame(
+            {
+                "demand_id": demand_ids[demand[first]],
+                "candidate_id": candidate_ids[candidate[first]],
+                "cost": cost[first],
+            }
+        )
 
     def _coverage(self, assignment: pd.DataFrame) -> tuple[float, float]:
         weight_of = pd.Series(self._weights, index=pd.Index(self.demand_ids))
@@ -266,21 +319,33 @@ class SitingModel:
             "assignment": assignment,
         }
 
-    def _nearest_result(self, selected: np.ndarray, *, objective, status, gap,
-                        pairs: Pairs | None = None) -> dict:
+    def _nearest_result(
+        self, selected: np.ndarray, *, objective, status, gap, pairs: Pairs | None = None
+    ) -> dict:
         """The result with each demand at its nearest open site among ``pairs``."""
         assignment = self._nearest_assignment(self._open_mask(selected), pairs)
-        return self._result(selected=selected, objective=objective, status=status, gap=gap,
-                            assignment=assignment)
+        return self._result(
+            selected=selected, objective=objective, status=status, gap=gap, assignment=assignment
+        )
 
     # -- the GeoDataFrame constructor shared by the point models
 
     @classmethod
-    def from_geodataframes(cls, demand, candidates, *, weight_column: str | None = None,
-                           max_cost: float | None = None, facilities: int | None = None,
-                           existing=None, demand_id_column: str | None = None,
-                           candidate_id_column: str | None = None, metric: str = "euclidean",
-                           detour: float = 1.0, **options):
+    def from_geodataframes(
+        cls,
+        demand,
+        candidates,
+        *,
+        weight_column: str | None = None,
+        max_cost: float | None = None,
+        facilities: int | None = None,
+        existing=None,
+        demand_id_column: str | None = None,
+        candidate_id_column: str | None = None,
+        metric: str = "euclidean",
+        detour: float = 1.0,
+        **options,
+    ):
         """Build the model from demand and candidate points with straight-line costs.
 
         Parameters
@@ -316,34 +381,38 @@ class SitingModel:
             A frame is not points, the CRSs differ or are geographic, a column is missing or
             holds a value that is not a number ≥ 0.
         """
-        import geopandas as gpd  # heavy: only the GeoDataFrame constructors need it
-
         check_points(demand, "demand")
         check_points(candidates, "candidates")
         demand_ids = frame_ids(demand, demand_id_column, "demand")
-        candidate_ids = frame_ids(candidates, candidate_id_column, "candidates")
-        candidate_points = candidates.geometry.values
-        if isinstance(existing, gpd.GeoDataFrame):
-            check_points(existing, "existing")
-            existing_ids = frame_ids(existing, candidate_id_column, "existing")
-            check_same_crs(candidates, existing, "candidates", "existing")
-            candidate_points = np.concatenate([np.asarray(candidate_points), np.asarray(existing.geometry.values)])
-            candidate_ids = candidate_ids + existing_ids
-            existing = list(existing_ids)
+        candidate_points, candidate_ids, existing = candidates_with_existing(
+            candidates, existing, candidate_id_column
+        )
         check_same_crs(demand, candidates, "demand", "candidates")
         weights = None if weight_column is None else numeric_column(demand, weight_column, "demand")
-        costs = straight_line_costs(np.asarray(demand.geometry.values), np.asarray(candidate_points),
-                                    max_cost=max_cost, metric=metric, detour_factor=detour)
-        return cls.from_cost_matrix(costs, weights, max_cost=max_cost, facilities=facilities,
-                                    existing=existing, demand_ids=demand_ids,
-                                    candidate_ids=candidate_ids, **options)
+        costs = straight_line_costs(
+            np.asarray(demand.geometry.values),
+            np.asarray(candidate_points),
+            max_cost=max_cost,
+            metric=metric,
+            detour_factor=detour,
+        )
+        return cls.from_cost_matrix(
+            costs,
+            weights,
+            max_cost=max_cost,
+            facilities=facilities,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+            **options,
+        )
 
 
 class AssignmentModel(SitingModel):
     """p-median and p-centre: every demand is assigned to one open site along its pairs."""
 
     def _assignment_parts(self) -> tuple[Pairs, np.ndarray]:
-        """The pairs of demand with weight, and that demand; demand out of every reach is an error."""
+        """The pairs of demand with weight, and that demand; demand out of reach is an error."""
         pairs, weights = self._pairs, self._weights
         active = weights > 0
         has_pair = np.zeros(pairs.n_demand, dtype=bool)
@@ -351,9 +420,11 @@ class AssignmentModel(SitingModel):
         stranded = active & ~has_pair
         if stranded.any():
             first = self.demand_ids[int(np.flatnonzero(stranded)[0])]
-            raise DataError(f"{int(stranded.sum())} demand points (first: '{first}') have no candidate "
-                            f"within reach, so they cannot be assigned.",
-                            fix="Raise max_cost, add candidates, or drop that demand.")
+            raise DataError(
+                f"{int(stranded.sum())} demand points (first: '{first}') have no candidate "
+                f"within reach, so they cannot be assigned.",
+                fix="Raise max_cost, add candidates, or drop that demand.",
+            )
         keep = active[pairs.demand]
         return pairs.subset(keep), active
 
@@ -372,21 +443,31 @@ class AssignmentModel(SitingModel):
         pair_columns = n_candidate + np.arange(n_pairs)
         site_columns, site_values = self._new_site_row()
         lower, upper = self._candidate_columns()
-        row_lower = np.concatenate([np.ones(n_active), np.full(n_pairs, -np.inf), [self.facilities]])
+        row_lower = np.concatenate(
+            [np.ones(n_active), np.full(n_pairs, -np.inf), [self.facilities]]
+        )
         parts = {
-            "rows": np.concatenate([
-                demand_rows[kept.demand],                      # rows 0..n_active-1: Σ_j z_ij = 1
-                n_active + np.arange(n_pairs),                 # next n_pairs rows: z_ij − y_j ≤ 0
-                n_active + np.arange(n_pairs),
-                np.full(site_columns.size, n_active + n_pairs),  # last: Σ new y_j = p
-            ]),
+            "rows": np.concatenate(
+                [
+                    demand_rows[kept.demand],  # rows 0..n_active-1: Σ_j z_ij = 1
+                    n_active + np.arange(n_pairs),  # next n_pairs rows: z_ij − y_j ≤ 0
+                    n_active + np.arange(n_pairs),
+                    np.full(site_columns.size, n_active + n_pairs),  # last: Σ new y_j = p
+                ]
+            ),
             "columns": np.concatenate([pair_columns, pair_columns, kept.candidate, site_columns]),
-            "values": np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -np.ones(n_pairs), site_values]),
+            "values": np.concatenate(
+                [np.ones(n_pairs), np.ones(n_pairs), -np.ones(n_pairs), site_values]
+            ),
             "n_rows": row_lower.size,
             "row_lower": row_lower,
             "row_upper": np.concatenate([np.ones(n_active), np.zeros(n_pairs), [self.facilities]]),
             "column_lower": np.concatenate([lower, np.zeros(n_pairs + extra_columns)]),
-            "column_upper": np.concatenate([upper, np.ones(n_pairs), np.full(extra_columns, np.inf)]),
-            "integer": np.concatenate([np.ones(n_candidate, bool), np.zeros(n_pairs + extra_columns, bool)]),
+            "column_upper": np.concatenate(
+                [upper, np.ones(n_pairs), np.full(extra_columns, np.inf)]
+            ),
+            "integer": np.concatenate(
+                [np.ones(n_candidate, bool), np.zeros(n_pairs + extra_columns, bool)]
+            ),
         }
         return kept, active, parts

@@ -26,7 +26,7 @@ _GRID_POINT_LIMIT = 20_000_000
 
 
 def _lattice(polygons: np.ndarray, spacing: float):
-    """Every multiple of ``spacing`` inside each polygon's bounds: (owner polygon, grid x, grid y)."""
+    """Every multiple of ``spacing`` in each polygon's bounds: (owner polygon, grid x, grid y)."""
     import shapely  # with geopandas, only the GeoDataFrame paths need it
 
     bounds = shapely.bounds(polygons)
@@ -36,7 +36,9 @@ def _lattice(polygons: np.ndarray, spacing: float):
     rows = np.maximum(y_last - y_first + 1, 0).astype(np.int64)
     counts = columns * rows
     if counts.sum() > _GRID_POINT_LIMIT:
-        raise DataError(f"A {spacing} m grid would test {counts.sum():,} points.", fix="Use a wider spacing.")
+        raise DataError(
+            f"A {spacing} m grid would test {counts.sum():,} points.", fix="Use a wider spacing."
+        )
     owner = np.repeat(np.arange(len(polygons)), counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     grid_x = (x_first[owner] + within % columns[owner]).astype(np.int64)
@@ -44,8 +46,9 @@ def _lattice(polygons: np.ndarray, spacing: float):
     return owner, grid_x, grid_y
 
 
-def grid_candidates(units, *, spacing: float, unit_codes: Iterable[str] | None = None,
-                    code_column: str = "code"):
+def grid_candidates(
+    units, *, spacing: float, unit_codes: Iterable[str] | None = None, code_column: str = "code"
+):
     """Candidate points on a regular grid inside units.
 
     The grid is anchored at multiples of ``spacing`` in the units' CRS, so grids of
@@ -71,17 +74,27 @@ def grid_candidates(units, *, spacing: float, unit_codes: Iterable[str] | None =
     import shapely
 
     if units.crs is None or not units.crs.is_projected:
-        raise DataError("Grid candidates need units in a projected CRS (metres).",
-                        fix="Project with .to_crs(dataset.crs).")
+        raise DataError(
+            "Grid candidates need units in a projected CRS (metres).",
+            fix="Project with .to_crs(dataset.crs).",
+        )
     if not np.isfinite(spacing) or spacing <= 0:
-        raise DataError(f"The grid spacing must be positive, not {spacing!r}.", fix="Give metres, e.g. 500.")
-    codes = (units[code_column] if code_column in units.columns else units.index.to_series()).astype(str).to_numpy()
+        raise DataError(
+            f"The grid spacing must be positive, not {spacing!r}.", fix="Give metres, e.g. 500."
+        )
+    codes = (
+        (units[code_column] if code_column in units.columns else units.index.to_series())
+        .astype(str)
+        .to_numpy()
+    )
     chosen = np.ones(len(units), dtype=bool)
     if unit_codes is not None:
         wanted = {str(code) for code in unit_codes}
         unknown = wanted.difference(codes)
         if unknown:
-            raise DataError(f"Unknown unit code '{sorted(unknown)[0]}'.", fix="Use codes of the units given.")
+            raise DataError(
+                f"Unknown unit code '{sorted(unknown)[0]}'.", fix="Use codes of the units given."
+            )
         chosen = np.isin(codes, list(wanted))
     polygons = np.asarray(units.geometry.values)[chosen]
     codes = codes[chosen]
@@ -92,10 +105,17 @@ def grid_candidates(units, *, spacing: float, unit_codes: Iterable[str] | None =
     _, first = np.unique(np.stack([grid_x, grid_y], axis=1), axis=0, return_index=True)
     first = np.sort(first)
     owner, x, y = owner[first], grid_x[first] * spacing, grid_y[first] * spacing
-    ids = ("grid-" + pd.Series(np.round(x).astype(np.int64)).astype(str) + "-"
-           + pd.Series(np.round(y).astype(np.int64)).astype(str))
-    return gpd.GeoDataFrame({"id": ids.to_numpy(dtype=object), "unit_code": codes[owner]},
-                            geometry=shapely.points(x, y), crs=units.crs)
+    ids = (
+        "grid-"
+        + pd.Series(np.round(x).astype(np.int64)).astype(str)
+        + "-"
+        + pd.Series(np.round(y).astype(np.int64)).astype(str)
+    )
+    return gpd.GeoDataFrame(
+        {"id": ids.to_numpy(dtype=object), "unit_code": codes[owner]},
+        geometry=shapely.points(x, y),
+        crs=units.crs,
+    )
 
 
 def layer_candidates(layer, *, id_column: str = "id", crs=None):
@@ -125,8 +145,16 @@ def layer_candidates(layer, *, id_column: str = "id", crs=None):
     return frame.reset_index(drop=True)
 
 
-def table_candidates(table: pd.DataFrame, *, crs, id_column: str = "id", lon_column: str = "lon",
-                     lat_column: str = "lat", datum: str = "wgs84", file=None):
+def table_candidates(
+    table: pd.DataFrame,
+    *,
+    crs,
+    id_column: str = "id",
+    lon_column: str = "lon",
+    lat_column: str = "lat",
+    datum: str = "wgs84",
+    file=None,
+):
     """Candidates from an uploaded table of longitude / latitude (any of WGS84, GCJ-02, BD-09).
 
     Parameters
@@ -157,16 +185,27 @@ def table_candidates(table: pd.DataFrame, *, crs, id_column: str = "id", lon_col
 
     for column in (id_column, lon_column, lat_column):
         if column not in table.columns:
-            raise DataError(f"The column '{column}' is missing.", file=file, column=column,
-                            fix=f"Columns present: {', '.join(map(str, table.columns))}.")
+            raise DataError(
+                f"The column '{column}' is missing.",
+                file=file,
+                column=column,
+                fix=f"Columns present: {', '.join(map(str, table.columns))}.",
+            )
     coordinates = []
     for column, low, high in ((lon_column, -180, 180), (lat_column, -90, 90)):
-        values = pd.to_numeric(table[column].astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
+        values = pd.to_numeric(table[column].astype(str).str.strip(), errors="coerce").to_numpy(
+            dtype=float
+        )
         bad = ~np.isfinite(values) | (values < low) | (values > high)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"'{table[column].iloc[row]}' is not a coordinate between {low} and {high}.",
-                            file=file, row=row + 2, column=column, fix="Give decimal degrees.")
+            raise DataError(
+                f"'{table[column].iloc[row]}' is not a coordinate between {low} and {high}.",
+                file=file,
+                row=row + 2,
+                column=column,
+                fix="Give decimal degrees.",
+            )
         coordinates.append(values)
     lon, lat = to_wgs84(coordinates[0], coordinates[1], datum)
     ids = ids_of(table[id_column].astype(str).str.strip().tolist(), len(table), "candidate")
@@ -174,8 +213,14 @@ def table_candidates(table: pd.DataFrame, *, crs, id_column: str = "id", lon_col
     return frame.to_crs(crs)
 
 
-def solution_to_edits(solution: Solution, candidates, *, kind: str,
-                      attributes: Mapping[str, Any] | None = None, id_column: str = "id") -> list[dict]:
+def solution_to_edits(
+    solution: Solution,
+    candidates,
+    *,
+    kind: str,
+    attributes: Mapping[str, Any] | None = None,
+    id_column: str = "id",
+) -> list[dict]:
     """Turn a solution's new sites into "add facility" edits for a scenario.
 
     Parameters
@@ -198,19 +243,36 @@ def solution_to_edits(solution: Solution, candidates, *, kind: str,
         selected site, in the order of ``solution.selected``; each edit's ``source`` names the
         model and the candidate unless ``attributes`` gives one.
     """
-    ids = pd.Index(frame_ids(candidates, id_column if id_column in candidates.columns else None, "candidates"))
+    ids = pd.Index(
+        frame_ids(candidates, id_column if id_column in candidates.columns else None, "candidates")
+    )
     found = ids.get_indexer(list(solution.selected))
     if (found < 0).any():
         missing = solution.selected[int(np.flatnonzero(found < 0)[0])]
-        raise DataError(f"The selected candidate '{missing}' is not in the candidate frame.",
-                        fix="Pass the candidates the model was built from.")
+        raise DataError(
+            f"The selected candidate '{missing}' is not in the candidate frame.",
+            fix="Pass the candidates the model was built from.",
+        )
     if candidates.crs is None:
         raise DataError("The candidates have no CRS.", fix="Set the CRS the model was built in.")
     points = candidates.geometry.iloc[found].to_crs(4326)
     edits = []
-    for candidate_id, lon, lat in zip(solution.selected, points.x.to_numpy(), points.y.to_numpy(), strict=True):
+    for candidate_id, lon, lat in zip(
+        solution.selected, points.x.to_numpy(), points.y.to_numpy(), strict=True
+    ):
         values = dict(attributes or {})
-        values.setdefault("source", f"scenario: {solution.model} optimiser, candidate {candidate_id}")
-        edits.append({"action": "add", "kind": kind, "lon": float(lon), "lat": float(lat), "datum": "wgs84",
-                      "attributes": values, "id": f"{solution.model}-{candidate_id}"})
+        values.setdefault(
+            "source", f"scenario: {solution.model} optimiser, candidate {candidate_id}"
+        )
+        edits.append(
+            {
+                "action": "add",
+                "kind": kind,
+                "lon": float(lon),
+                "lat": float(lat),
+                "datum": "wgs84",
+                "attributes": values,
+                "id": f"{solution.model}-{candidate_id}",
+            }
+        )
     return edits

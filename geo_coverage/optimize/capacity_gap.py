@@ -39,13 +39,25 @@ class CapacityGap(SitingModel):
         super().__init__(pairs, weights, **common)
         capacity = np.broadcast_to(np.asarray(capacity, dtype=float), (pairs.n_candidate,)).copy()
         if not np.all(np.isfinite(capacity)) or (capacity < 0).any():
-            raise DataError("Capacity must be a finite number ≥ 0 (one value, or one per candidate).",
-                            fix="Give the beds / places / rooms each new facility adds.")
+            raise DataError(
+                "Capacity must be a finite number ≥ 0 (one value, or one per candidate).",
+                fix="Give the beds / places / rooms each new facility adds.",
+            )
         self.capacity = read_only(capacity)
 
     @classmethod
-    def from_cost_matrix(cls, costs, demand_weights, *, capacity, facilities: int, max_cost=None,
-                         existing=None, demand_ids=None, candidate_ids=None) -> CapacityGap:
+    def from_cost_matrix(
+        cls,
+        costs,
+        demand_weights,
+        *,
+        capacity,
+        facilities: int,
+        max_cost=None,
+        existing=None,
+        demand_ids=None,
+        candidate_ids=None,
+    ) -> CapacityGap:
         """Build the capacity-gap model from unit × candidate pairs.
 
         Parameters
@@ -69,18 +81,37 @@ class CapacityGap(SitingModel):
             The model; :meth:`solve` gives the :class:`~geo_coverage.optimize.Solution`.
         """
         if demand_weights is None:
-            raise DataError("The capacity-gap model needs the need of every unit.",
-                            fix="Pass demand_weights=unit_needs(...).")
-        return cls._build(costs, demand_weights, max_cost=max_cost, facilities=facilities,
-                          existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids,
-                          capacity=capacity)
+            raise DataError(
+                "The capacity-gap model needs the need of every unit.",
+                fix="Pass demand_weights=unit_needs(...).",
+            )
+        return cls._build(
+            costs,
+            demand_weights,
+            max_cost=max_cost,
+            facilities=facilities,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+            capacity=capacity,
+        )
 
     @classmethod
     def from_geodataframes(  # type: ignore[override]  # unit polygons and a need column, not points
-            cls, units, candidates, *, weight_column: str, capacity, facilities: int,
-            max_cost: float | None = None, existing=None, demand_id_column: str | None = None,
-            candidate_id_column: str | None = None, metric: str = "euclidean",
-            detour: float = 1.0) -> CapacityGap:
+        cls,
+        units,
+        candidates,
+        *,
+        weight_column: str,
+        capacity,
+        facilities: int,
+        max_cost: float | None = None,
+        existing=None,
+        demand_id_column: str | None = None,
+        candidate_id_column: str | None = None,
+        metric: str = "euclidean",
+        detour: float = 1.0,
+    ) -> CapacityGap:
         """Build the model from unit polygons (with a need column) and candidate points.
 
         Parameters
@@ -119,7 +150,9 @@ class CapacityGap(SitingModel):
         if isinstance(capacity, str):
             capacity = numeric_column(candidates, capacity, "candidates")
         if metric != "euclidean":
-            raise DataError(f"Unknown metric '{metric}' for unit polygons.", fix="Use metric='euclidean'.")
+            raise DataError(
+                f"Unknown metric '{metric}' for unit polygons.", fix="Use metric='euclidean'."
+            )
         tree = shapely.STRtree(units.geometry.values)
         points = candidates.geometry.values
         if max_cost is None:
@@ -127,11 +160,23 @@ class CapacityGap(SitingModel):
             cost = np.zeros(candidate.size)
         else:
             candidate, unit = tree.query(points, predicate="dwithin", distance=max_cost / detour)
-            cost = shapely.distance(np.asarray(points)[candidate], np.asarray(units.geometry.values)[unit]) * detour
+            cost = (
+                shapely.distance(
+                    np.asarray(points)[candidate], np.asarray(units.geometry.values)[unit]
+                )
+                * detour
+            )
         pairs = (unit.astype(np.int64), candidate.astype(np.int64), cost)
-        return cls.from_cost_matrix(pairs, need, capacity=capacity, facilities=facilities,
-                                    max_cost=max_cost, existing=existing, demand_ids=unit_ids,
-                                    candidate_ids=candidate_ids)
+        return cls.from_cost_matrix(
+            pairs,
+            need,
+            capacity=capacity,
+            facilities=facilities,
+            max_cost=max_cost,
+            existing=existing,
+            demand_ids=unit_ids,
+            candidate_ids=candidate_ids,
+        )
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
         pairs, need = self._pairs, self._weights
@@ -143,17 +188,36 @@ class CapacityGap(SitingModel):
         candidate_rows = n_unit + np.arange(n_candidate)
         pair_rows = n_unit + n_candidate + np.arange(n_pairs)
         count_row = n_unit + n_candidate + n_pairs
-        rows = np.concatenate([
-            kept.demand,                       # Σ_j a_uj ≤ need_u
-            candidate_rows[kept.candidate],    # Σ_u a_uj − C_j y_j ≤ 0
-            candidate_rows,
-            pair_rows, pair_rows,              # a_uj − min(need_u, C_j) y_j ≤ 0
-            np.full(site_columns.size, count_row),  # Σ new y_j = N
-        ])
-        columns = np.concatenate([allocation_columns, allocation_columns, np.arange(n_candidate),
-                                  allocation_columns, kept.candidate, site_columns])
-        values = np.concatenate([np.ones(n_pairs), np.ones(n_pairs), -self.capacity,
-                                 np.ones(n_pairs), -pair_bound, site_values])
+        rows = np.concatenate(
+            [
+                kept.demand,  # Σ_j a_uj ≤ need_u
+                candidate_rows[kept.candidate],  # Σ_u a_uj − C_j y_j ≤ 0
+                candidate_rows,
+                pair_rows,
+                pair_rows,  # a_uj − min(need_u, C_j) y_j ≤ 0
+                np.full(site_columns.size, count_row),  # Σ new y_j = N
+            ]
+        )
+        columns = np.concatenate(
+            [
+                allocation_columns,
+                allocation_columns,
+                np.arange(n_candidate),
+                allocation_columns,
+                kept.candidate,
+                site_columns,
+            ]
+        )
+        values = np.concatenate(
+            [
+                np.ones(n_pairs),
+                np.ones(n_pairs),
+                -self.capacity,
+                np.ones(n_pairs),
+                -pair_bound,
+                site_values,
+            ]
+        )
         lower, upper = self._candidate_columns()
         program = build_program(
             maximise=True,
@@ -161,28 +225,44 @@ class CapacityGap(SitingModel):
             column_lower=np.concatenate([lower, np.zeros(n_pairs)]),
             column_upper=np.concatenate([upper, pair_bound]),
             integer=np.concatenate([np.ones(n_candidate, bool), np.zeros(n_pairs, bool)]),
-            rows=rows, columns=columns, values=values, n_rows=count_row + 1,
-            row_lower=np.concatenate([np.full(n_unit + n_candidate + n_pairs, -np.inf), [self.facilities]]),
-            row_upper=np.concatenate([need, np.zeros(n_candidate + n_pairs), [self.facilities]]))
-        status, closed, gap, solution = solve_program(program, time_limit=time_limit, mip_gap=mip_gap,
-                                                      name=self.name)
+            rows=rows,
+            columns=columns,
+            values=values,
+            n_rows=count_row + 1,
+            row_lower=np.concatenate(
+                [np.full(n_unit + n_candidate + n_pairs, -np.inf), [self.facilities]]
+            ),
+            row_upper=np.concatenate([need, np.zeros(n_candidate + n_pairs), [self.facilities]]),
+        )
+        status, closed, gap, solution = solve_program(
+            program, time_limit=time_limit, mip_gap=mip_gap, name=self.name
+        )
         amount = solution[allocation_columns]
         used = amount > TOLERANCE
-        assignment = pd.DataFrame({
-            "demand_id": np.asarray(self.demand_ids, dtype=object)[kept.demand[used]],
-            "candidate_id": np.asarray(self.candidate_ids, dtype=object)[kept.candidate[used]],
-            "cost": kept.cost[used],
-            "amount": amount[used],
-        })
+        assignment = pd.DataFrame(
+            {
+                "demand_id": np.asarray(self.demand_ids, dtype=object)[kept.demand[used]],
+                "candidate_id": np.asarray(self.candidate_ids, dtype=object)[kept.candidate[used]],
+                "cost": kept.cost[used],
+                "amount": amount[used],
+            }
+        )
         total_need = float(need.sum())
         closed = float(closed)
-        return self._result(selected=self._selected(solution), objective=closed, status=status, gap=gap,
-                            assignment=assignment,
-                            covered=(closed, closed / total_need if total_need > 0 else 0.0))
+        return self._result(
+            selected=self._selected(solution),
+            objective=closed,
+            status=status,
+            gap=gap,
+            assignment=assignment,
+            covered=(closed, closed / total_need if total_need > 0 else 0.0),
+        )
 
 
 def unit_needs(population, supply, *, target: float, scale: float = 1000.0) -> np.ndarray:
-    """Shortfall per unit of a ratio indicator, in plan units: ``max(0, target × pop ÷ scale − supply)``.
+    """Shortfall per unit of a ratio indicator in plan units.
+
+    ``max(0, target × population ÷ scale − supply)``.
 
     Parameters
     ----------

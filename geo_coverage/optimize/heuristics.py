@@ -36,15 +36,22 @@ def merge_identical_rows(demand: np.ndarray, candidate: np.ndarray, n_rows: int)
     numpy.ndarray
         The group of each row, groups numbered ``0…G-1`` in order of first row.
     """
-    keys = np.random.default_rng(0).integers(0, np.iinfo(np.int64).max, size=(2, int(candidate.max()) + 1),
-                                             dtype=np.int64).astype(np.uint64)
+    keys = (
+        np.random.default_rng(0)
+        .integers(0, np.iinfo(np.int64).max, size=(2, int(candidate.max()) + 1), dtype=np.int64)
+        .astype(np.uint64)
+    )
     first_hash = np.zeros(n_rows, dtype=np.uint64)
     second_hash = np.zeros(n_rows, dtype=np.uint64)
     np.add.at(first_hash, demand, keys[0][candidate])  # wraps modulo 2**64, as intended
     np.add.at(second_hash, demand, keys[1][candidate])
     length = np.bincount(demand, minlength=n_rows).astype(np.uint64)
-    _, first_row, group = np.unique(np.stack([first_hash, second_hash, length], axis=1), axis=0,
-                                    return_index=True, return_inverse=True)
+    _, first_row, group = np.unique(
+        np.stack([first_hash, second_hash, length], axis=1),
+        axis=0,
+        return_index=True,
+        return_inverse=True,
+    )
     group = group.ravel()
     representative = first_row[group]
     start = np.cumsum(length.astype(np.int64)) - length.astype(np.int64)
@@ -63,15 +70,22 @@ def merge_identical_rows(demand: np.ndarray, candidate: np.ndarray, n_rows: int)
 
 def _members(by_candidate: sparse.csr_array, site) -> np.ndarray:
     """The demand rows candidate ``site`` reaches."""
-    return by_candidate.indices[by_candidate.indptr[site]:by_candidate.indptr[site + 1]]
+    return by_candidate.indices[by_candidate.indptr[site] : by_candidate.indptr[site + 1]]
 
 
 def _covered(matrix: sparse.csr_array, weights: np.ndarray, sites: np.ndarray) -> float:
     return float(weights[matrix @ sites.astype(float) > 0].sum())
 
 
-def greedy_cover(matrix: sparse.csr_array, weights: np.ndarray, count: int,
-                 unavailable: np.ndarray, *, rounds: int = 20, seed: int = 0) -> np.ndarray:
+def greedy_cover(
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    count: int,
+    unavailable: np.ndarray,
+    *,
+    rounds: int = 20,
+    seed: int = 0,
+) -> np.ndarray:
     """A good maximal-coverage solution to start HiGHS from (iterated local search).
 
     Greedy (open the site covering the most uncovered weight, ``count`` times; within 1 − 1/e
@@ -123,7 +137,9 @@ def greedy_cover(matrix: sparse.csr_array, weights: np.ndarray, count: int,
     return best
 
 
-def improve_by_swaps(matrix, by_candidate, weights, chosen, unavailable, *, max_passes: int = 50) -> np.ndarray:
+def improve_by_swaps(
+    matrix, by_candidate, weights, chosen, unavailable, *, max_passes: int = 50
+) -> np.ndarray:
     """Swap one open site for a closed one while that covers more weight (1-swap local search).
 
     Each pass tries, for every open site, closing it and opening the best closed site (one
@@ -170,7 +186,9 @@ def improve_by_swaps(matrix, by_candidate, weights, chosen, unavailable, *, max_
     return chosen
 
 
-def _neighbourhood_choice(matrix, weights, chosen, free, *, deadline, node_limit) -> np.ndarray | None:
+def _neighbourhood_choice(
+    matrix, weights, chosen, free, *, deadline, node_limit
+) -> np.ndarray | None:
     """Re-solve exactly which ``free`` candidates to open, the others fixed as in ``chosen``.
 
     A small MIP opens as many free sites as ``chosen`` has among them, covering the most of the
@@ -189,7 +207,8 @@ def _neighbourhood_choice(matrix, weights, chosen, free, *, deadline, node_limit
     program = build_program(
         maximise=True,
         column_cost=np.concatenate([np.zeros(n_free), weights[sub_rows]]),
-        column_lower=np.zeros(n_free + n_rows), column_upper=np.ones(n_free + n_rows),
+        column_lower=np.zeros(n_free + n_rows),
+        column_upper=np.ones(n_free + n_rows),
         integer=np.concatenate([np.ones(n_free, bool), np.zeros(n_rows, bool)]),
         rows=np.concatenate([np.arange(n_rows), sub.row, np.full(n_free, n_rows)]),
         columns=np.concatenate([n_free + np.arange(n_rows), sub.col, np.arange(n_free)]),
@@ -197,11 +216,13 @@ def _neighbourhood_choice(matrix, weights, chosen, free, *, deadline, node_limit
         n_rows=n_rows + 1,
         row_lower=np.concatenate([np.full(n_rows, -np.inf), [open_inside]]),
         row_upper=np.concatenate([np.zeros(n_rows), [open_inside]]),
-        start=np.concatenate([start_sites, np.minimum(1.0, sub.tocsr() @ start_sites)]))
+        start=np.concatenate([start_sites, np.minimum(1.0, sub.tocsr() @ start_sites)]),
+    )
     remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
     try:
-        _, _, _, values = solve_program(program, time_limit=remaining, mip_gap=0.0, name="neighbourhood",
-                                        node_limit=node_limit)
+        _, _, _, values = solve_program(
+            program, time_limit=remaining, mip_gap=0.0, name="neighbourhood", node_limit=node_limit
+        )
     except OptimizationError:
         return None
     trial = fixed.copy()
@@ -209,9 +230,16 @@ def _neighbourhood_choice(matrix, weights, chosen, free, *, deadline, node_limit
     return trial
 
 
-def improve_by_subproblems(matrix: sparse.csr_array, weights: np.ndarray, chosen: np.ndarray,
-                           unavailable: np.ndarray, *, target: float = np.inf,
-                           deadline: float | None = None, node_limit: int = 500) -> np.ndarray:
+def improve_by_subproblems(
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    unavailable: np.ndarray,
+    *,
+    target: float = np.inf,
+    deadline: float | None = None,
+    node_limit: int = 500,
+) -> np.ndarray:
     """Large-neighbourhood search: re-solve the choice exactly around one open site at a time.
 
     For an open site s the neighbourhood is every candidate sharing some demand with s (on a
@@ -260,7 +288,9 @@ def improve_by_subproblems(matrix: sparse.csr_array, weights: np.ndarray, chosen
         free[matrix[_members(by_candidate, site)].indices] = True
         free &= reachable
         free[site] = True
-        trial = _neighbourhood_choice(matrix, weights, chosen, free, deadline=deadline, node_limit=node_limit)
+        trial = _neighbourhood_choice(
+            matrix, weights, chosen, free, deadline=deadline, node_limit=node_limit
+        )
         if trial is None or int(trial.sum()) != int(chosen.sum()):
             continue
         if _covered(matrix, weights, trial) > value * (1 + 1e-12) + 1e-9:

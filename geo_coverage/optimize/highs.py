@@ -1,4 +1,4 @@
-"""The one call into HiGHS: a sparse column-wise programme in; status, objective, gap and values out.
+"""The one call into HiGHS: a sparse column-wise programme in; status, objective, gap, values out.
 
 Every model writes its programme as a :class:`Program` (built with :func:`build_program` from
 row / column / value triplets) and hands it to :func:`solve_program`, which passes it to HiGHS
@@ -37,17 +37,43 @@ class Program:
     start: np.ndarray | None = None  # a feasible point handed to HiGHS as its first incumbent
 
 
-def build_program(*, maximise, column_cost, column_lower, column_upper, integer, rows, columns, values,
-                  n_rows, row_lower, row_upper, offset=0.0, start=None) -> Program:
+def build_program(
+    *,
+    maximise,
+    column_cost,
+    column_lower,
+    column_upper,
+    integer,
+    rows,
+    columns,
+    values,
+    n_rows,
+    row_lower,
+    row_upper,
+    offset=0.0,
+    start=None,
+) -> Program:
     """A :class:`Program` whose constraint matrix has ``values`` at ``(rows, columns)`` (summed)."""
-    matrix = sparse.csc_array((np.asarray(values, dtype=float),
-                               (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64))),
-                              shape=(n_rows, len(column_cost)))
+    matrix = sparse.csc_array(
+        (
+            np.asarray(values, dtype=float),
+            (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)),
+        ),
+        shape=(n_rows, len(column_cost)),
+    )
     matrix.sum_duplicates()
-    return Program(maximise, np.asarray(column_cost, float), np.asarray(column_lower, float),
-                   np.asarray(column_upper, float), np.asarray(integer, bool), matrix,
-                   np.asarray(row_lower, float), np.asarray(row_upper, float), float(offset),
-                   None if start is None else np.asarray(start, float))
+    return Program(
+        maximise,
+        np.asarray(column_cost, float),
+        np.asarray(column_lower, float),
+        np.asarray(column_upper, float),
+        np.asarray(integer, bool),
+        matrix,
+        np.asarray(row_lower, float),
+        np.asarray(row_upper, float),
+        float(offset),
+        None if start is None else np.asarray(start, float),
+    )
 
 
 @contextlib.contextmanager
@@ -78,7 +104,9 @@ def _solver(highspy, *, time_limit: float | None, mip_gap: float, node_limit: in
     highs.setOptionValue("random_seed", 0)
     if time_limit is not None:
         if time_limit <= 0:
-            raise DataError(f"The time limit must be positive, not {time_limit!r}.", fix="Pass seconds > 0.")
+            raise DataError(
+                f"The time limit must be positive, not {time_limit!r}.", fix="Pass seconds > 0."
+            )
         highs.setOptionValue("time_limit", float(time_limit))
     if node_limit is not None:
         highs.setOptionValue("mip_max_nodes", int(node_limit))
@@ -89,8 +117,12 @@ def _pass_model(highspy, highs, program: Program, name: str) -> None:
     matrix = program.matrix
     n_rows, n_columns = matrix.shape
     status = highs.passModel(
-        int(n_columns), int(n_rows), int(matrix.nnz), 1,  # 1: column-wise
-        -1 if program.maximise else 1, float(program.offset),
+        int(n_columns),
+        int(n_rows),
+        int(matrix.nnz),
+        1,  # 1: column-wise
+        -1 if program.maximise else 1,
+        float(program.offset),
         np.ascontiguousarray(program.column_cost, dtype=np.float64),
         np.ascontiguousarray(program.column_lower, dtype=np.float64),
         np.ascontiguousarray(program.column_upper, dtype=np.float64),
@@ -102,11 +134,16 @@ def _pass_model(highspy, highs, program: Program, name: str) -> None:
         program.integer.astype(np.int32),
     )
     if status == highspy.HighsStatus.kError:
-        raise OptimizationError(f"HiGHS refused the {name} model.", fix="Report this with the inputs.")
+        raise OptimizationError(
+            f"HiGHS refused the {name} model.", fix="Report this with the inputs."
+        )
     if program.start is not None:
         # A good incumbent from the start lets HiGHS stop as soon as its bound proves it.
-        highs.setSolution(int(n_columns), np.arange(n_columns, dtype=np.int32),
-                          np.ascontiguousarray(program.start, dtype=np.float64))
+        highs.setSolution(
+            int(n_columns),
+            np.arange(n_columns, dtype=np.int32),
+            np.ascontiguousarray(program.start, dtype=np.float64),
+        )
 
 
 def _status_text(highspy, highs, *, has_solution: bool, node_limit: int | None, name: str) -> str:
@@ -119,17 +156,29 @@ def _status_text(highspy, highs, *, has_solution: bool, node_limit: int | None, 
     if node_limit is not None and model_status == statuses.kSolutionLimit and has_solution:
         return "node_limit"
     if model_status == statuses.kInfeasible:
-        raise OptimizationError(f"The {name} model has no feasible solution.",
-                                fix="Allow more facilities, a larger max_cost or a lower coverage target.")
+        raise OptimizationError(
+            f"The {name} model has no feasible solution.",
+            fix="Allow more facilities, a larger max_cost or a lower coverage target.",
+        )
     if model_status == statuses.kTimeLimit:
-        raise OptimizationError(f"No feasible {name} solution was found within the time limit.",
-                                fix="Raise the time limit.")
-    raise OptimizationError(f"HiGHS stopped with status '{highs.modelStatusToString(model_status)}'.",
-                            fix="Check the inputs; report this if they look right.")
+        raise OptimizationError(
+            f"No feasible {name} solution was found within the time limit.",
+            fix="Raise the time limit.",
+        )
+    raise OptimizationError(
+        f"HiGHS stopped with status '{highs.modelStatusToString(model_status)}'.",
+        fix="Check the inputs; report this if they look right.",
+    )
 
 
-def solve_program(program: Program, *, time_limit: float | None, mip_gap: float, name: str,
-                  node_limit: int | None = None) -> tuple[str, float, float, np.ndarray]:
+def solve_program(
+    program: Program,
+    *,
+    time_limit: float | None,
+    mip_gap: float,
+    name: str,
+    node_limit: int | None = None,
+) -> tuple[str, float, float, np.ndarray]:
     """Solve a programme with HiGHS.
 
     Parameters
@@ -164,7 +213,9 @@ def solve_program(program: Program, *, time_limit: float | None, mip_gap: float,
     highs.run()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    status_text = _status_text(highspy, highs, has_solution=has_solution, node_limit=node_limit, name=name)
+    status_text = _status_text(
+        highspy, highs, has_solution=has_solution, node_limit=node_limit, name=name
+    )
     values = np.asarray(highs.getSolution().col_value, dtype=float)
     gap = float(info.mip_gap) if program.integer.any() else 0.0
     if not np.isfinite(gap) or status_text == "optimal" and gap < 0:

@@ -36,14 +36,25 @@ class LSCP(SitingModel):
     def __init__(self, pairs, weights, *, coverage_target: float = 1.0, **common):
         super().__init__(pairs, weights, **common)
         if not 0 < coverage_target <= 1:
-            raise DataError(f"coverage_target must be in (0, 1], not {coverage_target!r}.",
-                            fix="Give the share of reachable demand to cover, e.g. 0.9.")
+            raise DataError(
+                f"coverage_target must be in (0, 1], not {coverage_target!r}.",
+                fix="Give the share of reachable demand to cover, e.g. 0.9.",
+            )
         self.coverage_target = float(coverage_target)
 
     @classmethod
-    def from_cost_matrix(cls, costs, demand_weights=None, *, max_cost: float, existing=None,
-                         coverage_target: float = 1.0, demand_ids=None, candidate_ids=None,
-                         facilities=None) -> LSCP:
+    def from_cost_matrix(
+        cls,
+        costs,
+        demand_weights=None,
+        *,
+        max_cost: float,
+        existing=None,
+        coverage_target: float = 1.0,
+        demand_ids=None,
+        candidate_ids=None,
+        facilities=None,
+    ) -> LSCP:
         """Build the set-cover model from demand × candidate costs.
 
         Parameters
@@ -70,9 +81,16 @@ class LSCP(SitingModel):
         LSCP
             The model; :meth:`solve` gives the :class:`~geo_coverage.optimize.Solution`.
         """
-        return cls._build(costs, demand_weights, max_cost=max_cost, facilities=None, existing=existing,
-                          demand_ids=demand_ids, candidate_ids=candidate_ids,
-                          coverage_target=coverage_target)
+        return cls._build(
+            costs,
+            demand_weights,
+            max_cost=max_cost,
+            facilities=None,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+            coverage_target=coverage_target,
+        )
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
         pairs, weights = self._pairs, self._weights
@@ -80,21 +98,30 @@ class LSCP(SitingModel):
         active, by_existing = self._active_demand()
         reachable = np.zeros(pairs.n_demand, dtype=bool)
         reachable[pairs.demand] = True
-        needed = (self.coverage_target * weights[reachable].sum() - weights[by_existing].sum())
+        needed = self.coverage_target * weights[reachable].sum() - weights[by_existing].sum()
         if needed <= TOLERANCE * max(1.0, weights.sum()):
-            return self._nearest_result(np.zeros(0, dtype=np.int64), objective=0.0, status="optimal", gap=0.0)
+            return self._nearest_result(
+                np.zeros(0, dtype=np.int64), objective=0.0, status="optimal", gap=0.0
+            )
         keep = active[pairs.demand] & ~is_existing[pairs.candidate]
         demand_rows = (np.cumsum(active) - 1)[pairs.demand[keep]]  # row of each kept pair's demand
         n_active, n_candidate, n_kept = int(active.sum()), pairs.n_candidate, int(keep.sum())
         lower, upper = self._candidate_columns()
         site_cost = (~is_existing).astype(float)
         if self.coverage_target >= 1:
-            program = build_program(maximise=False, column_cost=site_cost,
-                                    column_lower=lower, column_upper=upper,
-                                    integer=np.ones(n_candidate, dtype=bool),
-                                    rows=demand_rows, columns=pairs.candidate[keep],
-                                    values=np.ones(n_kept), n_rows=n_active,
-                                    row_lower=np.ones(n_active), row_upper=np.full(n_active, np.inf))
+            program = build_program(
+                maximise=False,
+                column_cost=site_cost,
+                column_lower=lower,
+                column_upper=upper,
+                integer=np.ones(n_candidate, dtype=bool),
+                rows=demand_rows,
+                columns=pairs.candidate[keep],
+                values=np.ones(n_kept),
+                n_rows=n_active,
+                row_lower=np.ones(n_active),
+                row_upper=np.full(n_active, np.inf),
+            )
         else:
             cover_columns = n_candidate + np.arange(n_active)
             # rows 0..n_active-1: x_i − Σ y_j ≤ 0; last row: Σ w_i x_i ≥ needed
@@ -104,12 +131,19 @@ class LSCP(SitingModel):
                 column_lower=np.concatenate([lower, np.zeros(n_active)]),
                 column_upper=np.concatenate([upper, np.ones(n_active)]),
                 integer=np.concatenate([np.ones(n_candidate, bool), np.zeros(n_active, bool)]),
-                rows=np.concatenate([np.arange(n_active), demand_rows, np.full(n_active, n_active)]),
+                rows=np.concatenate(
+                    [np.arange(n_active), demand_rows, np.full(n_active, n_active)]
+                ),
                 columns=np.concatenate([cover_columns, pairs.candidate[keep], cover_columns]),
                 values=np.concatenate([np.ones(n_active), -np.ones(n_kept), weights[active]]),
                 n_rows=n_active + 1,
                 row_lower=np.concatenate([np.full(n_active, -np.inf), [needed * (1 - 1e-9)]]),
-                row_upper=np.concatenate([np.zeros(n_active), [np.inf]]))
-        status, _, gap, values = solve_program(program, time_limit=time_limit, mip_gap=mip_gap, name=self.name)
+                row_upper=np.concatenate([np.zeros(n_active), [np.inf]]),
+            )
+        status, _, gap, values = solve_program(
+            program, time_limit=time_limit, mip_gap=mip_gap, name=self.name
+        )
         selected = self._selected(values)
-        return self._nearest_result(selected, objective=float(selected.size), status=status, gap=gap)
+        return self._nearest_result(
+            selected, objective=float(selected.size), status=status, gap=gap
+        )

@@ -40,8 +40,17 @@ class MCLP(SitingModel):
     needs_max_cost = True
 
     @classmethod
-    def from_cost_matrix(cls, costs, demand_weights=None, *, max_cost: float, facilities: int,
-                         existing=None, demand_ids=None, candidate_ids=None) -> MCLP:
+    def from_cost_matrix(
+        cls,
+        costs,
+        demand_weights=None,
+        *,
+        max_cost: float,
+        facilities: int,
+        existing=None,
+        demand_ids=None,
+        candidate_ids=None,
+    ) -> MCLP:
         """Build the maximal-coverage model from demand × candidate costs.
 
         Parameters
@@ -66,8 +75,15 @@ class MCLP(SitingModel):
         MCLP
             The model; :meth:`solve` gives the :class:`~geo_coverage.optimize.Solution`.
         """
-        return cls._build(costs, demand_weights, max_cost=max_cost, facilities=facilities,
-                          existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls._build(
+            costs,
+            demand_weights,
+            max_cost=max_cost,
+            facilities=facilities,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+        )
 
     def _merged_reach(self, active: np.ndarray) -> tuple[sparse.csr_array, np.ndarray]:
         """The reach of the active demand, rows in reach of the same candidates merged.
@@ -77,7 +93,10 @@ class MCLP(SitingModel):
         """
         pairs = self._pairs
         keep = active[pairs.demand] & ~self._is_existing()[pairs.candidate]
-        pair_rows, pair_candidates = (np.cumsum(active) - 1)[pairs.demand[keep]], pairs.candidate[keep]
+        pair_rows, pair_candidates = (
+            (np.cumsum(active) - 1)[pairs.demand[keep]],
+            pairs.candidate[keep],
+        )
         if pair_rows.size:
             group = merge_identical_rows(pair_rows, pair_candidates, int(active.sum()))
         else:
@@ -88,12 +107,21 @@ class MCLP(SitingModel):
         representative_row[group[::-1]] = np.arange(group.size)[::-1]  # first row of each group
         use = representative_row[group[pair_rows]] == pair_rows
         merged_rows, merged_candidates = group[pair_rows[use]], pair_candidates[use]
-        reach = sparse.csr_array((np.ones(merged_rows.size), (merged_rows, merged_candidates)),
-                                 shape=(n_groups, pairs.n_candidate))
+        reach = sparse.csr_array(
+            (np.ones(merged_rows.size), (merged_rows, merged_candidates)),
+            shape=(n_groups, pairs.n_candidate),
+        )
         return reach, group_weight
 
-    def _program(self, reach: sparse.csr_array, group_weight: np.ndarray, *, offset: float,
-                 start_sites: np.ndarray, start_cover: np.ndarray):
+    def _program(
+        self,
+        reach: sparse.csr_array,
+        group_weight: np.ndarray,
+        *,
+        offset: float,
+        start_sites: np.ndarray,
+        start_cover: np.ndarray,
+    ):
         n_groups, n_candidate = reach.shape
         merged = reach.tocoo()
         site_columns, site_values = self._new_site_row()
@@ -106,14 +134,17 @@ class MCLP(SitingModel):
             column_lower=np.concatenate([lower, np.zeros(n_groups)]),
             column_upper=np.concatenate([upper, np.ones(n_groups)]),
             integer=np.concatenate([np.ones(n_candidate, bool), np.zeros(n_groups, bool)]),
-            rows=np.concatenate([np.arange(n_groups), merged.row, np.full(site_columns.size, n_groups)]),
+            rows=np.concatenate(
+                [np.arange(n_groups), merged.row, np.full(site_columns.size, n_groups)]
+            ),
             columns=np.concatenate([cover_columns, merged.col, site_columns]),
             values=np.concatenate([np.ones(n_groups), -np.ones(merged.nnz), site_values]),
             n_rows=n_groups + 1,
             row_lower=np.concatenate([np.full(n_groups, -np.inf), [self.facilities]]),
             row_upper=np.concatenate([np.zeros(n_groups), [self.facilities]]),
             offset=offset,
-            start=np.concatenate([start_sites.astype(float), start_cover]))
+            start=np.concatenate([start_sites.astype(float), start_cover]),
+        )
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
         active, by_existing = self._active_demand()
@@ -130,17 +161,30 @@ class MCLP(SitingModel):
         target = (bound + offset) / (1 + mip_gap) - offset  # covered weight that proves mip_gap
         deadline = None if time_limit is None else started + 0.5 * time_limit
         start_sites = greedy_cover(reach, group_weight, self.facilities or 0, is_existing)
-        start_sites = improve_by_subproblems(reach, group_weight, start_sites, is_existing,
-                                             target=target, deadline=deadline) | is_existing
+        start_sites = (
+            improve_by_subproblems(
+                reach, group_weight, start_sites, is_existing, target=target, deadline=deadline
+            )
+            | is_existing
+        )
         start_cover = np.minimum(1.0, reach @ start_sites.astype(float))
         start_value = float(group_weight @ start_cover)
         if start_value >= target * (1 - 1e-12):
-            return self._nearest_result(self._selected(start_sites.astype(float)),
-                                        objective=start_value + offset, status="optimal",
-                                        gap=max(0.0, (bound - start_value) / max(start_value + offset, 1.0)))
-        program = self._program(reach, group_weight, offset=offset, start_sites=start_sites,
-                                start_cover=start_cover)
-        remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1.0)
-        status, objective, gap, values = solve_program(program, time_limit=remaining, mip_gap=mip_gap,
-                                                       name=self.name)
-        return self._nearest_result(self._selected(values), objective=objective, status=status, gap=gap)
+            return self._nearest_result(
+                self._selected(start_sites.astype(float)),
+                objective=start_value + offset,
+                status="optimal",
+                gap=max(0.0, (bound - start_value) / max(start_value + offset, 1.0)),
+            )
+        program = self._program(
+            reach, group_weight, offset=offset, start_sites=start_sites, start_cover=start_cover
+        )
+        remaining = (
+            None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1.0)
+        )
+        status, objective, gap, values = solve_program(
+            program, time_limit=remaining, mip_gap=mip_gap, name=self.name
+        )
+        return self._nearest_result(
+            self._selected(values), objective=objective, status=status, gap=gap
+        )

@@ -19,8 +19,18 @@ import scipy.sparse as sparse
 from ..catchment import CostTable
 from ..errors import DataError
 
-__all__ = ["Pairs", "as_pairs", "cost_pairs_from_table", "ids_of", "positions_of", "weights_of",
-           "count_of", "read_only", "table_column", "DENSE_CELL_LIMIT"]
+__all__ = [
+    "Pairs",
+    "as_pairs",
+    "cost_pairs_from_table",
+    "ids_of",
+    "positions_of",
+    "weights_of",
+    "count_of",
+    "read_only",
+    "table_column",
+    "DENSE_CELL_LIMIT",
+]
 
 # Dense cost matrices above this many cells are refused: the caller should give a max_cost so
 # only pairs within reach are kept (a p-median over 20,000 × 1,000 pairs needs 20 M columns).
@@ -39,8 +49,13 @@ class Pairs:
 
     def subset(self, keep: np.ndarray) -> Pairs:
         """The pairs where ``keep`` is true (same demand and candidate counts)."""
-        return Pairs(self.demand[keep], self.candidate[keep], self.cost[keep],
-                     self.n_demand, self.n_candidate)
+        return Pairs(
+            self.demand[keep],
+            self.candidate[keep],
+            self.cost[keep],
+            self.n_demand,
+            self.n_candidate,
+        )
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -53,28 +68,39 @@ def read_only(array: np.ndarray) -> np.ndarray:
 def _long_form(costs: tuple, n_demand: int | None, n_candidate: int | None):
     demand, candidate, cost = (np.asarray(part) for part in costs)
     if not (demand.shape == candidate.shape == cost.shape) or demand.ndim != 1:
-        raise DataError("Long-form costs need three 1-D arrays of the same length "
-                        "(demand index, candidate index, cost).",
-                        fix="Pass (demand_index, candidate_index, cost) arrays.")
+        raise DataError(
+            "Long-form costs need three 1-D arrays of the same length "
+            "(demand index, candidate index, cost).",
+            fix="Pass (demand_index, candidate_index, cost) arrays.",
+        )
     if n_demand is None or n_candidate is None:
-        raise DataError("Long-form costs need the number of demand points and candidates.",
-                        fix="Pass demand_ids and candidate_ids (or demand_weights).")
+        raise DataError(
+            "Long-form costs need the number of demand points and candidates.",
+            fix="Pass demand_ids and candidate_ids (or demand_weights).",
+        )
     for name, index, size in (("demand", demand, n_demand), ("candidate", candidate, n_candidate)):
-        if index.size and (not np.issubdtype(index.dtype, np.integer)
-                           or index.min() < 0 or index.max() >= size):
-            raise DataError(f"A {name} index in the long-form costs is outside 0…{size - 1}.",
-                            fix=f"Use 0-based integer {name} positions.")
+        if index.size and (
+            not np.issubdtype(index.dtype, np.integer) or index.min() < 0 or index.max() >= size
+        ):
+            raise DataError(
+                f"A {name} index in the long-form costs is outside 0…{size - 1}.",
+                fix=f"Use 0-based integer {name} positions.",
+            )
     return demand, candidate, cost, n_demand, n_candidate
 
 
 def _dense(costs):
     dense = np.asarray(costs, dtype=float)
     if dense.ndim != 2:
-        raise DataError("The cost matrix must be 2-D (demand × candidate).",
-                        fix="Pass a 2-D array, a scipy.sparse matrix or long-form arrays.")
+        raise DataError(
+            "The cost matrix must be 2-D (demand × candidate).",
+            fix="Pass a 2-D array, a scipy.sparse matrix or long-form arrays.",
+        )
     if dense.size > DENSE_CELL_LIMIT:
-        raise DataError(f"A dense cost matrix of {dense.shape[0]:,} × {dense.shape[1]:,} is too large.",
-                        fix="Pass a sparse matrix of the pairs within reach (set max_cost).")
+        raise DataError(
+            f"A dense cost matrix of {dense.shape[0]:,} × {dense.shape[1]:,} is too large.",
+            fix="Pass a sparse matrix of the pairs within reach (set max_cost).",
+        )
     # inf / nan in a dense matrix mean "no route"; every other cell is a pair.
     demand, candidate = np.nonzero(np.isfinite(dense))
     return demand, candidate, dense[demand, candidate], *dense.shape
@@ -115,10 +141,14 @@ def as_pairs(costs, n_demand: int | None, n_candidate: int | None) -> Pairs:
         demand, candidate, cost, n_demand, n_candidate = _dense(costs)
     cost = np.asarray(cost, dtype=float)
     if not np.all(np.isfinite(cost)):
-        raise DataError("The cost matrix holds a missing or infinite cost among its pairs.",
-                        fix="Drop pairs without a route instead of storing inf or nan.")
+        raise DataError(
+            "The cost matrix holds a missing or infinite cost among its pairs.",
+            fix="Drop pairs without a route instead of storing inf or nan.",
+        )
     if cost.size and cost.min() < 0:
-        raise DataError("The cost matrix holds a negative cost.", fix="Costs are distances or times (≥ 0).")
+        raise DataError(
+            "The cost matrix holds a negative cost.", fix="Costs are distances or times (≥ 0)."
+        )
     demand = np.asarray(demand, dtype=np.int64)
     candidate = np.asarray(candidate, dtype=np.int64)
     # Sort by demand then cost so that, for repeated pairs, the first is the cheapest to keep.
@@ -126,8 +156,13 @@ def as_pairs(costs, n_demand: int | None, n_candidate: int | None) -> Pairs:
     demand, candidate, cost = demand[order], candidate[order], cost[order]
     first = np.ones(demand.size, dtype=bool)
     first[1:] = (demand[1:] != demand[:-1]) | (candidate[1:] != candidate[:-1])
-    return Pairs(read_only(demand[first]), read_only(candidate[first]), read_only(cost[first]),
-                 int(n_demand), int(n_candidate))
+    return Pairs(
+        read_only(demand[first]),
+        read_only(candidate[first]),
+        read_only(cost[first]),
+        int(n_demand),
+        int(n_candidate),
+    )
 
 
 def ids_of(ids, size: int, what: str) -> tuple[str, ...]:
@@ -136,11 +171,15 @@ def ids_of(ids, size: int, what: str) -> tuple[str, ...]:
         return tuple(str(position) for position in range(size))
     ids = tuple(str(value) for value in ids)
     if len(ids) != size:
-        raise DataError(f"{len(ids)} {what} ids given for {size} {what}s.",
-                        fix=f"Give one id per {what} (rows of the cost matrix are demand, columns candidates).")
+        raise DataError(
+            f"{len(ids)} {what} ids given for {size} {what}s.",
+            fix=f"Give one id per {what} (rows of the cost matrix are demand, columns candidates).",
+        )
     if len(set(ids)) != len(ids):
         duplicate = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise DataError(f"The {what} id '{duplicate}' appears more than once.", fix=f"Make {what} ids unique.")
+        raise DataError(
+            f"The {what} id '{duplicate}' appears more than once.", fix=f"Make {what} ids unique."
+        )
     return ids
 
 
@@ -153,20 +192,26 @@ def positions_of(chosen, ids: tuple[str, ...], what: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if values.dtype == bool:
         if values.size != len(ids):
-            raise DataError(f"The {what} mask has {values.size} entries for {len(ids)} candidates.",
-                            fix="Give one True/False per candidate.")
+            raise DataError(
+                f"The {what} mask has {values.size} entries for {len(ids)} candidates.",
+                fix="Give one True/False per candidate.",
+            )
         return np.flatnonzero(values)
     if np.issubdtype(values.dtype, np.integer):
         if values.min() < 0 or values.max() >= len(ids):
-            raise DataError(f"A {what} position is outside 0…{len(ids) - 1}.",
-                            fix="Use candidate positions or candidate ids (text).")
+            raise DataError(
+                f"A {what} position is outside 0…{len(ids) - 1}.",
+                fix="Use candidate positions or candidate ids (text).",
+            )
         return np.unique(values.astype(np.int64))
     lookup = pd.Index(ids)
     found = lookup.get_indexer([str(value) for value in values])
     if (found < 0).any():
         missing = str(values[np.flatnonzero(found < 0)[0]])
-        raise DataError(f"The {what} id '{missing}' is not among the candidates.",
-                        fix="Give ids of candidates (existing facilities must be candidates too).")
+        raise DataError(
+            f"The {what} id '{missing}' is not among the candidates.",
+            fix="Give ids of candidates (existing facilities must be candidates too).",
+        )
     return np.unique(found.astype(np.int64))
 
 
@@ -176,37 +221,56 @@ def weights_of(demand_weights, size: int) -> np.ndarray:
         return read_only(np.ones(size))
     weights = np.asarray(demand_weights, dtype=float).ravel()
     if weights.size != size:
-        raise DataError(f"{weights.size} demand weights for {size} demand rows of the cost matrix.",
-                        fix="Give one weight per row of the cost matrix.")
+        raise DataError(
+            f"{weights.size} demand weights for {size} demand rows of the cost matrix.",
+            fix="Give one weight per row of the cost matrix.",
+        )
     bad = ~np.isfinite(weights) | (weights < 0)
     if bad.any():
-        raise DataError(f"Demand weight {weights[np.flatnonzero(bad)[0]]!r} at position "
-                        f"{np.flatnonzero(bad)[0]} is negative or missing.",
-                        fix="Weights are populations or counts (finite, ≥ 0).")
+        raise DataError(
+            f"Demand weight {weights[np.flatnonzero(bad)[0]]!r} at position "
+            f"{np.flatnonzero(bad)[0]} is negative or missing.",
+            fix="Weights are populations or counts (finite, ≥ 0).",
+        )
     return read_only(weights)
 
 
 def count_of(value, what: str) -> int:
     """A whole number ≥ 0 of ``what`` to site."""
     if value is None:
-        raise DataError(f"The number of {what} to site is missing.", fix="Pass facilities=P (P ≥ 1).")
+        raise DataError(
+            f"The number of {what} to site is missing.", fix="Pass facilities=P (P ≥ 1)."
+        )
     if isinstance(value, bool) or int(value) != value or value < 0:
-        raise DataError(f"The number of {what} must be a whole number ≥ 0, not {value!r}.",
-                        fix="Pass facilities=P.")
+        raise DataError(
+            f"The number of {what} must be a whole number ≥ 0, not {value!r}.",
+            fix="Pass facilities=P.",
+        )
     return int(value)
 
 
 def table_column(table: pd.DataFrame, column: str, *, file=None, fix: str) -> pd.Series:
     """A column of a table read as text, stripped; a clear error naming the columns if absent."""
     if column not in table.columns:
-        raise DataError(f"The column '{column}' is missing (columns: {', '.join(map(str, table.columns))}).",
-                        file=file, column=column, fix=fix)
+        raise DataError(
+            f"The column '{column}' is missing (columns: {', '.join(map(str, table.columns))}).",
+            file=file,
+            column=column,
+            fix=fix,
+        )
     return table[column].astype(str).str.strip()
 
 
-def cost_pairs_from_table(table: pd.DataFrame, *, demand_ids: Sequence[str], candidate_ids: Sequence[str],
-                          origin_column: str, destination_column: str, cost_column: str,
-                          file=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cost_pairs_from_table(
+    table: pd.DataFrame,
+    *,
+    demand_ids: Sequence[str],
+    candidate_ids: Sequence[str],
+    origin_column: str,
+    destination_column: str,
+    cost_column: str,
+    file=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Long-form cost table (ids as text) → ``(demand_index, candidate_index, cost)`` arrays.
 
     Parameters
@@ -235,24 +299,43 @@ def cost_pairs_from_table(table: pd.DataFrame, *, demand_ids: Sequence[str], can
     for column in (origin_column, destination_column, cost_column):
         table_column(table, column, file=file, fix=fix)
     positions = []
-    for column, ids, what in ((origin_column, demand_ids, "demand"), (destination_column, candidate_ids, "candidate")):
+    for column, ids, what in (
+        (origin_column, demand_ids, "demand"),
+        (destination_column, candidate_ids, "candidate"),
+    ):
         values = table_column(table, column, file=file, fix=fix)
         found = pd.Index([str(value) for value in ids]).get_indexer(values)
         if (found < 0).any():
             bad = int(np.flatnonzero(found < 0)[0])
-            raise DataError(f"Unknown {what} id '{values.iloc[bad]}'.", file=file, row=bad + 2, column=column,
-                            fix=f"Use ids that appear in the {what} table.")
+            raise DataError(
+                f"Unknown {what} id '{values.iloc[bad]}'.",
+                file=file,
+                row=bad + 2,
+                column=column,
+                fix=f"Use ids that appear in the {what} table.",
+            )
         positions.append(found.astype(np.int64))
-    cost = pd.to_numeric(table_column(table, cost_column, file=file, fix=fix),
-                         errors="coerce").to_numpy(dtype=float)
+    cost = pd.to_numeric(
+        table_column(table, cost_column, file=file, fix=fix), errors="coerce"
+    ).to_numpy(dtype=float)
     bad = ~np.isfinite(cost) | (cost < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"The cost '{table[cost_column].iloc[row]}' is not a number ≥ 0.", file=file,
-                        row=row + 2, column=cost_column, fix="Give costs as plain numbers (metres, minutes).")
+        raise DataError(
+            f"The cost '{table[cost_column].iloc[row]}' is not a number ≥ 0.",
+            file=file,
+            row=row + 2,
+            column=cost_column,
+            fix="Give costs as plain numbers (metres, minutes).",
+        )
     repeated = pd.DataFrame({"o": positions[0], "d": positions[1]}).duplicated().to_numpy()
     if repeated.any():
         row = int(np.flatnonzero(repeated)[0])
-        raise DataError("This demand–candidate pair appears twice.", file=file, row=row + 2,
-                        column=origin_column, fix="Keep one cost per pair.")
+        raise DataError(
+            "This demand–candidate pair appears twice.",
+            file=file,
+            row=row + 2,
+            column=origin_column,
+            fix="Keep one cost per pair.",
+        )
     return positions[0], positions[1], cost

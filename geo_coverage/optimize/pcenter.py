@@ -25,14 +25,23 @@ class PCenter(AssignmentModel):
     name = "pcenter"
 
     @classmethod
-    def from_cost_matrix(cls, costs, demand_weights=None, *, facilities: int, max_cost=None,
-                         existing=None, demand_ids=None, candidate_ids=None) -> PCenter:
+    def from_cost_matrix(
+        cls,
+        costs,
+        demand_weights=None,
+        *,
+        facilities: int,
+        max_cost=None,
+        existing=None,
+        demand_ids=None,
+        candidate_ids=None,
+    ) -> PCenter:
         """Build the p-centre model from demand × candidate costs.
 
         Parameters
         ----------
         costs, demand_weights, facilities, max_cost, existing, demand_ids, candidate_ids
-            As for :meth:`PMedian.from_cost_matrix <geo_coverage.optimize.PMedian.from_cost_matrix>`;
+            As for :meth:`geo_coverage.optimize.PMedian.from_cost_matrix`;
             the weights only decide which demand counts (weight > 0).
 
         Returns
@@ -40,8 +49,15 @@ class PCenter(AssignmentModel):
         PCenter
             The model; :meth:`solve` gives the :class:`~geo_coverage.optimize.Solution`.
         """
-        return cls._build(costs, demand_weights, max_cost=max_cost, facilities=facilities,
-                          existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls._build(
+            costs,
+            demand_weights,
+            max_cost=max_cost,
+            facilities=facilities,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+        )
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
         kept, active, parts = self._assignment_program(extra_columns=1)
@@ -51,10 +67,20 @@ class PCenter(AssignmentModel):
         first_radius_row = parts["n_rows"]
         demand_rows = np.cumsum(active) - 1
         # rows: Σ_j c_ij z_ij − W ≤ 0 for each demand
-        parts["rows"] = np.concatenate([parts["rows"], first_radius_row + demand_rows[kept.demand],
-                                        first_radius_row + np.arange(n_active)])
-        parts["columns"] = np.concatenate([parts["columns"], kept.n_candidate + np.arange(n_pairs),
-                                           np.full(n_active, radius_column)])
+        parts["rows"] = np.concatenate(
+            [
+                parts["rows"],
+                first_radius_row + demand_rows[kept.demand],
+                first_radius_row + np.arange(n_active),
+            ]
+        )
+        parts["columns"] = np.concatenate(
+            [
+                parts["columns"],
+                kept.n_candidate + np.arange(n_pairs),
+                np.full(n_active, radius_column),
+            ]
+        )
         parts["values"] = np.concatenate([parts["values"], kept.cost, -np.ones(n_active)])
         parts["row_lower"] = np.concatenate([parts["row_lower"], np.full(n_active, -np.inf)])
         parts["row_upper"] = np.concatenate([parts["row_upper"], np.zeros(n_active)])
@@ -62,11 +88,13 @@ class PCenter(AssignmentModel):
         column_cost = np.zeros(radius_column + 1)
         column_cost[radius_column] = 1.0
         program = build_program(maximise=False, column_cost=column_cost, **parts)
-        status, _, gap, solution = solve_program(program, time_limit=time_limit, mip_gap=mip_gap,
-                                                 name=self.name)
+        status, _, gap, solution = solve_program(
+            program, time_limit=time_limit, mip_gap=mip_gap, name=self.name
+        )
         selected = self._selected(solution)
         assignment = self._nearest_assignment(self._open_mask(selected), kept)
         # The largest nearest-site cost is the objective, free of solver round-off.
         objective = float(assignment["cost"].max()) if len(assignment) else 0.0
-        return self._result(selected=selected, objective=objective, status=status, gap=gap,
-                            assignment=assignment)
+        return self._result(
+            selected=selected, objective=objective, status=status, gap=gap, assignment=assignment
+        )

@@ -27,8 +27,17 @@ class PMedian(AssignmentModel):
     name = "pmedian"
 
     @classmethod
-    def from_cost_matrix(cls, costs, demand_weights=None, *, facilities: int, max_cost=None,
-                         existing=None, demand_ids=None, candidate_ids=None) -> PMedian:
+    def from_cost_matrix(
+        cls,
+        costs,
+        demand_weights=None,
+        *,
+        facilities: int,
+        max_cost=None,
+        existing=None,
+        demand_ids=None,
+        candidate_ids=None,
+    ) -> PMedian:
         """Build the p-median model from demand × candidate costs.
 
         Parameters
@@ -53,14 +62,25 @@ class PMedian(AssignmentModel):
         PMedian
             The model; :meth:`solve` gives the :class:`~geo_coverage.optimize.Solution`.
         """
-        return cls._build(costs, demand_weights, max_cost=max_cost, facilities=facilities,
-                          existing=existing, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls._build(
+            costs,
+            demand_weights,
+            max_cost=max_cost,
+            facilities=facilities,
+            existing=existing,
+            demand_ids=demand_ids,
+            candidate_ids=candidate_ids,
+        )
 
     def _solve(self, *, time_limit, mip_gap) -> dict:
         kept, _, parts = self._assignment_program(extra_columns=0)
-        column_cost = np.concatenate([np.zeros(kept.n_candidate), self._weights[kept.demand] * kept.cost])
+        column_cost = np.concatenate(
+            [np.zeros(kept.n_candidate), self._weights[kept.demand] * kept.cost]
+        )
         program = build_program(maximise=False, column_cost=column_cost, **parts)
-        status, objective, gap, solution = solve_program(program, time_limit=time_limit, mip_gap=mip_gap,
-                                                         name=self.name)
-        return self._nearest_result(self._selected(solution), objective=objective, status=status, gap=gap,
-                                    pairs=kept)
+        status, objective, gap, solution = solve_program(
+            program, time_limit=time_limit, mip_gap=mip_gap, name=self.name
+        )
+        return self._nearest_result(
+            self._selected(solution), objective=objective, status=status, gap=gap, pairs=kept
+        )
