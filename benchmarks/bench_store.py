@@ -6,9 +6,10 @@
    Loads are timed twice: the frames alone (``load_snapshot_frames`` vs ``read_dataset_frames``)
    and the whole ``Dataset`` (projection and point assignment included, the same code for both).
    Each loaded dataset is checked to give the same coverage table as the folder.
-2. 8 writer processes × 50 scenario saves each on one scenario, in parallel: each save reads the
-   latest version and saves on top of it; a save refused because another writer got in first is
-   counted as a conflict and retried from the new latest.  Checked: versions 1..N with no gap or
+2. 8 writer processes × 50 scenario saves each, in parallel, twice: all on one scenario (each save
+   names the version it builds on; a save refused because another writer got in first is counted
+   as a conflict and retried on top of the version the refusal names), then each writer on its
+   own scenario (no conflicts: the write throughput).  Checked: versions 1..N with no gap or
    duplicate and every writer's 50 messages present exactly once.
 
 Run: ``.venv/bin/python -m benchmarks.bench_store`` (about five minutes on two cores).
@@ -94,50 +95,52 @@ def _save_load(backend: str, folder: Path, server, reference: pd.DataFrame, plan
     }
 
 
-def _writer(location: str, writer: int, barrier, queue) -> None:
+def _writer(location: str, writer: int, shared: bool, barrier, queue) -> None:
     from geo_coverage.scenario import scenario_from_edits
     from geo_coverage.store import ConflictError, open_store
 
+    name = SCENARIO if shared else f"{SCENARIO} {writer}"
     conflicts = 0
     with open_store(location, create=False) as store:
         barrier.wait()
+        latest = store.get_scenario(name).version
         for i in range(SAVES):
-            scenario = scenario_from_edits(
-                SCENARIO,
-                [
-                    {
-                        "action": "population",
-                        "level": "district",
-                        "code": "110112",
-                        "factor": 1 + (writer * SAVES + i) / 1e4,
-                    }
-                ],
-            )
+            edit = {
+                "action": "population",
+                "level": "district",
+                "code": "110112",
+                "factor": 1 + (writer * SAVES + i) / 1e4,
+            }
+            scenario = scenario_from_edits(name, [edit])
             while True:
-                latest = store.get_scenario(SCENARIO).version
                 try:
-                    store.save_scenario(
+                    latest = store.save_scenario(
                         scenario,
                         message=f"w{writer}-{i}",
                         base_version=latest,
                         author=f"writer{writer}",
-                    )
+                    ).version
                     break
-                except ConflictError:
+                except ConflictError as refused:  # someone got in first: retry on top of theirs
                     conflicts += 1
+                    latest = refused.latest
     queue.put((writer, conflicts))
 
 
-def _writers(location: str) -> dict:
+def _writers(location: str, *, shared: bool) -> dict:
+    """8 processes x 50 saves: on one shared scenario (conflicts), or each on its own."""
     from geo_coverage.scenario import scenario_from_edits
     from geo_coverage.store import open_store
 
+    names = [SCENARIO] if shared else [f"{SCENARIO} {w}" for w in range(WRITERS)]
     with open_store(location) as store:
-        store.save_scenario(scenario_from_edits(SCENARIO, []), message="start", author="bench")
+        for name in names:
+            store.save_scenario(scenario_from_edits(name, []), message="start", author="bench")
     context = multiprocessing.get_context("spawn")
     barrier, queue = context.Barrier(WRITERS + 1), context.Queue()
     processes = [
-        context.Process(target=_writer, args=(location, w, barrier, queue)) for w in range(WRITERS)
+        context.Process(target=_writer, args=(location, w, shared, barrier, queue))
+        for w in range(WRITERS)
     ]
     for process in processes:
         process.start()
@@ -148,22 +151,22 @@ def _writers(location: str) -> dict:
     for process in processes:
         process.join(timeout=60)
     with open_store(location, create=False) as store:
-        history = store.scenario_history(SCENARIO)
-    versions = [v.version for v in history]
-    messages = [v.message for v in history[1:]]
+        histories = [store.scenario_history(name) for name in names]
+    messages = [v.message for history in histories for v in history[1:]]
     expected = {f"w{w}-{i}" for w in range(WRITERS) for i in range(SAVES)}
     lost = len(expected - set(messages))
     duplicated = len(messages) - len(set(messages))
-    assert versions == list(range(1, WRITERS * SAVES + 2)), "versions are not 1..N without gaps"
+    for history in histories:
+        assert [v.version for v in history] == list(range(1, len(history) + 1)), "version gap"
     assert lost == 0 and duplicated == 0, (lost, duplicated)
-    conflicts = sum(c for _, c in results)
     return {
+        "scenarios": len(names),
         "writers": WRITERS,
         "saves_each": SAVES,
-        "versions": len(versions),
+        "versions": sum(len(h) for h in histories),
         "lost": lost,
         "duplicated": duplicated,
-        "conflicts_refused_and_retried": conflicts,
+        "conflicts_refused_and_retried": sum(c for _, c in results),
         "seconds": round(seconds, 2),
         "saves_per_second": round(WRITERS * SAVES / seconds, 1),
     }
@@ -206,7 +209,8 @@ def main() -> dict:
                     if backend == "geopackage"
                     else server.create_database("bench_writers")
                 )
-                result["parallel_scenario_saves"] = _writers(location)
+                result["parallel_saves_one_scenario"] = _writers(location, shared=True)
+                result["parallel_saves_own_scenarios"] = _writers(location, shared=False)
                 out[backend] = result
                 print(backend, result, flush=True)
     finally:

@@ -319,3 +319,40 @@ def test_embedded_store_is_a_geopackage_gdal_reads(tmp_path, tiny):
     shown = facilities[facilities["kind"] == "elderly_care"].sort_values("position")
     assert list(shown["facility_id"]) == list(original["id"])
     assert shown.geometry.reset_index(drop=True).geom_equals_exact(original.geometry, 1e-12).all()
+
+
+def test_threads_share_one_store_like_streamlit_sessions(store, tiny):
+    """Streamlit runs sessions in threads over one cached Store: concurrent loads and saves with
+    retries on conflict lose and duplicate nothing, and every load sees a whole snapshot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.add_snapshot(tiny, year=2020, label="tiny 2020")
+    store.save_scenario(_scenario("shared"), message="start", author="0")
+    expected = sum(len(f) for f in read_dataset_frames(tiny).layers.values())
+
+    def session(number: int) -> int:
+        conflicts = 0
+        for i in range(5):
+            loaded = store.load_snapshot_frames(2020)[0]
+            assert sum(len(f) for f in loaded.layers.values()) == expected
+            while True:
+                latest = store.get_scenario("shared").version
+                try:
+                    store.save_scenario(
+                        _scenario("shared", beds=number * 10 + i),
+                        message=f"{number}-{i}",
+                        base_version=latest,
+                        author=str(number),
+                    )
+                    break
+                except ConflictError:
+                    conflicts += 1
+        return conflicts
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(session, range(6)))
+    history = store.scenario_history("shared")
+    assert [v.version for v in history] == list(range(1, 32))
+    assert sorted(v.message for v in history[1:]) == sorted(
+        f"{n}-{i}" for n in range(6) for i in range(5)
+    )

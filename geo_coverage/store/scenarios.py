@@ -222,13 +222,15 @@ class ScenariosMixin(StoreCore):
                 f"{base_version + 1} of.",
                 fix="Save it without a base version to start it, or check the name.",
             )
-        since = [v for v in self._versions(connection, row.id) if v.version > (base_version or 0)]
-        listing = "; ".join(v.describe() for v in since)
+        since = self._versions(connection, row.id, after=base_version or 0)
+        shown = since[-5:]  # the newest five, and how many came before them
+        listing = "; ".join(v.describe() for v in shown)
+        if len(since) > len(shown):
+            listing = f"{len(since) - len(shown)} earlier versions, then {listing}"
         if not base_version:
             return ConflictError(
-                f"The store already has a scenario '{name}' (latest v{latest}: {since[-1].author} "
-                f"at "
-                f"{since[-1].created_at}). Nothing was saved.",
+                f"The store already has a scenario '{name}' (latest v{latest}: "
+                f"{since[-1].author} at {since[-1].created_at}). Nothing was saved.",
                 latest=latest,
                 since=since,
                 fix=f"Save it as a new version of v{latest} (--base-version {latest}) after "
@@ -247,7 +249,7 @@ class ScenariosMixin(StoreCore):
         )
 
     def _versions(
-        self, connection, scenario_id: int, version: int | None = None
+        self, connection, scenario_id: int, version: int | None = None, *, after: int | None = None
     ) -> list[ScenarioVersion]:
         t = self.tables
         query = (
@@ -258,6 +260,8 @@ class ScenariosMixin(StoreCore):
         )
         if version is not None:
             query = query.where(t.versions.c.version == version)
+        if after is not None:
+            query = query.where(t.versions.c.version > after)
         return [
             ScenarioVersion(
                 row.name,
