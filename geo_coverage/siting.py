@@ -314,15 +314,15 @@ def _point_model(
             f"The {model} model needs an access indicator; '{ind.id}' is {ind.type}.",
             fix="Use --model capacity_gap for ratio and count indicators.",
         )
-    max_cost, weight = settings.catchment(ind)
-    radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
-    points = cached_demand_points(dataset, settings=settings)
-    points = points.coarsened(max(points.resolution_m, radius / 4.0))
     if ind.population is None:  # load_plan requires one; an Indicator built in code may lack it
         raise ScenarioError(
             f"Indicator '{ind.id}' names no population group to serve.",
             fix="Give the indicator a population group (see the plan's populations).",
         )
+    max_cost, weight = settings.catchment(ind)
+    radius = settings.straight_radius_m(max_cost, weight=weight, mode=ind.mode)
+    points = cached_demand_points(dataset, settings=settings)
+    points = points.coarsened(max(points.resolution_m, radius / 4.0))
     population = points.weight(plan.population_column(ind.population))
     demand = gpd.GeoDataFrame(
         {
