@@ -426,7 +426,8 @@ def _group_section(
             dict(zip(rows_h["unit_code"], rows_h["status"], strict=True)),
             labels=labels,
             status_words={s: status_word(s, lang) for s in STATUS},
-            title=caption,
+            width_cm=13.0,
+            height_cm=10.5,
         )
         blocks += [
             Block("heading", _t("map", lang), level=2),
@@ -465,6 +466,7 @@ def _group_section(
     if panels:
         figure = trend_panels(
             panels,
+            panel_height_cm=4.2,
             end_year=end,
             target_label=_t("target", lang),
             projection_label="趋势预计" if lang == "zh" else "projection",
