@@ -189,3 +189,18 @@ def test_monitor_from_store_snapshots_equals_folders(year_dirs, tmp_path, capsys
     code, _, err = _run(capsys, "monitor", "--store", str(store_path), "--snapshot", "2021",
                         "--snapshot", "2021 test")
     assert code == 2 and "twice" in err
+
+
+@pytest.mark.slow
+def test_demo_years_rebuild_byte_for_byte(tmp_path):
+    """scripts/build_demo_years.py is deterministic: a rebuild equals the committed event tables."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, str(repo / "scripts" / "build_demo_years.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True, cwd=repo)
+    committed = demo_events().folder
+    for name in ("population", "additions", "changes", "removals"):
+        assert (tmp_path / f"{name}.csv").read_bytes() == (committed / f"{name}.csv").read_bytes(), name
