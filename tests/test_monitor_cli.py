@@ -119,6 +119,7 @@ def test_monitor_csv_and_xlsx(year_dirs, tmp_path, capsys):
         (["--snapshot-dir", "2021=/nonexistent/folder"], "does not exist"),
         (["--indicator", "no_such_indicator"], "Unknown indicator"),
         (["--format", "xlsx"], "XLSX needs a file"),
+        (["--level", "street", "--indicator", "neonatal_centres_per_district"], "Nothing to monitor"),
     ],
 )
 def test_monitor_bad_input_exits_2(argv, message, capsys):

@@ -161,6 +161,11 @@ def cmd_monitor(args) -> int:
         plan.indicator(indicator)
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out monitor.xlsx.")
+    chosen = plan.indicators_for(args.indicator)
+    if args.level and not any(level in ind.levels for ind in chosen for level in args.level):
+        levels = sorted({level for ind in chosen for level in ind.levels})
+        raise DataError(f"Nothing to monitor: the indicator(s) chosen are not evaluated at "
+                        f"{' or '.join(args.level)} level.", fix=f"Use --level {' or '.join(levels)}.")
     series, origin, _ = load_series(
         args, plan, levels=args.level, indicators=args.indicator, until=args.until
     )
