@@ -205,3 +205,18 @@ def test_demo_years_rebuild_byte_for_byte(tmp_path):
     committed = demo_events().folder
     for name in ("population", "additions", "changes", "removals"):
         assert (tmp_path / f"{name}.csv").read_bytes() == (committed / f"{name}.csv").read_bytes(), name
+
+
+def test_series_rows_are_the_bytes_report_prints(year_dirs, capsys):
+    """Each year of the series, written as CSV, is byte for byte what `geo-coverage report --data`
+    prints for that year's folder."""
+    from geo_coverage import io
+    from geo_coverage.monitor import datasets_from_dirs, series_from_datasets
+
+    series = series_from_datasets(datasets_from_dirs(year_dirs), default_plan())
+    for year, folder in year_dirs.items():
+        assert main(["report", "--data", str(folder), "--format", "csv"]) == 0
+        printed = capsys.readouterr().out.encode("utf-8")
+        rows = series[series["year"] == year].drop(columns="year").reset_index(drop=True)
+        assert printed.count(b"\n") == len(rows) + 1 > 20
+        assert io.dataframe_to_csv_bytes(rows) == printed, year
