@@ -67,6 +67,16 @@ def test_downloads_are_the_bytes_the_cli_writes(app, year_dirs, tmp_path):  # no
         assert _download(app, f"monitor_download_{fmt}") == out.read_bytes(), fmt
 
 
+def test_up_to_a_year_is_monitor_until(app, year_dirs, tmp_path):  # noqa: F811
+    at = app
+    at.select_slider(key="monitor_until").set_value(2022).run()
+    assert not at.exception
+    args = [item for year, folder in year_dirs.items() for item in ("--snapshot-dir", f"{year}={folder}")]
+    out = tmp_path / "monitor.csv"
+    assert cli_main(["monitor", *args, "--until", "2022", "--format", "csv", "--out", str(out)]) == 0
+    assert _download(at, "monitor_download_csv") == out.read_bytes()
+
+
 def test_report_download_opens_in_word(app, tmp_path):
     import docx
 

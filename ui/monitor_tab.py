@@ -49,6 +49,7 @@ _TEXT = {
     "gap": ("预计差距", "Projected gap"),
     "no_level": ("该指标在此层级无数据。", "This indicator has no rows at this level."),
     "source": ("监测数据", "Years from"),
+    "until": ("截至年份", "Up to"),
     "demo": ("内置演示年份（合成）", "embedded demo years (synthetic)"),
     "store": ("项目库快照", "the project store's snapshots"),
 }
@@ -157,6 +158,13 @@ def render(plan: Plan, language: str, indicator: Indicator, *, units: Mapping, p
     rules = plan.monitoring_rules()
     st.subheader(_t("heading", language))
     series = series_for(source_key, plan_id, plan, source)
+    all_years = sorted(int(y) for y in series["year"].unique())
+    until = all_years[-1]
+    if len(all_years) > 2:  # a mid-term view: the years up to one (as `monitor --until`)
+        until = st.select_slider(_t("until", language), all_years, value=all_years[-1], key="monitor_until")
+    if until != all_years[-1]:
+        series = series[series["year"] <= until]
+        source_key = f"{source_key}@{until}"
     monitored = monitored_for(source_key, plan_id, series, plan)
     synthetic = series["provenance"].astype(str).str.contains("synthetic").any()
     if source is None or synthetic:
