@@ -16,7 +16,7 @@ from ..errors import GeoCoverageError
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
 # Verb families, in the order `--help` lists them.
-COMMAND_MODULES = ("report", "access", "optimize", "scenario", "data", "monitor", "store")
+COMMAND_MODULES = ("report", "printmap", "access", "optimize", "scenario", "data", "monitor", "store")
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
