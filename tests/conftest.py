@@ -40,6 +40,16 @@ def shared_path(*parts) -> Path:
     return path
 
 
+def poppler(tool: str) -> str:
+    """The path of a poppler tool (pdftotext, pdffonts, pdfinfo), skipping the test without it."""
+    import shutil
+
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is missing: `make test` installs poppler-utils")
+    return path
+
+
 def _square(i0, i1):
     return box(X0 + i0 * 1000, Y0, X0 + i1 * 1000, Y0 + 1000)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -17,16 +16,13 @@ from geo_coverage.monitor.assess import build_assessment, report_bytes
 from geo_coverage.monitor.findings import finding
 from geo_coverage.plan import default_plan
 
+from .conftest import poppler
 from .test_monitor_cli import year_dirs  # noqa: F401  (the three hand-made year folders)
 
 docx = pytest.importorskip("docx")
 
 
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is missing: `make test` installs poppler-utils")
-    return path
+_poppler = poppler
 
 
 def _pdf_text(path) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -17,12 +16,9 @@ from geo_coverage.coverage import evaluate
 from geo_coverage.plan import default_plan
 from geo_coverage.viz import static
 
+from .conftest import poppler
 
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is missing: `make test` installs poppler-utils")
-    return path
+_poppler = poppler
 
 
 def _pdf_text(path) -> str:
