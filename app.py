@@ -11,7 +11,7 @@ import streamlit as st
 st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", layout="wide")
 
 # set_page_config must come first, hence the late imports.
-from ui import coverage_view, data, data_tab, map_view, monitor_tab, scenario_tab, store_panel  # noqa: E402
+from ui import coverage_view, data, data_tab, map_view, monitor_tab, scenario_tab, share, store_panel  # noqa: E402
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
 
@@ -35,6 +35,7 @@ def language_key(base: str, language: str) -> str:
 
 def sidebar() -> dict:
     """Every choice the planner makes, read from widgets (each with a key)."""
+    share.restore_sidebar(data.plan_ids())  # a shared link's view, on the session's first run
     with st.sidebar:
         language = st.radio(t("language", st.session_state.get("language", "zh")),
                             list(LANGUAGES), key="language", horizontal=True,
@@ -112,6 +113,8 @@ def coverage_tab(choice: dict) -> None:
                               show_facilities=choice["show_facilities"], extra_layers=extra,
                               focus=st.session_state.get(map_view.UNIT_PICK))
     map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
+    share.print_buttons(dataset_key, dataset, plan, choice["plan_id"], table, indicator=indicator.id,
+                        level=level, language=language)
     left, right = st.columns([2, 3])
     with left:
         coverage_view.district_chart(table, dataset, indicator, language)
@@ -130,6 +133,7 @@ def main() -> None:
     st.markdown(_STYLE, unsafe_allow_html=True)
     choice = sidebar()
     st.title(t("title", choice["language"]))
+    share.restore_content(choice["dataset"], choice["plan"], choice["language"])
     # Only the open tab runs (on_change="rerun"), so the scenario and data sections cost
     # nothing while a planner reads the coverage map.
     coverage, scenario, upload, monitoring = st.tabs(TABS, key="section", on_change="rerun")
@@ -149,6 +153,7 @@ def main() -> None:
             monitor_tab.render(choice["plan"], choice["language"], choice["indicator"],
                                units=data.default_dataset().units, plan_id=choice["plan_id"],
                                source_key=source_key, source=source)
+    share.publish(choice)  # the address bar now links to this view
 
 
 main()

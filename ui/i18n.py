@@ -111,6 +111,16 @@ _STRINGS = {
     "district": ("区", "District"),
     "unit": ("单元", "Unit"),
     "code": ("代码", "Code"),
+    "print_map": ("打印地图 {fmt}", "Print map {fmt}"),
+    "print_map_help": ("当前指标与层级的地图（含图例、比例尺、指北针与数据来源），在“缺口排名”中选区即只打印该区。"
+                       "本页地址即当前视图，可复制分享。",
+                       "The map of this indicator and level (legend, scale bar, north arrow, sources); "
+                       "choose a district in the ranked gaps to print only it. This page's address "
+                       "holds the view: copy it to share."),
+    "share_scenario_opened": ("已打开链接中的情景：{name} 第 {version} 版（见“情景”页）。",
+                              "Opened the linked scenario: {name} v{version} (see the Scenario tab)."),
+    "share_scenario_missing": ("链接中的情景“{name}”不在项目库中，未打开。",
+                               "The linked scenario '{name}' is not in the project store; not opened."),
     "computing_all": ("正在计算该单元的全部指标…", "Computing every indicator for this unit…"),
 }
 

@@ -158,6 +158,11 @@ def _set(scenario: sc.Scenario, *, replaced: bool = False) -> None:
         st.session_state[SYNC] = True
 
 
+def open_scenario(scenario: sc.Scenario) -> None:
+    """Make ``scenario`` this session's scenario (from the store, or a shared link)."""
+    _set(scenario, replaced=True)
+
+
 def _capacity_attribute(plan: Plan, kind: str) -> str | None:
     """The kind's first numeric attribute (beds, places…): what "capacity" means for it."""
     attributes = plan.kinds[kind].attributes
@@ -256,7 +261,7 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> 
     _files(comparison, changed, plan, language)
     store_panel.scenarios_section(_scenario(language), language,
                                   snapshot=st.session_state.get(store_panel.PICK) or None,
-                                  open_scenario=lambda opened: _set(opened, replaced=True))
+                                  open_scenario=open_scenario)
 
 
 def _header(scenario: sc.Scenario, language: str) -> None:
