@@ -1,0 +1,131 @@
+"""Before and after: deltas of value, shortfall and status per unit × indicator, and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import io
+from ..dataset import Dataset
+from ..errors import ScenarioError
+from ..gaps import bilingual, gap_geoframe, provenance_notes
+from ..plan import Plan
+from .model import Scenario
+
+__all__ = ["COMPARISON_HEADERS", "GAP_TO_MET", "MET_TO_GAP", "Comparison", "compare",
+           "comparison_export_bytes"]
+
+
+COMPARISON_HEADERS = {
+    "value_before": ("现状值", "Value before"),
+    "value_after": ("情景值", "Value after"),
+    "value_change": ("变化", "Change in value"),
+    "shortfall_before": ("现状缺口", "Shortfall before"),
+    "shortfall_after": ("情景缺口", "Shortfall after"),
+    "shortfall_change": ("缺口变化", "Change in shortfall"),
+    "status_before": ("现状状态", "Status before"),
+    "status_after": ("情景状态", "Status after"),
+    "flip": ("达标变化", "Flip"),
+    "shortfall_closed": ("已弥补缺口", "Shortfall closed"),
+    "units_gap_to_met": ("转为达标数", "Units gap → met"),
+    "units_met_to_gap": ("转为未达标数", "Units met → gap"),
+}
+GAP_TO_MET = "gap→met"
+MET_TO_GAP = "met→gap"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Before/after coverage of a scenario.
+
+    Attributes
+    ----------
+    table
+        One row per unit × indicator: ``level, unit_code, unit_name, parent_code, indicator,
+        value_before, value_after, value_change, shortfall_before, shortfall_after,
+        shortfall_change, status_before, status_after, flip`` (``gap→met``, ``met→gap`` or '').
+    flips
+        The rows whose status flipped between gap and met.
+    closed
+        Per indicator × level: summed shortfall before and after, ``shortfall_closed`` (before −
+        after, negative when the scenario widens the gap), and how many units flipped each way.
+    """
+
+    table: pd.DataFrame
+    flips: pd.DataFrame
+    closed: pd.DataFrame
+
+    def flipped(self, direction: str = GAP_TO_MET) -> pd.DataFrame:
+        return self.flips[self.flips["flip"] == direction]
+
+
+def compare(before_table: pd.DataFrame, after_table: pd.DataFrame) -> Comparison:
+    """Deltas of value, shortfall and status per unit × indicator between two coverage tables."""
+    keys = ["level", "unit_code", "indicator"]
+    left = before_table[keys + ["unit_name", "parent_code", "value", "shortfall", "status", "shortfall_unit"]]
+    right = after_table[keys + ["value", "shortfall", "status"]]
+    merged = left.merge(right, on=keys, how="outer", suffixes=("_before", "_after"), sort=False)
+    if merged["unit_name"].isna().any():  # rows only the scenario has (a layer it added)
+        names = after_table.set_index(keys)[["unit_name", "parent_code", "shortfall_unit"]]
+        fill = names.reindex(pd.MultiIndex.from_frame(merged[keys]))
+        for column in ("unit_name", "parent_code", "shortfall_unit"):
+            merged[column] = merged[column].fillna(pd.Series(fill[column].to_numpy(), index=merged.index))
+    for column in ("status_before", "status_after"):
+        merged[column] = merged[column].fillna("no_data")
+    merged["value_change"] = merged["value_after"] - merged["value_before"]
+    merged["shortfall_change"] = merged["shortfall_after"] - merged["shortfall_before"]
+    before, after = merged["status_before"].to_numpy(), merged["status_after"].to_numpy()
+    merged["flip"] = np.where((before == "gap") & (after == "met"), GAP_TO_MET,
+                              np.where((before == "met") & (after == "gap"), MET_TO_GAP, ""))
+    table = merged[["level", "unit_code", "unit_name", "parent_code", "indicator", "value_before",
+                    "value_after", "value_change", "shortfall_before", "shortfall_after", "shortfall_change",
+                    "shortfall_unit", "status_before", "status_after", "flip"]]
+    flips = table[table["flip"] != ""].reset_index(drop=True)
+    grouped = table.groupby(["indicator", "level"], sort=False)
+    closed = pd.DataFrame({
+        "shortfall_before": grouped["shortfall_before"].sum(min_count=1),
+        "shortfall_after": grouped["shortfall_after"].sum(min_count=1),
+        "units_gap_to_met": grouped["flip"].apply(lambda s: int((s == GAP_TO_MET).sum())),
+        "units_met_to_gap": grouped["flip"].apply(lambda s: int((s == MET_TO_GAP).sum())),
+        "shortfall_unit": grouped["shortfall_unit"].first(),
+    }).reset_index()
+    closed.insert(4, "shortfall_closed", closed["shortfall_before"] - closed["shortfall_after"])
+    return Comparison(table=table, flips=flips, closed=closed)
+
+
+def _bilingual(frame: pd.DataFrame) -> pd.DataFrame:
+    return bilingual(frame.rename(columns={c: f"{zh} {en}" for c, (zh, en) in COMPARISON_HEADERS.items()}))
+
+
+def comparison_export_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dataset: Dataset | None = None,
+                            scenario: Scenario | None = None) -> bytes:
+    """The comparison as file bytes, like the gap list: ``csv`` (every row, UTF-8 with BOM),
+    ``xlsx`` (summary, flips and every row; Chinese + English headers) or ``geojson`` (the flipped
+    units with their outlines, WGS84)."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "csv":
+        return io.dataframe_to_csv_bytes(comparison.table)
+    if fmt == "xlsx":
+        names = {ind.id: ind.name_zh for ind in plan.all_indicators}
+        summary = comparison.closed.copy()
+        summary.insert(1, "indicator_name_zh", summary["indicator"].map(names))
+        notes = provenance_notes(dataset, plan)
+        if scenario is not None:
+            notes["情景 Scenario"] = f"{scenario.name}: {scenario.description}".strip(": ")
+        sheets = {"汇总 Summary": _bilingual(summary), "达标变化 Flips": _bilingual(comparison.flips),
+                  "对比 Comparison": _bilingual(comparison.table)}
+        return io.dataframe_to_xlsx_bytes(sheets, notes=notes)
+    if fmt == "geojson":
+        if dataset is None:
+            raise ScenarioError("GeoJSON export needs the dataset for the unit outlines.")
+        pieces = [gap_geoframe(rows, dataset, level=level)
+                  for level, rows in comparison.flips.groupby("level", sort=False)]
+        if not pieces:
+            frame = gpd.GeoDataFrame(comparison.flips.copy(), geometry=[], crs=4326)
+        else:
+            frame = pd.concat(pieces, ignore_index=True)
+        return io.dataframe_to_geojson_bytes(gpd.GeoDataFrame(frame, geometry="geometry", crs=4326))
+    raise ScenarioError(f"Unknown export format '{fmt}'.", fix="Use csv, xlsx or geojson.")

@@ -1,0 +1,117 @@
+"""Scenario files: YAML read with the safe loader, checked as it is parsed, written atomically.
+
+A scenario file::
+
+    name: 通州养老床位 2025
+    description: Two 300-bed care homes; Tongzhou grows 8 % by 2025.
+    base: default                 # or a data folder (relative to the scenario file)
+    plan: beijing_2021_2025       # optional; a shipped plan id or a plan file
+    edits:
+      - {action: add, kind: elderly_care, lon: 116.66, lat: 39.91, datum: wgs84,
+         id: new-1, name: 新建养老院, attributes: {beds: 300, nursing_beds: 200}}
+      - {action: remove, kind: neonatal_centre, id: N1}
+    targets:                      # indicator id -> target at every level
+      elderly_beds_per_1000: 7.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import io
+from ..errors import GeoCoverageError, ScenarioError
+from .model import Scenario, _fail, _number, _parse_edits, _text
+
+__all__ = ["parse_scenario", "scenario_from_yaml", "scenario_to_dict", "scenario_to_yaml",
+           "scenario_from_edits", "load_scenario", "save_scenario"]
+
+
+def parse_scenario(data, *, origin: str = "<scenario>") -> Scenario:
+    """Build a :class:`Scenario` from a parsed YAML mapping, checking its structure.
+
+    Raises
+    ------
+    ScenarioError
+        Anything malformed, naming the edit by position and content.
+    """
+    if not isinstance(data, Mapping):
+        _fail("A scenario must be a mapping with 'name' and 'edits'.", origin=origin,
+              fix="Start the file with 'name:' and list the changes under 'edits:'.")
+    unknown = sorted(str(key) for key in data if key not in
+                     ("name", "description", "base", "plan", "edits", "targets"))
+    if unknown:
+        _fail(f"Unknown key(s) {unknown}.", origin=origin,
+              fix="Use name, description, base, plan, edits and targets.")
+    name = _text(data.get("name"), "name", origin=origin)
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        _fail("'description' must be text.", origin=origin)
+    base = _text(data.get("base", "default"), "base", origin=origin, required=False) or "default"
+    plan = _text(data.get("plan"), "plan", origin=origin, required=False)
+    targets_spec = data.get("targets") or {}
+    if not isinstance(targets_spec, Mapping):
+        _fail("'targets' must map indicator ids to numbers.", origin=origin,
+              fix="Write e.g. targets: {elderly_beds_per_1000: 7.5}.")
+    targets = {}
+    for key, value in targets_spec.items():
+        indicator = _text(key, "indicator id", origin=origin)
+        targets[indicator] = _number(value, f"target of '{indicator}'", origin=origin)
+    return Scenario(name=name, description=description.strip(), base=base, plan=plan,
+                    edits=_parse_edits(data.get("edits"), origin=origin), targets=targets, origin=origin)
+
+
+def scenario_from_yaml(text: str, *, origin: str = "<yaml>") -> Scenario:
+    """Parse a scenario from YAML text (safe loader: Python tags are refused)."""
+    try:
+        data = io.parse_yaml(text, origin=origin)
+    except ScenarioError:
+        raise
+    except GeoCoverageError as exc:  # the YAML itself is broken: still a scenario problem
+        raise ScenarioError(exc.message, file=exc.file, row=exc.row, fix=exc.fix) from None
+    return parse_scenario(data, origin=origin)
+
+
+def scenario_to_dict(scenario: Scenario) -> dict:
+    """The scenario as plain data, in the file's key order."""
+    out: dict[str, Any] = {"name": scenario.name}
+    if scenario.description:
+        out["description"] = scenario.description
+    out["base"] = scenario.base
+    if scenario.plan:
+        out["plan"] = scenario.plan
+    out["edits"] = [edit.to_dict() for edit in scenario.edits]
+    if scenario.targets:
+        out["targets"] = dict(scenario.targets)
+    return out
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """YAML text that :func:`scenario_from_yaml` reads back into an equal scenario."""
+    return io.dump_yaml(scenario_to_dict(scenario))
+
+
+def scenario_from_edits(name: str, edits: Iterable[Mapping], *, description: str = "",
+                        base: str = "default", plan: str | None = None) -> Scenario:
+    """A scenario from edit dicts, e.g. :func:`geo_coverage.optimize.solution_to_edits`'s output."""
+    return parse_scenario({"name": name, "description": description, "base": base, "plan": plan,
+                           "edits": [dict(edit) for edit in edits]})
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and parse a scenario YAML file."""
+    path = Path(path)
+    try:
+        data = io.read_yaml(path)
+    except ScenarioError:
+        raise
+    except GeoCoverageError as exc:
+        raise ScenarioError(exc.message, file=exc.file, row=exc.row, fix=exc.fix) from None
+    return parse_scenario(data, origin=str(path))
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+    """Write the scenario as YAML (atomically)."""
+    return io.write_text(scenario_to_yaml(scenario), path)
+
