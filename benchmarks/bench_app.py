@@ -17,7 +17,7 @@ from pathlib import Path
 
 import folium
 
-from geo_coverage import coverage, maps
+from geo_coverage import coverage, viz
 from geo_coverage.dataset import load_dataset
 from geo_coverage.plan import default_plan
 
@@ -57,14 +57,14 @@ def map_figures() -> dict:
         folium.GeoJson(dataset.units["street"].to_crs(4326).to_json()).add_to(fmap)
         return fmap.get_root().render()
 
-    shapes = {level: maps.unit_shapes(dataset, level) for level in ("district", "street")}
+    shapes = {level: viz.unit_shapes(dataset, level) for level in ("district", "street")}
 
     def ours_restyle():
-        return maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+        return viz.map_html(viz.coverage_map(table, dataset, plan, indicator=INDICATOR,
                                                level="street", shapes=shapes))
 
     def ours_from_outlines():
-        return maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+        return viz.map_html(viz.coverage_map(table, dataset, plan, indicator=INDICATOR,
                                                level="street"))
 
     plain_best, _, plain_html = best_of(plain_folium, repeat=3)

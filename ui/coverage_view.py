@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage.dataset import Dataset, source_class
-from geo_coverage.maps import SHORTFALL_UNITS_ZH, shortfall_unit
+from geo_coverage.viz import SHORTFALL_UNITS_ZH, shortfall_unit
 from geo_coverage.plan import Indicator, Plan
 
 from . import data

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo_coverage import maps
+from geo_coverage import viz as maps
 from geo_coverage.dataset import Dataset
 from geo_coverage.plan import Plan
 

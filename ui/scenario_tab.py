@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo_coverage import maps
+from geo_coverage import viz as maps
 from geo_coverage import scenario as sc
 from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
@@ -618,7 +618,7 @@ def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
     """Indicator names, translated levels / statuses / flips / shortfall units, numbers to 2 decimals."""
     import pandas as pd
 
-    from geo_coverage.maps import SHORTFALL_UNITS_ZH
+    from geo_coverage.viz import SHORTFALL_UNITS_ZH
 
     names = {ind.id: (ind.name_zh if language == "zh" else ind.name_en) for ind in plan.all_indicators}
     out = frame.copy()

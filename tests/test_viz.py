@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod, Transformer
 
-from geo_coverage import coverage, maps
+from geo_coverage import coverage, viz
 from geo_coverage.dataset import load_dataset
 from geo_coverage.plan import default_plan
 
@@ -51,7 +51,7 @@ def _geojson_layers(fmap) -> list[dict]:
 
 def test_map_html_is_offline_and_holds_every_unit_and_the_legend(tiny):
     dataset, plan, table = tiny
-    html = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+    html = viz.map_html(viz.coverage_map(table, dataset, plan, indicator=INDICATOR,
                                            level="street"))
     assert not any(host in html for host in CDN_HOSTS)
     # No script or stylesheet is fetched from anywhere: every asset is an inline data: URI.
@@ -65,14 +65,14 @@ def test_map_html_is_offline_and_holds_every_unit_and_the_legend(tiny):
 
 def test_fill_colours_follow_value_over_target_by_hand(tiny):
     dataset, plan, table = tiny
-    fmap = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    fmap = viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
     units = _geojson_layers(fmap)[0]
     fill = {f["id"]: f["properties"]["fill"] for f in units["features"]}
     # Target 7 beds per 1,000: A1 10 beds/1,000 people → 10 (ratio 1.43: met, 1.25–2 class);
     # A2 5 beds/2,000 → 2.5 (ratio 0.36: worst gap class); B1 30/3,000 → 10 (met, 1.25–2);
     # B2 has nobody living in it → no data.
-    assert fill == {"110001001": maps.MET_COLOURS[1], "110001002": maps.GAP_COLOURS[0],
-                    "110002001": maps.MET_COLOURS[1], "110002002": maps.NO_DATA_COLOUR}
+    assert fill == {"110001001": viz.MET_COLOURS[1], "110001002": viz.GAP_COLOURS[0],
+                    "110002001": viz.MET_COLOURS[1], "110002002": viz.NO_DATA_COLOUR}
     tooltip = {f["id"]: f["properties"] for f in units["features"]}["110001002"]
     assert tooltip["value_text"] == "2.50 张/千人"
     # need 7 × 2,000 / 1,000 = 14 beds, have 5: short by 9
@@ -80,35 +80,35 @@ def test_fill_colours_follow_value_over_target_by_hand(tiny):
 
 
 def test_gap_ratio_is_centred_on_one_for_lower_and_upper_limits():
-    ratio = maps.gap_ratio([14.0, 3.5, np.nan], 7.0, ">=")
+    ratio = viz.gap_ratio([14.0, 3.5, np.nan], 7.0, ">=")
     assert ratio[:2].tolist() == [2.0, 0.5] and np.isnan(ratio[2])
     # An upper limit: half the allowed value is twice as good.
-    assert maps.gap_ratio([5.0, 20.0], 10.0, "<=").tolist() == [2.0, 0.5]
-    assert maps.gap_ratio([0.0, 3.0], 0.0, ">=").tolist() == [1.0, np.inf]
+    assert viz.gap_ratio([5.0, 20.0], 10.0, "<=").tolist() == [2.0, 0.5]
+    assert viz.gap_ratio([0.0, 3.0], 0.0, ">=").tolist() == [1.0, np.inf]
 
 
 def test_legend_speaks_the_chosen_language_and_says_outlines_are_approximate(tiny):
     dataset, plan, table = tiny
     streets = dataset.units["street"].assign(outline_quality="approximate")
     approximate = dataset.with_units("street", streets)
-    zh = maps.map_html(maps.coverage_map(table, approximate, plan, indicator=INDICATOR,
+    zh = viz.map_html(viz.coverage_map(table, approximate, plan, indicator=INDICATOR,
                                          level="street", language="zh"))
-    en = maps.map_html(maps.coverage_map(table, approximate, plan, indicator=INDICATOR,
+    en = viz.map_html(viz.coverage_map(table, approximate, plan, indicator=INDICATOR,
                                          level="street", language="en"))
     assert _js("街道边界为近似") in zh and _js("目标") in zh
     assert "Street outlines are approximate" in en and "Target" in en
     assert "beds per 1,000 residents" in en
-    plain = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+    plain = viz.map_html(viz.coverage_map(table, dataset, plan, indicator=INDICATOR,
                                             level="street"))
     assert _js("街道边界为近似") not in plain  # the tiny city's outlines are not marked approximate
 
 
 def test_facility_popups_carry_attributes_and_source(tiny):
     dataset, plan, _ = tiny
-    facilities = maps.facility_rows(dataset, plan, "elderly_care", language="zh")
+    facilities = viz.facility_rows(dataset, plan, "elderly_care", language="zh")
     assert len(facilities["rows"]) == len(dataset.layer("elderly_care")) == 3
     assert facilities["labels"][:4] == ["ID", "beds", "nursing_beds", "medical_integration"]
-    assert facilities["sources"] == [["合成（演示）", maps.SOURCE_COLOURS["synthetic"],
+    assert facilities["sources"] == [["合成（演示）", viz.SOURCE_COLOURS["synthetic"],
                                       "synthetic: test fixture"]]
     by_id = {row[4]: row for row in facilities["rows"]}
     assert by_id["E3"][3] == "b1" and by_id["E3"][5] == "30"
@@ -116,28 +116,28 @@ def test_facility_popups_carry_attributes_and_source(tiny):
 
 def test_amap_shifts_every_vector_layer_to_gcj02(tiny):
     dataset, plan, table = tiny
-    plain = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
-    shifted = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
+    plain = viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    shifted = viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
                                 base_map="amap")
     before = np.asarray(_geojson_layers(plain)[0]["features"][0]["geometry"]["coordinates"][0])
     after = np.asarray(_geojson_layers(shifted)[0]["features"][0]["geometry"]["coordinates"][0])
     _, _, metres = Geod(ellps="WGS84").inv(before[:, 0], before[:, 1], after[:, 0], after[:, 1])
     # GCJ-02 moves central Beijing by roughly 400–700 m.
     assert np.all((metres > 300) & (metres < 800)), metres
-    rows_plain = maps.facility_rows(dataset, plan, "elderly_care")["rows"]
-    rows_shifted = maps.facility_rows(dataset, plan, "elderly_care", datum="gcj02")["rows"]
+    rows_plain = viz.facility_rows(dataset, plan, "elderly_care")["rows"]
+    rows_shifted = viz.facility_rows(dataset, plan, "elderly_care", datum="gcj02")["rows"]
     plain_xy, shifted_xy = np.asarray([r[:2] for r in rows_plain]), np.asarray(
         [r[:2] for r in rows_shifted])
     _, _, moved = Geod(ellps="WGS84").inv(plain_xy[:, 1], plain_xy[:, 0], shifted_xy[:, 1],
                                           shifted_xy[:, 0])
     assert np.all((moved > 300) & (moved < 800)), moved
-    html = maps.map_html(shifted)
+    html = viz.map_html(shifted)
     assert "autonavi.com" in html  # the tile source itself is the only remote URL
 
 
 def test_tianditu_is_offered_only_with_a_configured_token():
-    assert "tianditu" not in maps.base_maps()
-    choices = maps.base_maps(tianditu_token="abc123")
+    assert "tianditu" not in viz.base_maps()
+    choices = viz.base_maps(tianditu_token="abc123")
     assert choices["tianditu"].tiles.endswith("tk=abc123")
     assert choices["tianditu"].datum == "wgs84"
 
@@ -145,17 +145,17 @@ def test_tianditu_is_offered_only_with_a_configured_token():
 def test_unknown_choices_are_clear_errors(tiny):
     dataset, plan, table = tiny
     with pytest.raises(Exception, match="Unknown base map"):
-        maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
+        viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street",
                           base_map="google")
     with pytest.raises(Exception, match="No rows"):
-        maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="city_block")
+        viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="city_block")
 
 
 def test_format_number_by_locale():
-    assert maps.format_number(1234.5, language="en") == "1,234.5"
-    assert maps.format_number(2_345_678, language="zh") == "234.6万"
-    assert maps.format_number(2_345_678, language="en") == "2,345,678"
-    assert maps.format_number(float("nan")) == "—"
+    assert viz.format_number(1234.5, language="en") == "1,234.5"
+    assert viz.format_number(2_345_678, language="zh") == "234.6万"
+    assert viz.format_number(2_345_678, language="en") == "2,345,678"
+    assert viz.format_number(float("nan")) == "—"
 
 
 @pytest.mark.slow
@@ -163,11 +163,11 @@ def test_default_street_map_is_complete_and_light():
     dataset = load_dataset()
     plan = default_plan()
     table = coverage.evaluate(dataset, plan, indicators=[INDICATOR])
-    fmap = maps.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
+    fmap = viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="street")
     units = _geojson_layers(fmap)
     assert len(units[0]["features"]) == len(dataset.units["street"]) == 331
     assert len(units[1]["features"]) == 16  # district outlines drawn over the streets
-    html = maps.map_html(fmap)
+    html = viz.map_html(fmap)
     # Simplified, rounded outlines keep the page light (measured ~1.2 MB incl. ~0.25 MB of
     # inlined Leaflet); the raw outlines alone would be ~3 MB.
     assert len(html.encode("utf-8")) < 2_000_000
@@ -182,20 +182,20 @@ def test_uncovered_heat_sums_residents_left_out_per_display_cell():
     xy = np.array([[440_050.0, 4_420_050.0], [440_150.0, 4_420_050.0], [441_250.0, 4_420_050.0]])
     population = np.array([10.0, 40.0, 25.0])
     covered = np.array([0.0, 10.0, 25.0])
-    heat = maps.uncovered_heat(xy, population, covered, crs="EPSG:32650", cell_m=500.0)
+    heat = viz.uncovered_heat(xy, population, covered, crs="EPSG:32650", cell_m=500.0)
     assert len(heat.data) == 1 and heat.data[0][2] == 1.0
     # The weighted centre is (440 125, 4 420 050) in UTM 50N.
     lon, lat = Transformer.from_crs(32650, 4326, always_xy=True).transform(440_125.0, 4_420_050.0)
     _, _, metres = Geod(ellps="WGS84").inv(lon, lat, heat.data[0][1], heat.data[0][0])
     assert metres < 2.0
-    assert maps.uncovered_heat(xy, population, population, crs="EPSG:32650") is None
+    assert viz.uncovered_heat(xy, population, population, crs="EPSG:32650") is None
 
 
 def test_access_layers_stay_offline(tiny):
     dataset, plan, table = tiny
-    heat = maps.uncovered_heat(np.array([[440_500.0, 4_420_500.0]]), np.array([5.0]),
+    heat = viz.uncovered_heat(np.array([[440_500.0, 4_420_500.0]]), np.array([5.0]),
                                np.array([0.0]), crs="EPSG:32650")
-    html = maps.map_html(maps.coverage_map(table, dataset, plan, indicator=INDICATOR,
+    html = viz.map_html(viz.coverage_map(table, dataset, plan, indicator=INDICATOR,
                                            level="street", extra_layers=[heat],
                                            focus="110001002"))
     assert not any(host in html for host in CDN_HOSTS)
@@ -205,10 +205,10 @@ def test_access_layers_stay_offline(tiny):
 def test_legend_leaves_out_classes_no_value_can_reach():
     """Classes stay centred on the target, but a share cannot pass 100 % and a count is whole."""
     plan = default_plan()
-    gap, met = list(maps.GAP_COLOURS), list(maps.MET_COLOURS)
+    gap, met = list(viz.GAP_COLOURS), list(viz.MET_COLOURS)
 
     def legend(indicator: str, target: float) -> list[tuple[str, str]]:
-        return maps.legend_classes(plan.indicator(indicator), target, language="en")
+        return viz.legend_classes(plan.indicator(indicator), target, language="en")
 
     # 7 beds per 1,000 is open-ended: all six classes, edges 0.5/0.8/1/1.25/2 × 7.
     assert [text for _, text in legend("elderly_beds_per_1000", 7.0)] == [
@@ -228,7 +228,23 @@ def test_legend_leaves_out_classes_no_value_can_reach():
     # The colours a map gives such units are exactly the ones the legend lists.
     rows = pd.DataFrame({"value": [0.0, 1.0, 2.0, 3.0], "target": 1.0, "comparator": ">=",
                          "status": ["gap", "met", "met", "met"]})
-    assert list(maps.fill_colours(rows)) == [gap[0], met[0], met[2], met[2]]
+    assert list(viz.fill_colours(rows)) == [gap[0], met[0], met[2], met[2]]
     shares = pd.DataFrame({"value": [100.0, 99.0], "target": 100.0, "comparator": ">=",
                            "status": ["met", "gap"]})
-    assert list(maps.fill_colours(shares)) == [met[0], gap[2]]
+    assert list(viz.fill_colours(shares)) == [met[0], gap[2]]
+
+
+def test_without_folium_the_maps_say_which_extra_to_install():
+    import subprocess
+    import sys
+
+    # A fresh interpreter in which folium cannot be imported (as after `pip install geo-coverage`).
+    code = ("import sys; sys.modules['folium'] = None\n"
+            "import geo_coverage.viz as viz\n"
+            "print(viz.format_number(1234.5, language='en'))\n"  # the legend's numbers need no folium
+            "try:\n    viz.coverage_map\nexcept ImportError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1,234.5"
+    assert "pip install 'geo-coverage[app]'" in lines[1] and "folium" in lines[1]
