@@ -31,7 +31,29 @@ def facility_values(frame: pd.DataFrame, measure: Measure, *, origin: str = "",
     """Each facility's contribution to ``measure`` (1/0 for counts, the attribute for sums; a
     blank attribute counts 0).  With ``recorded_for``, facilities whose ``recorded_for`` measure
     is not recorded contribute 0: a share's denominator counts only the facilities whose
-    numerator is known (a care home with no nursing-bed figure is not a home with none)."""
+    numerator is known (a care home with no nursing-bed figure is not a home with none).
+
+    Parameters
+    ----------
+    frame
+        A facility layer (rows are facilities).
+    measure
+        A count or sum, optionally where a condition holds.
+    origin
+        The layer's file, for messages.
+    recorded_for
+        The numerator's measure, when ``measure`` is a share's denominator.
+
+    Returns
+    -------
+    numpy.ndarray
+        One float per row of ``frame``.
+
+    Raises
+    ------
+    DataError
+        The layer lacks the attribute the measure sums or tests.
+    """
     n = len(frame)
     if measure.where_attribute:
         if measure.where_attribute not in frame:

@@ -39,6 +39,7 @@ class _DemandMemo:
         self.lock = threading.Lock()
 
     def get(self, dataset: Dataset, settings: AccessSettings) -> DemandPoints:
+        """The demand points of ``dataset``'s finest units at ``settings``' grid, built once."""
         units = dataset.units_at(finest_level(dataset))
         key = (id(units), float(settings.resolution_m), str(settings.raster), str(dataset.crs))
         with self.lock:

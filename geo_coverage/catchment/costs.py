@@ -70,6 +70,7 @@ class CostTable:
     @classmethod
     def from_arrays(cls, origins, destinations, costs, *, n_origins: int, n_destinations: int,
                     unit: str = "m") -> CostTable:
+        """A table from array-likes (positions as int64, costs as float)."""
         return cls(np.asarray(origins, dtype=np.int64), np.asarray(destinations, dtype=np.int64),
                    np.asarray(costs, dtype=float), int(n_origins), int(n_destinations), unit)
 
@@ -154,6 +155,20 @@ def nearest_distance(origins, destinations, *, max_distance: float = np.inf
     """Straight-line distance to, and index of, each origin's nearest destination.
 
     Beyond ``max_distance`` the distance is ``inf`` and the index ``-1``.
+
+    Parameters
+    ----------
+    origins
+        ``(n, 2)`` metric coordinates.
+    destinations
+        ``(m, 2)`` metric coordinates, or a prebuilt ``cKDTree`` of them.
+    max_distance
+        Metres; farther destinations are not found.
+
+    Returns
+    -------
+    tuple
+        ``(distance, index)``, one of each per origin.
     """
     xy = _as_xy(origins)
     tree = _tree(destinations)
@@ -169,6 +184,20 @@ def covered_by_any(origins, destinations, *, radius: float) -> np.ndarray:
 
     ``origins`` may be a prebuilt tree (e.g. :meth:`DemandPoints.tree`): one ball query from the
     destinations, whose hits are flattened into the mask.
+
+    Parameters
+    ----------
+    origins
+        ``(n, 2)`` metric coordinates, or a prebuilt ``cKDTree`` of them.
+    destinations
+        ``(m, 2)`` metric coordinates.
+    radius
+        Metres as the crow flies.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per origin.
     """
     origin_tree = _tree(origins)
     covered = np.zeros(origin_tree.n, dtype=bool)

@@ -58,10 +58,12 @@ class RoadNetwork:
 
     @property
     def n_nodes(self) -> int:
+        """How many nodes."""
         return len(self.x)
 
     @property
     def n_edges(self) -> int:
+        """How many directed edges."""
         return len(self.tail)
 
     def edge_costs(self, *, weight: str = "time", mode: str = "walk",
@@ -207,7 +209,19 @@ def _number_or_nan(value) -> float:
 
 
 def network_from_file(path: str | Path, *, crs=None) -> RoadNetwork:
-    """Load OSM XML (``.osm``/``.xml``) or osmnx GraphML (``.graphml``) into a :class:`RoadNetwork`."""
+    """Load OSM XML (``.osm``/``.xml``) or osmnx GraphML (``.graphml``) into a :class:`RoadNetwork`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    crs
+        Metric CRS to hold the network in (default: the UTM zone of the graph).
+
+    Returns
+    -------
+    RoadNetwork
+    """
     return network_from_graph(io.read_road_graph(path), crs=crs, source=str(path))
 
 
@@ -217,6 +231,23 @@ def network_from_csv(nodes_path: str | Path, edges_path: str | Path, *, crs=None
     ``nodes``: ``id, lon, lat`` (WGS84).  ``edges``: ``u, v`` (node ids) and optionally ``length``
     (metres; default the straight line), ``travel_time`` (seconds) and ``oneway`` (true/false;
     default false: the edge is added in both directions).
+
+    Parameters
+    ----------
+    nodes_path, edges_path
+        The two files (text; ids keep leading zeros).
+    crs
+        Metric CRS to hold the network in (default: the UTM zone of the nodes).
+
+    Returns
+    -------
+    RoadNetwork
+
+    Raises
+    ------
+    DataError
+        A missing column, a duplicate or unknown node id, or a value that is not a number, naming
+        the file, row and column.
     """
     nodes = io.read_csv(nodes_path)
     edges = io.read_csv(edges_path)

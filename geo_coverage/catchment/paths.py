@@ -273,6 +273,20 @@ def network_nearest_cost(network: RoadNetwork, origins, destinations, *, max_cos
     One Dijkstra run from a virtual source joined to every destination's node by that
     destination's snap cost, on the reversed graph: the cheapest way to any destination for every
     node at once.
+
+    Parameters
+    ----------
+    network
+        The road network (same CRS as the points).
+    origins, destinations
+        ``(n, 2)`` metric coordinates.
+    max_cost, weight, mode, speed_kmh
+        As for :func:`network_costs`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One cost per origin.
     """
     origin_xy, destination_xy = _as_xy(origins), _as_xy(destinations)
     result = np.full(len(origin_xy), np.inf)

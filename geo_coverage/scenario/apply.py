@@ -37,6 +37,11 @@ class _Prepared:
 def validate(scenario: Scenario, dataset: Dataset, plan: Plan) -> None:
     """Check every edit against the data and the plan.
 
+    Parameters
+    ----------
+    scenario, dataset, plan
+        The scenario, the data it edits and the plan naming kinds, attributes and indicators.
+
     Raises
     ------
     ScenarioError
@@ -163,6 +168,17 @@ def apply(scenario: Scenario, dataset: Dataset, plan: Plan) -> Dataset:
 
     Only the layers and unit levels an edit touches are copied; the rest are shared with the base.
     Added points are assigned to units on their own (the base's assignments are kept).
+
+    Parameters
+    ----------
+    scenario, dataset, plan
+        As for :func:`validate`.
+
+    Returns
+    -------
+    Dataset
+        Named ``'<base> + <scenario>'``; added facilities are ``planned`` unless they say
+        otherwise, grown units' ``pop_source`` ends in ``+scenario``.
 
     Raises
     ------

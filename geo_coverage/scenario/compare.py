@@ -59,11 +59,23 @@ class Comparison:
     closed: pd.DataFrame
 
     def flipped(self, direction: str = GAP_TO_MET) -> pd.DataFrame:
+        """The flips one way: :data:`GAP_TO_MET` or :data:`MET_TO_GAP`."""
         return self.flips[self.flips["flip"] == direction]
 
 
 def compare(before_table: pd.DataFrame, after_table: pd.DataFrame) -> Comparison:
-    """Deltas of value, shortfall and status per unit × indicator between two coverage tables."""
+    """Deltas of value, shortfall and status per unit × indicator between two coverage tables.
+
+    Parameters
+    ----------
+    before_table, after_table
+        Coverage tables (:func:`geo_coverage.coverage.evaluate`), e.g. of a base and its scenario.
+
+    Returns
+    -------
+    Comparison
+        Every row, the flips and the shortfall closed per indicator × level.
+    """
     keys = ["level", "unit_code", "indicator"]
     left = before_table[keys + ["unit_name", "parent_code", "value", "shortfall", "status", "shortfall_unit"]]
     right = after_table[keys + ["value", "shortfall", "status"]]
@@ -104,7 +116,21 @@ def comparison_export_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dat
                             scenario: Scenario | None = None) -> bytes:
     """The comparison as file bytes, like the gap list: ``csv`` (every row, UTF-8 with BOM),
     ``xlsx`` (summary, flips and every row; Chinese + English headers) or ``geojson`` (the flipped
-    units with their outlines, WGS84)."""
+    units with their outlines, WGS84).
+
+    Parameters
+    ----------
+    comparison
+        What :func:`compare` returned.
+    fmt
+        ``csv``, ``xlsx`` or ``geojson``.
+    plan, dataset, scenario
+        For indicator names, unit outlines and the notes sheet (provenance, the scenario).
+
+    Returns
+    -------
+    bytes
+    """
     fmt = fmt.lower().lstrip(".")
     if fmt == "csv":
         return io.dataframe_to_csv_bytes(comparison.table)

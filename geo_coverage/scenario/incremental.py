@@ -33,7 +33,17 @@ __all__ = ["touched_indicators", "evaluate_scenario"]
 
 def touched_indicators(scenario: Scenario, plan: Plan) -> tuple[str, ...]:
     """Ids of the indicators an edit can change: those of an edited layer, those divided by (or
-    reaching) population when population changes, and those with a new target."""
+    reaching) population when population changes, and those with a new target.
+
+    Parameters
+    ----------
+    scenario, plan
+        The edits and the indicators they may touch.
+
+    Returns
+    -------
+    tuple of str
+    """
     kinds = {edit.kind for edit in scenario.edits if not isinstance(edit, PopulationChange)}
     grows = any(isinstance(edit, PopulationChange) for edit in scenario.edits)
     return tuple(ind.id for ind in plan.all_indicators

@@ -45,10 +45,12 @@ class AddFacility:
     status: str = "planned"
 
     def describe(self) -> str:
+        """The edit in a few words, for messages and lists."""
         label = f" '{self.id}'" if self.id else ""
         return f"add {self.kind}{label} at {self.lon:g}, {self.lat:g} ({self.datum})"
 
     def to_dict(self) -> dict:
+        """The edit as it is written in a scenario file."""
         out = {"action": "add", "kind": self.kind, "lon": self.lon, "lat": self.lat, "datum": self.datum}
         if self.id is not None:
             out["id"] = self.id
@@ -69,9 +71,11 @@ class RemoveFacility:
     id: str
 
     def describe(self) -> str:
+        """The edit in a few words, for messages and lists."""
         return f"remove {self.kind} '{self.id}'"
 
     def to_dict(self) -> dict:
+        """The edit as it is written in a scenario file."""
         return {"action": "remove", "kind": self.kind, "id": self.id}
 
 
@@ -85,10 +89,12 @@ class ChangeFacility:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
+        """The edit in a few words, for messages and lists."""
         values = ", ".join(f"{k}={v!r}" for k, v in self.attributes.items())
         return f"change {self.kind} '{self.id}' ({values})"
 
     def to_dict(self) -> dict:
+        """The edit as it is written in a scenario file."""
         return {"action": "change", "kind": self.kind, "id": self.id, "attributes": dict(self.attributes)}
 
 
@@ -111,16 +117,19 @@ class PopulationChange:
 
     @property
     def effective_factor(self) -> float:
+        """The factor applied to every population column of the unit."""
         if self.factor is not None:
             return float(self.factor)
         return float((1.0 + float(self.annual_growth)) ** (int(self.year) - BASE_YEAR))
 
     def describe(self) -> str:
+        """The edit in a few words, for messages and lists."""
         how = (f"×{self.factor:g}" if self.factor is not None
                else f"{self.annual_growth:+.2%}/year to {self.year}")
         return f"population of {self.level} '{self.code}' {how}"
 
     def to_dict(self) -> dict:
+        """The edit as it is written in a scenario file."""
         out = {"action": "population", "level": self.level, "code": self.code}
         if self.factor is not None:
             out["factor"] = self.factor
@@ -167,6 +176,7 @@ class Scenario:
 
     @property
     def source_label(self) -> str:
+        """What an added facility's ``source`` starts with: ``scenario: <name>``."""
         return f"scenario: {self.name}"
 
     def base_folder(self) -> Path | None:

@@ -31,6 +31,17 @@ __all__ = ["parse_scenario", "scenario_from_yaml", "scenario_to_dict", "scenario
 def parse_scenario(data, *, origin: str = "<scenario>") -> Scenario:
     """Build a :class:`Scenario` from a parsed YAML mapping, checking its structure.
 
+    Parameters
+    ----------
+    data
+        The mapping (``name``, ``description``, ``base``, ``plan``, ``edits``, ``targets``).
+    origin
+        The file it came from, for messages and relative paths.
+
+    Returns
+    -------
+    Scenario
+
     Raises
     ------
     ScenarioError
@@ -94,7 +105,19 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 
 def scenario_from_edits(name: str, edits: Iterable[Mapping], *, description: str = "",
                         base: str = "default", plan: str | None = None) -> Scenario:
-    """A scenario from edit dicts, e.g. :func:`geo_coverage.optimize.solution_to_edits`'s output."""
+    """A scenario from edit dicts, e.g. :func:`geo_coverage.optimize.solution_to_edits`'s output.
+
+    Parameters
+    ----------
+    name, description, base, plan
+        As in a scenario file.
+    edits
+        Mappings like the file's edits.
+
+    Returns
+    -------
+    Scenario
+    """
     return parse_scenario({"name": name, "description": description, "base": base, "plan": plan,
                            "edits": [dict(edit) for edit in edits]})
 

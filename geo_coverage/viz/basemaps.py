@@ -43,6 +43,7 @@ class BaseMap:
     overlay_tiles: str | None = None
 
     def name(self, language: str) -> str:
+        """The base map's name in ``language`` (``zh`` or ``en``)."""
         return self.name_zh if language == "zh" else self.name_en
 
 

@@ -34,25 +34,25 @@ _CLASS_COLOURS = GAP_COLOURS + MET_COLOURS
 
 LABELS = {
     "zh": {
-        "value": "现状值", "target": "目标", "shortfall": "缺口", "status": "状态", "note": "说明",
+        "value": "现状值", "target": "目标", "shortfall": "缺口", "status": "状态",
         "met": "达标", "gap": "未达标", "no_data": "无数据", "approximate": "街道边界为近似边界",
         "legend_ratio": "颜色 = 现状值 ÷ 目标", "legend_no_data": "无数据",
         "legend_facility": "设施来源", "real": "真实", "synthetic": "合成（演示）",
         "imported": "导入", "scenario": "情景", "osm": "OpenStreetMap",
-        "legend_approximate": "街道边界为近似（示意）边界", "below": "低于", "at_least": "不低于",
+        "legend_approximate": "街道边界为近似（示意）边界",
         "facilities": "设施", "districts": "区界", "units": "单元", "status_label": "状态",
         "source": "来源", "location_quality": "位置精度", "existing": "现有", "planned": "规划",
         "cells_uncovered": "未覆盖居民（格网）", "catchments": "服务半径",
     },
     "en": {
         "value": "Value", "target": "Target", "shortfall": "Shortfall", "status": "Status",
-        "note": "Note", "met": "met", "gap": "gap", "no_data": "no data",
+        "met": "met", "gap": "gap", "no_data": "no data",
         "approximate": "street outline is approximate",
         "legend_ratio": "colour = value ÷ target", "legend_no_data": "no data",
         "legend_facility": "Facility source", "real": "real", "synthetic": "synthetic (demo)",
         "imported": "imported", "scenario": "scenario", "osm": "OpenStreetMap",
-        "legend_approximate": "Street outlines are approximate", "below": "below",
-        "at_least": "at least", "facilities": "Facilities", "districts": "District outlines",
+        "legend_approximate": "Street outlines are approximate",
+        "facilities": "Facilities", "districts": "District outlines",
         "units": "Units", "status_label": "Status", "source": "Source",
         "location_quality": "Location", "existing": "existing", "planned": "planned",
         "cells_uncovered": "Residents not covered (grid)", "catchments": "Catchments",
@@ -61,7 +61,21 @@ LABELS = {
 
 
 def format_number(value, *, language: str = "zh", digits: int = 1) -> str:
-    """A number for display: thousands separators; 万 for large numbers in Chinese; '—' for NaN."""
+    """A number for display: thousands separators; 万 for large numbers in Chinese; '—' for NaN.
+
+    Parameters
+    ----------
+    value
+        A number, ``None`` or NaN.
+    language
+        ``zh`` or ``en``.
+    digits
+        Decimals of a number that is not whole.
+
+    Returns
+    -------
+    str
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     value = float(value)
@@ -77,6 +91,18 @@ def gap_ratio(value, target, comparator: str = ">=") -> np.ndarray:
 
     ``value ÷ target`` for lower limits (≥, >, ==); ``target ÷ value`` for upper limits (≤, <),
     so a larger ratio is always better.  A zero target is met by any value (ratio ∞ or 1).
+
+    Parameters
+    ----------
+    value, target
+        Arrays (or scalars) of the same shape.
+    comparator
+        The indicator's comparator.
+
+    Returns
+    -------
+    numpy.ndarray
+        NaN where the value is NaN.
     """
     value = np.asarray(value, dtype=float)
     target = np.broadcast_to(np.asarray(target, dtype=float), value.shape)
@@ -124,6 +150,19 @@ def legend_classes(indicator: Indicator, target: float, *,
     100 %, so with a 100 % target only "100 %" lies at or above it (with 60 %, "≥ 120 %" cannot
     occur and the class below it ends at 100 %); a count is a whole number, so with a target of
     1 only 0, 1 and "≥ 2" occur.  Counts are labelled with whole numbers.
+
+    Parameters
+    ----------
+    indicator
+        Its unit and type decide which classes can occur.
+    target
+        The target at the map's level.
+    language
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    list of tuple
     """
     share = indicator.unit_en.startswith("%")  # "%", "% of residents"…
     percent = "%" if share else ""
@@ -179,8 +218,25 @@ def legend_classes(indicator: Indicator, target: float, *,
     return out
 
 
-def legend_html(indicator: Indicator, target: float, *, language: str, level: str,
-                 approximate: bool, source_classes: list[str], has_facilities: bool) -> str:
+def legend_html(indicator: Indicator, target: float, *, language: str, approximate: bool,
+                source_classes: list[str], has_facilities: bool) -> str:
+    """The legend as one HTML block (inline styles, no external assets).
+
+    Parameters
+    ----------
+    indicator, target
+        Its name, unit and comparator, and the target at the map's level.
+    language
+        ``zh`` or ``en``.
+    approximate
+        Whether some outline shown is approximate (a warning line is added).
+    source_classes, has_facilities
+        The facility source classes drawn (``real``, ``synthetic``…), each with its colour.
+
+    Returns
+    -------
+    str
+    """
     text = LABELS[language]
     name = indicator.name_zh if language == "zh" else indicator.name_en
     unit = indicator.unit_zh if language == "zh" else indicator.unit_en
@@ -232,7 +288,23 @@ def shortfall_unit(indicator: Indicator, language: str) -> str:
 
 
 def tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: str,
-                        approximate: pd.Series) -> pd.DataFrame:
+                       approximate: pd.Series) -> pd.DataFrame:
+    """The tooltip texts of each unit: value, target, shortfall, status and note, formatted.
+
+    Parameters
+    ----------
+    rows
+        Coverage-table rows of one indicator at one level.
+    indicator, language
+        Units and words to write them with.
+    approximate
+        Per unit code, whether its outline is approximate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by unit code: ``value_text, target_text, shortfall_text, status_text, note_text``.
+    """
     text = LABELS[language]
     unit = indicator.unit_zh if language == "zh" else indicator.unit_en
     unit_suffix = "" if unit in ("", "%") else f" {unit}"

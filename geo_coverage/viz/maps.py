@@ -145,6 +145,7 @@ class CoverageLayers:
     groups: tuple
 
     def control(self) -> folium.LayerControl:
+        """The layer switcher for these groups (top right, open)."""
         return folium.LayerControl(collapsed=False, position="topright")
 
 
@@ -208,9 +209,8 @@ def coverage_layers(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indica
         group = folium.FeatureGroup(name=getattr(layer, "layer_name", None) or text["units"])
         layer.add_to(group)
         groups.append(group)
-    _Legend(legend_html(spec, spec.target_at(level), language=language, level=level,
-                        approximate=approximate, source_classes=source_classes,
-                        has_facilities=bool(source_classes))).add_to(units_group)
+    _Legend(legend_html(spec, spec.target_at(level), language=language, approximate=approximate,
+                        source_classes=source_classes, has_facilities=bool(source_classes))).add_to(units_group)
     _frame_view(fmap, units_group, features, collection, focus=focus)
     return CoverageLayers(base=fmap, groups=tuple(groups))
 
@@ -400,7 +400,19 @@ def uncovered_heat(xy: np.ndarray, population: np.ndarray, covered: np.ndarray, 
 
 
 def catchment_layer(outlines: gpd.GeoDataFrame, *, datum: str = "wgs84", language: str = "zh"):
-    """The catchments of some facilities (polygons in any CRS) as dashed outlines."""
+    """The catchments of some facilities (polygons in any CRS) as dashed outlines.
+
+    Parameters
+    ----------
+    outlines
+        :func:`geo_coverage.access.catchment_outlines`.
+    datum, language
+        The base map's datum and the layer's name language.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
     frame = outlines.to_crs(4326)
     geometry = frame.geometry.values
     if datum != "wgs84":

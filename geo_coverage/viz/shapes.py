@@ -33,6 +33,20 @@ def unit_shapes(dataset: Dataset, level: str, *, datum: str = "wgs84",
     Simplified in metres (topology preserved) before reprojecting, coordinates rounded to
     ~1 m, and shifted to ``datum`` (e.g. ``gcj02`` for Amap tiles).  Build once per level and
     datum; :func:`coverage_map` only adds the properties that depend on the indicator.
+
+    Parameters
+    ----------
+    dataset, level
+        The units to draw.
+    datum
+        The base map's datum (``wgs84``, ``gcj02``…).
+    tolerance_m
+        Simplification tolerance in metres.
+
+    Returns
+    -------
+    dict
+        A GeoJSON FeatureCollection (feature ids are unit codes) with its ``bbox``.
     """
     units = dataset.units_at(level)
     geometry = shapely.simplify(units.geometry.values, tolerance_m, preserve_topology=True)
