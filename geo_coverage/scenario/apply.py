@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -88,7 +89,7 @@ def _prepare(scenario: Scenario, dataset: Dataset, plan: Plan) -> _Prepared:
         return ids[kind]
 
     for edit in scenario.edits:
-        where = {"origin": origin, "edit": edit, "position": edit.position}
+        where: dict[str, Any] = {"origin": origin, "edit": edit, "position": edit.position}
         if isinstance(edit, PopulationChange):
             units = dataset.units.get(edit.level)
             if units is None or edit.code not in units.index:
@@ -250,7 +251,7 @@ def _grow_population(dataset: Dataset, changes: list[PopulationChange]) -> Datas
                         values["street"][column][inside] = values["street"][column][inside] * factor
                 grown["street"] |= inside
         else:
-            parent = streets["parent_code"].to_numpy()[at]
+            parent = units["street"]["parent_code"].to_numpy()[at]
             if "district" in units and parent in units["district"].index:
                 up = units["district"].index.get_loc(parent)
                 for column, change_in in delta.items():

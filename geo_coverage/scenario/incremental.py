@@ -24,6 +24,7 @@ from .. import access
 from ..coverage import compare as compare_values
 from ..coverage import evaluate, shortfall_of  # the engine's rounding rule, shared on purpose
 from ..dataset import Dataset, source_class
+from ..errors import DataError
 from ..measures import COUNTED_STATUSES, facility_values, missing_attributes
 from ..plan import Indicator, Plan
 from .model import PopulationChange, Scenario, facility_id
@@ -110,8 +111,16 @@ def evaluate_scenario(base_table: pd.DataFrame, base_dataset: Dataset, new_datas
     return table
 
 
+def _population_column(plan: Plan, indicator: Indicator) -> str:
+    """The population column of a ratio or access indicator (the plan check requires one)."""
+    if indicator.population is None:
+        raise DataError(f"Indicator '{indicator.id}' names no population group.",
+                        fix="Give it 'population' in the plan.")
+    return plan.population_column(indicator.population)
+
+
 def _has_population(rows, indicator: Indicator, plan: Plan, dataset: Dataset) -> bool:
-    column = plan.population_column(indicator.population)
+    column = _population_column(plan, indicator)
     return all(column in dataset.units_at(level) for level in set(rows["level"]))
 
 
@@ -129,7 +138,8 @@ def _changed_facilities(scenario: Scenario, base: Dataset, new: Dataset) -> _Cha
         if not isinstance(edit, PopulationChange):
             ids = edited.setdefault(edit.kind, set())
             ids.add(facility_id(edit))
-    before, after = {}, {}
+    before: dict[str, gpd.GeoDataFrame] = {}
+    after: dict[str, gpd.GeoDataFrame] = {}
     for kind, ids in edited.items():
         for side, dataset in ((before, base), (after, new)):
             frame = dataset.layer(kind)
@@ -187,7 +197,7 @@ def _measures(rows, indicator: Indicator, plan: Plan, base: Dataset, new: Datase
                 denominator += _facility_delta(rows, indicator.denominator, changed, indicator.layer,
                                                recorded_for=indicator.numerator)
         if indicator.type == "ratio" and grows:
-            denominator = _population(rows, new, plan.population_column(indicator.population))
+            denominator = _population(rows, new, _population_column(plan, indicator))
         return numerator, denominator
     if indicator.type == "accessible_ratio" and not grows:
         # 2SFCA is a sum over facilities, each one's ratio depending only on its own supply and
@@ -234,12 +244,12 @@ def _reach_delta(indicator: Indicator, plan: Plan, base: Dataset, new: Dataset, 
     xy = demand.xy[points]
 
     def covered(dataset: Dataset) -> np.ndarray:
-        frame = dataset.layer(indicator.layer)
+        frame = dataset.layers[indicator.layer]
         frame = frame[frame["status"].isin(COUNTED_STATUSES)]
         return access.coverage_within(xy, access.facility_points(frame)[0], max_cost=max_cost, weight=weight,
                                       mode=indicator.mode, settings=settings)
 
-    population = demand.weight(plan.population_column(indicator.population))[points]
+    population = demand.weight(_population_column(plan, indicator))[points]
     delta = population * (covered(new).astype(float) - covered(base).astype(float))
     out[:] = np.bincount(demand.unit_index[points], weights=delta, minlength=len(demand.unit_codes))
     return out
@@ -313,7 +323,7 @@ def _refresh(rows: pd.DataFrame, indicator: Indicator, dataset: Dataset, numerat
         note[~(denominator > 0)] = "no facilities to measure in this unit"
     elif kind != "count":
         note[~(denominator > 0)] = "no residents in this group"
-    frame = dataset.layer(indicator.layer)
+    frame = dataset.layers[indicator.layer]
     layer_source = "+".join(sorted({source_class(s) for s in frame["source"].astype(str).unique()})) \
         if "source" in frame and len(frame) else "unknown"
     if kind in ("ratio", "access", "accessible_ratio"):

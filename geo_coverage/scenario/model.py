@@ -51,7 +51,8 @@ class AddFacility:
 
     def to_dict(self) -> dict:
         """The edit as it is written in a scenario file."""
-        out = {"action": "add", "kind": self.kind, "lon": self.lon, "lat": self.lat, "datum": self.datum}
+        out: dict[str, Any] = {"action": "add", "kind": self.kind, "lon": self.lon, "lat": self.lat,
+                               "datum": self.datum}
         if self.id is not None:
             out["id"] = self.id
         if self.name:
@@ -120,6 +121,8 @@ class PopulationChange:
         """The factor applied to every population column of the unit."""
         if self.factor is not None:
             return float(self.factor)
+        if self.annual_growth is None or self.year is None:
+            raise ScenarioError(f"Edit #{self.position}: needs 'factor', or 'year' with 'annual_growth'.")
         return float((1.0 + float(self.annual_growth)) ** (int(self.year) - BASE_YEAR))
 
     def describe(self) -> str:
@@ -130,7 +133,7 @@ class PopulationChange:
 
     def to_dict(self) -> dict:
         """The edit as it is written in a scenario file."""
-        out = {"action": "population", "level": self.level, "code": self.code}
+        out: dict[str, Any] = {"action": "population", "level": self.level, "code": self.code}
         if self.factor is not None:
             out["factor"] = self.factor
         else:
@@ -140,6 +143,7 @@ class PopulationChange:
 
 
 Edit = AddFacility | RemoveFacility | ChangeFacility | PopulationChange
+EDIT_TYPES = (AddFacility, RemoveFacility, ChangeFacility, PopulationChange)
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ def facility_id(edit: AddFacility | RemoveFacility | ChangeFacility) -> str:
 def _fail(message: str, *, origin: str, edit: Mapping | Edit | None = None, position: int | None = None,
           fix: str | None = None) -> NoReturn:
     if position is not None:
-        label = edit.describe() if hasattr(edit, "describe") else _short(edit)
+        label = edit.describe() if isinstance(edit, EDIT_TYPES) else _short(edit)
         message = f"Edit #{position} ({label}): {message}"
     raise ScenarioError(message, file=origin, fix=fix)
 
@@ -223,16 +227,18 @@ def _short(value) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _text(value, what: str, *, origin, edit=None, position=None, required=True) -> str | None:
+def _optional_text(value, what: str, *, origin, edit=None, position=None) -> str | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
         _fail(f"'{what}' must be text, not {type(value).__name__} {value!r}.", origin=origin, edit=edit,
               position=position, fix="Quote codes and ids, e.g. \"110105\".")
     text = None if value is None else str(value).strip()
-    if not text:
-        if required:
-            _fail(f"'{what}' is missing.", origin=origin, edit=edit, position=position,
-                  fix=f"Add '{what}'.")
-        return None
+    return text or None
+
+
+def _text(value, what: str, *, origin, edit=None, position=None) -> str:
+    text = _optional_text(value, what, origin=origin, edit=edit, position=position)
+    if text is None:
+        _fail(f"'{what}' is missing.", origin=origin, edit=edit, position=position, fix=f"Add '{what}'.")
     return text
 
 
@@ -290,7 +296,7 @@ def _parse_edit(spec, position: int, *, origin: str) -> Edit:
     if unknown:
         _fail(f"unknown key(s) {unknown} for '{action}'.", origin=origin, edit=spec, position=position,
               fix=f"Use {sorted(_KEYS[action])}.")
-    common = {"origin": origin, "edit": spec, "position": position}
+    common: dict[str, Any] = {"origin": origin, "edit": spec, "position": position}
     if action == "population":
         return _population_edit(spec, position, common)
     kind = _text(spec.get("kind"), "kind", **common)
@@ -305,7 +311,7 @@ def _parse_edit(spec, position: int, *, origin: str) -> Edit:
     return ChangeFacility(position, kind, facility, MappingProxyType(attributes))
 
 
-def _population_edit(spec: Mapping, position: int, common: dict) -> PopulationChange:
+def _population_edit(spec: Mapping, position: int, common: dict[str, Any]) -> PopulationChange:
     level = _text(spec.get("level"), "level", **common)
     if level not in _POPULATION_LEVELS:
         _fail(f"population changes apply to a district or a street, not '{level}'.", **common,
@@ -332,7 +338,7 @@ def _population_edit(spec: Mapping, position: int, common: dict) -> PopulationCh
     return PopulationChange(position, level, code, year=int(year_number), annual_growth=growth)
 
 
-def _add_edit(spec: Mapping, position: int, kind: str, common: dict) -> AddFacility:
+def _add_edit(spec: Mapping, position: int, kind: str, common: dict[str, Any]) -> AddFacility:
     lon = _number(spec.get("lon"), "lon", **common)
     lat = _number(spec.get("lat"), "lat", **common)
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -347,8 +353,8 @@ def _add_edit(spec: Mapping, position: int, kind: str, common: dict) -> AddFacil
               fix=f"Use one of {', '.join(COUNTED_STATUSES)}.")
     # Seven decimals of a degree are about a centimetre: enough, and the file stays readable.
     return AddFacility(position, kind, round(lon, 7), round(lat, 7), datum=datum,
-                       id=_text(spec.get("id"), "id", **common, required=False),
-                       name=_text(spec.get("name"), "name", **common, required=False) or "",
+                       id=_optional_text(spec.get("id"), "id", **common),
+                       name=_optional_text(spec.get("name"), "name", **common) or "",
                        attributes=MappingProxyType(_attributes(spec.get("attributes"), **common)),
                        status=status)
 

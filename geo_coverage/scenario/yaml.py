@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import io
 from ..errors import GeoCoverageError, ScenarioError
-from .model import Scenario, _fail, _number, _parse_edits, _text
+from .model import Scenario, _fail, _number, _optional_text, _parse_edits, _text
 
 __all__ = ["parse_scenario", "scenario_from_yaml", "scenario_to_dict", "scenario_to_yaml",
            "scenario_from_edits", "load_scenario", "save_scenario"]
@@ -59,8 +59,8 @@ def parse_scenario(data, *, origin: str = "<scenario>") -> Scenario:
     description = data.get("description") or ""
     if not isinstance(description, str):
         _fail("'description' must be text.", origin=origin)
-    base = _text(data.get("base", "default"), "base", origin=origin, required=False) or "default"
-    plan = _text(data.get("plan"), "plan", origin=origin, required=False)
+    base = _optional_text(data.get("base", "default"), "base", origin=origin) or "default"
+    plan = _optional_text(data.get("plan"), "plan", origin=origin)
     targets_spec = data.get("targets") or {}
     if not isinstance(targets_spec, Mapping):
         _fail("'targets' must map indicator ids to numbers.", origin=origin,

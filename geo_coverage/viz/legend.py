@@ -171,8 +171,8 @@ def legend_classes(indicator: Indicator, target: float, *,
                else math.inf)  # the largest value ÷ target a share can reach
     whole = indicator.type == "count" and not upper and target > 0
 
-    def amount(ratio: float) -> str:
-        bound = (target / ratio if ratio else math.inf) if upper else target * ratio
+    def amount(ratio: float | None) -> str:
+        bound = (target / ratio if ratio else math.inf) if upper else target * (ratio or 0.0)
         return format_number(bound, language=language, digits=2 if bound < 10 else 1) + percent
 
     def integer(value: int) -> str:
