@@ -163,11 +163,10 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
                     access_parts, target: float, layer_source: str,
                     parent_of: Mapping[str, str], lacking: list[str] = ()) -> pd.DataFrame:
     n = len(units)
-    numerator = np.full(n, np.nan)
-    denominator = np.full(n, np.nan)
-    value = np.full(n, np.nan)
-    shortfall = np.full(n, np.nan)
+    nothing = np.full(n, np.nan)
+    numerator, denominator, value, shortfall = nothing, nothing.copy(), nothing.copy(), nothing.copy()
     row_target = np.full(n, target, dtype=float)
+    met_strata = None
     note = np.full(n, "", dtype=object)
     pop_source = units["pop_source"].astype(str).to_numpy() if "pop_source" in units else np.full(n, "")
     kind_type = indicator.type
@@ -178,43 +177,17 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
     elif lacking:
         note[:] = f"the '{indicator.layer}' layer has no {', '.join(repr(a) for a in lacking)} attribute"
     elif kind_type in ("ratio", "share", "count"):
-        numerator = aggregator.sum(level, facility_values(facilities, indicator.numerator))
-        if kind_type == "ratio":
-            column = plan.population_column(indicator.population)
-            if column not in units:
-                note[:] = f"no population column '{column}'"
-                numerator[:] = np.nan
-            else:
-                denominator = units[column].to_numpy(dtype=float)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    value = np.where(denominator > 0, numerator / denominator * indicator.scale, np.nan)
-                need = target * denominator / indicator.scale
-                shortfall = shortfall_of(need, numerator, indicator.comparator)
-                note[denominator <= 0] = "no residents in this group"
-        elif kind_type == "share":
-            denominator = aggregator.sum(level, facility_values(facilities, indicator.denominator,
-                                                                recorded_for=indicator.numerator))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.where(denominator > 0, numerator / denominator * 100.0, np.nan)
-            if indicator.strata_attribute:
-                row_target, shortfall, met_strata = _strata(indicator, facilities, aggregator, level,
-                                                            denominator)
-            else:
-                shortfall = shortfall_of(target / 100.0 * denominator, numerator, indicator.comparator)
-            note[~(denominator > 0)] = "no facilities to measure in this unit"
-        else:  # count
-            value = numerator.copy()
-            shortfall = shortfall_of(np.full(n, target), numerator, indicator.comparator)
-    else:  # access / accessible_ratio
-        if access_parts is None:
-            note[:] = "access not computed"
-        else:
-            numerator, denominator = _rollup(access_parts, parent_of, units, level)
-            scale = 100.0 if kind_type == "access" else indicator.scale
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.where(denominator > 0, numerator / denominator * scale, np.nan)
-            shortfall = shortfall_of(target * denominator / scale, numerator, indicator.comparator)
-            note[~(denominator > 0)] = "no residents in this group"
+        numerator, denominator, value, shortfall, row_target, met_strata = _facility_level(
+            indicator, plan, level, units, facilities, aggregator, target, note)
+    elif access_parts is None:  # access / accessible_ratio
+        note[:] = "access not computed"
+    else:
+        numerator, denominator = _rollup(access_parts, parent_of, units, level)
+        scale = 100.0 if kind_type == "access" else indicator.scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(denominator > 0, numerator / denominator * scale, np.nan)
+        shortfall = shortfall_of(target * denominator / scale, numerator, indicator.comparator)
+        note[~(denominator > 0)] = "no residents in this group"
 
     met = compare(value, row_target, indicator.comparator)
     if indicator.strata_attribute and facilities is not None and not lacking and kind_type == "share":
@@ -248,6 +221,43 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
         "provenance": provenance if facilities is not None else np.full(n, "no data"),
         "note": note,
     })
+
+
+def _facility_level(indicator: Indicator, plan: Plan, level: str, units, facilities, aggregator,
+                    target: float, note: np.ndarray):
+    """Numerator, denominator, value, shortfall, targets and per-stratum verdicts of a ratio,
+    share or count at one level; notes are written into ``note``."""
+    n = len(units)
+    denominator, value, shortfall = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    row_target, met_strata = np.full(n, target, dtype=float), None
+    numerator = aggregator.sum(level, facility_values(facilities, indicator.numerator))
+    if indicator.type == "ratio":
+        column = plan.population_column(indicator.population)
+        if column not in units:
+            note[:] = f"no population column '{column}'"
+            numerator[:] = np.nan
+        else:
+            denominator = units[column].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.where(denominator > 0, numerator / denominator * indicator.scale, np.nan)
+            need = target * denominator / indicator.scale
+            shortfall = shortfall_of(need, numerator, indicator.comparator)
+            note[denominator <= 0] = "no residents in this group"
+    elif indicator.type == "share":
+        denominator = aggregator.sum(level, facility_values(facilities, indicator.denominator,
+                                                            recorded_for=indicator.numerator))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(denominator > 0, numerator / denominator * 100.0, np.nan)
+        if indicator.strata_attribute:
+            row_target, shortfall, met_strata = _strata(indicator, facilities, aggregator, level,
+                                                        denominator)
+        else:
+            shortfall = shortfall_of(target / 100.0 * denominator, numerator, indicator.comparator)
+        note[~(denominator > 0)] = "no facilities to measure in this unit"
+    else:  # count
+        value = numerator.copy()
+        shortfall = shortfall_of(np.full(n, target), numerator, indicator.comparator)
+    return numerator, denominator, value, shortfall, row_target, met_strata
 
 
 def shortfall_of(need: np.ndarray, have: np.ndarray, comparator: str) -> np.ndarray:
