@@ -19,6 +19,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..dataset import source_class
+from ..errors import DataError
+from .legend import NO_DATA_COLOUR, fill_colours, format_number, legend_classes
+
 __all__ = [
     "STATUS_COLOURS",
     "CJK_FONTS",
@@ -396,8 +400,6 @@ def coverage_map(
     import matplotlib
     from matplotlib.patches import Patch
 
-    from ..maps import NO_DATA_COLOUR, fill_colours, legend_classes
-
     if units.crs is None or not units.crs.is_projected:
         raise ValueError("coverage_map draws units in a projected CRS in metres (the scale bar "
                          "measures in it); reproject them first, e.g. units.to_crs(dataset.crs).")
@@ -449,7 +451,6 @@ def coverage_map(
         percent = "%" if unit == "%" else ""
         unit_suffix = "" if unit in ("", "%") else f" {unit}"
         comparator = {">=": "≥", "<=": "≤"}.get(indicator.comparator, indicator.comparator)
-        from ..maps import format_number
 
         handles = [Patch(facecolor=colour, edgecolor="#888888", linewidth=0.5, label=text)
                    for colour, text in reversed(legend_classes(indicator, target,
@@ -489,8 +490,6 @@ def source_lines(dataset, plan, indicator, level: str, *, language: str = "zh",
     indicator's facilities and the outlines come from (synthetic data said so in words), and the
     date and coordinate system.  The heading is the first line."""
     import datetime
-
-    from ..dataset import source_class
 
     words = _words(language)
     sep = words["separator"]
@@ -545,8 +544,6 @@ def coverage_sheet(dataset, plan, table: pd.DataFrame, *, indicator: str, level:
     date
         The date in the source note (today by default).
     """
-    from ..dataset import source_class
-    from ..errors import DataError
 
     spec = plan.indicator(indicator)
     words = _words(language)
