@@ -1,17 +1,6 @@
 """Scenario files: YAML read with the safe loader, checked as it is parsed, written atomically.
 
-A scenario file::
-
-    name: 通州养老床位 2025
-    description: Two 300-bed care homes; Tongzhou grows 8 % by 2025.
-    base: default                 # or a data folder (relative to the scenario file)
-    plan: beijing_2021_2025       # optional; a shipped plan id or a plan file
-    edits:
-      - {action: add, kind: elderly_care, lon: 116.66, lat: 39.91, datum: wgs84,
-         id: new-1, name: 新建养老院, attributes: {beds: 300, nursing_beds: 200}}
-      - {action: remove, kind: neonatal_centre, id: N1}
-    targets:                      # indicator id -> target at every level
-      elderly_beds_per_1000: 7.5
+The format (name, description, base, plan, edits, targets) is shown in :mod:`geo_coverage.scenario`.
 """
 
 from __future__ import annotations
