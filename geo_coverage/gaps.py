@@ -16,9 +16,11 @@ from .errors import DataError
 from .plan import Plan
 
 __all__ = ["gap_list", "summary", "HEADERS", "bilingual", "export_bytes", "gap_geoframe",
-           "EXPORT_FORMATS", "provenance_notes"]
+           "EXPORT_FORMATS", "EXPORT_LANGUAGES", "provenance_notes", "localise", "source_words",
+           "STATUS_WORDS", "LEVEL_WORDS", "OUTLINE_WORDS", "TYPE_WORDS", "EXPORT_DECIMALS"]
 
 EXPORT_FORMATS = ("csv", "xlsx", "geojson")
+EXPORT_LANGUAGES = ("zh", "en")
 
 # Column id → (中文, English).  Exports show "中文 English" headers.
 HEADERS = {
@@ -55,6 +57,121 @@ HEADERS = {
 }
 STATUS_ZH = {"met": "达标", "gap": "未达标", "no_data": "无数据"}
 LEVEL_ZH = {"city": "市", "district": "区", "street": "街道/乡镇"}
+
+# The words of an export's cells, id → (中文, English): an export is in one language at a time.
+STATUS_WORDS = {"met": ("达标", "met"), "gap": ("未达标", "gap"), "no_data": ("无数据", "no data")}
+LEVEL_WORDS = {"city": ("全市", "city"), "district": ("区", "district"),
+               "street": ("街道/乡镇", "street / township")}
+OUTLINE_WORDS = {"approximate": ("近似（示意）", "approximate"), "official": ("官方", "official"),
+                 "official (c. 2015 division)": ("官方（约2015年区划）",
+                                                 "official (c. 2015 division)")}
+TYPE_WORDS = {"ratio": ("比率", "ratio"), "share": ("占比", "share"), "count": ("数量", "count"),
+              "access": ("可达覆盖", "access"), "accessible_ratio": ("可达供给比（2SFCA）",
+                                                                  "accessible ratio (2SFCA)")}
+_YES_NO = {True: ("是", "yes"), False: ("否", "no")}
+# Words of the provenance column (coverage.py) and of population sources, in Chinese.
+_SOURCE_WORDS_ZH = (("0-2 estimated", "0–2 岁为估算"), ("population", "人口"),
+                    ("facilities", "设施"),
+                    ("no data", "无数据"), ("census", "普查"), ("estimate", "估算"),
+                    ("synthetic", "合成"), ("imported", "导入"), ("scenario", "情景"),
+                    ("real", "真实"), ("unknown", "未知"), ("osm", "OpenStreetMap"))
+# Decimals of the numbers an export writes (no 15-digit floats in a planner's spreadsheet).
+EXPORT_DECIMALS = {"value": 2, "target": 2, "shortfall": 1, "numerator": 1, "denominator": 1,
+                   "total_shortfall": 1}
+
+
+def source_words(text, language: str) -> str:
+    """A provenance / population-source text in ``language``: Chinese words for the library's
+    English ones ("population: estimate; facilities: synthetic" → "人口：估算；设施：合成")."""
+    import re
+
+    text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    if language != "zh":
+        return text
+    for english, chinese in _SOURCE_WORDS_ZH:
+        text = re.sub(rf"\b{re.escape(english)}\b", chinese, text)
+    return text.replace(": ", "：").replace("; ", "；").replace("+", "、")
+
+
+def _word(words: dict, key, language: str):
+    pair = words.get(key)
+    if pair is None:
+        return key
+    return pair[0] if language == "zh" else pair[1]
+
+
+def _english_names(frame: pd.DataFrame, dataset: Dataset, column: str, code_column: str,
+                   levels: pd.Series) -> pd.Series:
+    """``column`` with each unit's ``name_en`` where the dataset has one."""
+    out = frame[column].copy()
+    for level in levels.dropna().unique():
+        units = dataset.units.get(str(level))
+        if units is None or "name_en" not in units:
+            continue
+        rows = levels == level
+        english = frame.loc[rows, code_column].astype(str).map(
+            units["name_en"].fillna("").astype(str)).fillna("")
+        out.loc[rows] = english.where(english != "", out.loc[rows])
+    return out
+
+
+def localise(frame: pd.DataFrame, language: str, *, plan: Plan | None = None,
+             dataset: Dataset | None = None) -> pd.DataFrame:
+    """An export frame in one language: headers and cells (status, level, met, outline quality,
+    provenance, indicator type, units, shortfall units, indicator and unit names) in ``language``,
+    numbers rounded to :data:`EXPORT_DECIMALS`.
+
+    Parameters
+    ----------
+    frame
+        A gap list, summary or coverage table (columns as :data:`HEADERS` names them).
+    language
+        ``"zh"`` or ``"en"``.
+    plan
+        For the indicators' units of measure in ``language``.
+    dataset
+        For English unit and district names (``name_en``) in an English export.
+    """
+    from .maps import SHORTFALL_UNITS_ZH
+
+    if language not in EXPORT_LANGUAGES:
+        raise DataError(f"Unknown export language '{language}'.", fix="Use zh or en.")
+    out = frame.copy()
+    levels = out["level"].astype(str) if "level" in out else None
+    if language == "en" and dataset is not None:
+        if "unit_name" in out and "unit_code" in out and levels is not None:
+            out["unit_name"] = _english_names(out, dataset, "unit_name", "unit_code", levels)
+        if "district_name" in out and "district_code" in out:
+            out["district_name"] = _english_names(
+                out, dataset, "district_name", "district_code",
+                pd.Series("district", index=out.index))
+    for column, words in (("status", STATUS_WORDS), ("level", LEVEL_WORDS),
+                          ("outline_quality", OUTLINE_WORDS), ("indicator_type", TYPE_WORDS)):
+        if column in out:
+            out[column] = out[column].map(lambda v, w=words: _word(w, v, language))
+    if "met" in out:
+        out["met"] = out["met"].map(lambda v: _word(_YES_NO, bool(v), language)
+                                    if isinstance(v, (bool, np.bool_)) else "")
+    if "provenance" in out:
+        out["provenance"] = out["provenance"].map(lambda v: source_words(v, language))
+    if "shortfall_unit" in out and language == "zh":
+        out["shortfall_unit"] = out["shortfall_unit"].map(lambda u: SHORTFALL_UNITS_ZH.get(u, u))
+    if plan is not None and "indicator" in out:
+        indicators = {ind.id: ind for ind in plan.all_indicators}
+        if "unit" in out:
+            out["unit"] = out["indicator"].map(
+                lambda i: (indicators[i].unit_zh if language == "zh" else indicators[i].unit_en)
+                if i in indicators else "")
+    keep, drop = (("indicator_name_zh", "indicator_name_en") if language == "zh"
+                  else ("indicator_name_en", "indicator_name_zh"))
+    out = out.drop(columns=[drop], errors="ignore")
+    for column, decimals in EXPORT_DECIMALS.items():
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(decimals)
+    index = 0 if language == "zh" else 1
+    names = {c: pair[index] for c, pair in HEADERS.items()}
+    names[keep] = ("指标名称", "Indicator")[index]
+    return out.rename(columns=names)
 
 
 def bilingual(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,14 +263,58 @@ def summary(table: pd.DataFrame, plan: Plan, *, level: str, district: str | None
     }).reset_index()
     indicators = {ind.id: ind for ind in plan.all_indicators}
     out.insert(1, "indicator_name_zh", out["indicator"].map(lambda i: indicators[i].name_zh))
+    out.insert(2, "indicator_name_en", out["indicator"].map(lambda i: indicators[i].name_en))
     out["shortfall_unit"] = out["indicator"].map(lambda i: indicators[i].shortfall_unit)
     out["clause"] = out["indicator"].map(lambda i: indicators[i].clause)
     out.insert(0, "level", level)
     return out
 
 
-def provenance_notes(dataset: Dataset | None, plan: Plan) -> dict[str, str]:
-    """Lines for an export's 'About' sheet: plan, data sources, and a synthetic-data warning."""
+_NOTE_WORDS = {
+    "plan": ("规划", "Plan"), "warning": ("注意", "Warning"), "estimates": ("估算", "Estimates"),
+    "dataset": ("数据集", "Dataset"), "scope": ("范围", "Scope"),
+    "population": ("人口", "population"),
+    "layer": ("设施", "facilities"),
+    "synthetic": ("部分设施数据为合成演示数据，并非真实统计。",
+                  "Some facility layers are SYNTHETIC demo data, not official records."),
+    "estimated": ("街道人口为估算值（WorldPop 2020 按区普查总数校准）。",
+                  "Street populations are estimates scaled to district census totals."),
+    "whole_city": ("全市", "whole city"),
+}
+
+
+def _notes_in(dataset: Dataset | None, plan: Plan, language: str) -> dict[str, str]:
+    index = 0 if language == "zh" else 1
+    words = {key: pair[index] for key, pair in _NOTE_WORDS.items()}
+    notes = {words["plan"]: plan.name_zh if language == "zh" else plan.name_en}
+    if dataset is not None:
+        prov = dataset.provenance()
+        for key, value in prov.items():
+            part, _, what = key.partition(".")
+            if part == "population":
+                level = _word(LEVEL_WORDS, what, language)
+                item = (f"{words['population']}（{level}）" if language == "zh"
+                        else f"{words['population']} ({level})")
+            else:
+                kind = plan.kinds.get(what)
+                name = (kind.name_zh if language == "zh" else kind.name_en) if kind else what
+                item = (f"{words['layer']}：{name}" if language == "zh"
+                        else f"{words['layer']}: {name}")
+            notes[item] = source_words(value, language)
+        if any("synthetic" in v for v in prov.values()):
+            notes[words["warning"]] = words["synthetic"]
+        if any("estimate" in v for v in prov.values()):
+            notes[words["estimates"]] = words["estimated"]
+        notes[words["dataset"]] = dataset.name
+    return notes
+
+
+def provenance_notes(dataset: Dataset | None, plan: Plan, *,
+                     language: str | None = None) -> dict[str, str]:
+    """Lines for an export's 'About' sheet: plan, data sources, and a synthetic-data warning;
+    in ``language`` ("zh" | "en"), or in both (``None``, the bilingual exports)."""
+    if language is not None:
+        return _notes_in(dataset, plan, language)
     notes = {"规划 Plan": f"{plan.name_zh} / {plan.name_en}"}
     if dataset is not None:
         prov = dataset.provenance()
@@ -169,14 +330,21 @@ def provenance_notes(dataset: Dataset | None, plan: Plan) -> dict[str, str]:
     return notes
 
 
-def _scope(dataset: Dataset | None, level: str | None, district: str | None) -> str:
-    where = "全市 whole city"
+def _scope(dataset: Dataset | None, level: str | None, district: str | None,
+           language: str | None = None) -> str:
+    if language is None:  # both languages
+        where = "全市 whole city"
+    else:
+        where = _word(_NOTE_WORDS, "whole_city", language)
     if district:
-        names = dataset.units["district"]["name"].to_dict() if dataset is not None and "district" in dataset.units \
-            else {}
+        districts = dataset.units.get("district") if dataset is not None else None
+        column = "name_en" if language == "en" and districts is not None and \
+            "name_en" in districts else "name"
+        names = districts[column].to_dict() if districts is not None else {}
         where = f"{names.get(str(district), '')} {district}".strip()
     if level:
-        where += f" · {LEVEL_ZH.get(level, level)} {level}"
+        where += (f" · {LEVEL_ZH.get(level, level)} {level}" if language is None
+                  else f" · {_word(LEVEL_WORDS, level, language)}")
     return where
 
 
@@ -188,24 +356,41 @@ def gap_geoframe(gaps: pd.DataFrame, dataset: Dataset, *, level: str) -> gpd.Geo
     return frame.to_crs(4326)
 
 
+_SHEETS = {"summary": ("汇总", "Summary"), "gaps": ("缺口", "Gaps"),
+           "about": ("说明", "About"), "item": ("项目", "Item"), "note": ("说明", "Note")}
+
+
+def sheet_words(language: str) -> dict[str, str]:
+    """The XLSX sheet names and About-sheet headers in ``language``."""
+    index = 0 if language == "zh" else 1
+    return {key: pair[index] for key, pair in _SHEETS.items()}
+
+
 def export_bytes(gaps: pd.DataFrame, fmt: str, *, plan: Plan, dataset: Dataset | None = None,
                  level: str | None = None, table: pd.DataFrame | None = None,
-                 district: str | None = None) -> bytes:
-    """The gap list as file bytes in ``fmt`` (csv | xlsx | geojson); ``district`` is the filter
-    the list was made with, so the XLSX summary and its notes cover the same units."""
+                 district: str | None = None, language: str = "zh") -> bytes:
+    """The gap list as file bytes in ``fmt`` (csv | xlsx | geojson), in one ``language`` (headers,
+    statuses, levels, sources, units, names: :func:`localise`); ``district`` is the filter the
+    list was made with, so the XLSX summary and its notes cover the same units."""
     fmt = fmt.lower().lstrip(".")
+    shown = localise(gaps, language, plan=plan, dataset=dataset)
     if fmt == "csv":
-        return io.dataframe_to_csv_bytes(gaps)
+        return io.dataframe_to_csv_bytes(shown)
     if fmt == "xlsx":
+        words = sheet_words(language)
         sheets = {}
         if table is not None and level is not None:
-            sheets["汇总 Summary"] = bilingual(summary(table, plan, level=level, district=district))
-        sheets["缺口 Gaps"] = bilingual(gaps)
-        notes = provenance_notes(dataset, plan)
-        notes["范围 Scope"] = _scope(dataset, level, district)
-        return io.dataframe_to_xlsx_bytes(sheets, notes=notes)
+            counts = summary(table, plan, level=level, district=district)
+            sheets[words["summary"]] = localise(counts, language, plan=plan, dataset=dataset)
+        sheets[words["gaps"]] = shown
+        notes = provenance_notes(dataset, plan, language=language)
+        notes[_word(_NOTE_WORDS, "scope", language)] = _scope(dataset, level, district, language)
+        return io.dataframe_to_xlsx_bytes(sheets, notes=notes, notes_headers=(
+            words["about"], words["item"], words["note"]))
     if fmt == "geojson":
         if dataset is None or level is None:
             raise DataError("GeoJSON export needs the dataset and level for the unit outlines.")
-        return io.dataframe_to_geojson_bytes(gap_geoframe(gaps, dataset, level=level))
+        outlines = gap_geoframe(gaps, dataset, level=level)
+        return io.dataframe_to_geojson_bytes(
+            gpd.GeoDataFrame(shown, geometry=outlines.geometry.to_numpy(), crs=outlines.crs))
     raise DataError(f"Unknown export format '{fmt}'.", fix=f"Use one of {', '.join(EXPORT_FORMATS)}.")

@@ -135,8 +135,20 @@ def test_downloads_are_the_bytes_the_cli_writes(app, tmp_path):
         assert cli_main(["gaps", "--level", "street", "--indicator", "childcare_places_per_1000",
                          "--district", "110105", "--out", str(out)]) == 0
         assert _download(at, fmt) == out.read_bytes(), fmt
-    rows = pd.read_csv(_io.BytesIO(_download(at, "csv")), dtype={"unit_code": str})
-    assert len(rows) == len(_gap_table(at)) and rows["unit_code"].str.startswith("110105").all()
+    rows = pd.read_csv(_io.BytesIO(_download(at, "csv")), dtype={"单位代码": str})
+    assert len(rows) == len(_gap_table(at)) and rows["单位代码"].str.startswith("110105").all()
+    assert set(rows["状态"]) == {"未达标"} and set(rows["层级"]) == {"街道/乡镇"}
+    # In English the app's files are the CLI's --lang en files, in English throughout.
+    at.radio(key="language").set_value("en").run()
+    assert not at.exception
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"gaps_en.{fmt}"
+        assert cli_main(["gaps", "--level", "street", "--indicator", "childcare_places_per_1000",
+                         "--district", "110105", "--lang", "en", "--out", str(out)]) == 0
+        assert _download(at, fmt) == out.read_bytes(), fmt
+    rows = pd.read_csv(_io.BytesIO(_download(at, "csv")), dtype={"Unit code": str})
+    assert set(rows["Status"]) == {"gap"} and set(rows["District"]) == {"Chaoyang District"}
+    assert set(rows["Unit of measure"]) == {"places per 1,000 residents"}
 
 
 def test_unit_card_shows_every_indicator_and_population(app):

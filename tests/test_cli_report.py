@@ -64,16 +64,16 @@ def test_gaps_xlsx_has_chinese_headers_summary_and_frozen_header(capsys, tiny_ci
                        "--out", str(out_file))
     assert code == 0, err
     book = openpyxl.load_workbook(out_file)
-    assert book.sheetnames[:2] == ["汇总 Summary", "缺口 Gaps"]
-    gaps = book["缺口 Gaps"]
+    assert book.sheetnames == ["汇总", "缺口", "说明"]
+    gaps = book["缺口"]
     headers = [c.value for c in gaps[1]]
-    assert "单位名称 Unit" in headers and "缺口 Shortfall" in headers
+    assert "单位名称" in headers and "缺口" in headers and "指标名称" in headers
     assert gaps.freeze_panes == "A2"
-    frame = pd.read_excel(out_file, sheet_name="缺口 Gaps", dtype={"单位代码 Unit code": str})
+    frame = pd.read_excel(out_file, sheet_name="缺口", dtype={"单位代码": str})
     # Ranked by shortfall: the first row is the largest gap (A2 misses 9 beds).
-    assert frame["缺口 Shortfall"].is_monotonic_decreasing or frame["排名 Rank"].iloc[0] == 1
+    assert frame["缺口"].is_monotonic_decreasing or frame["排名"].iloc[0] == 1
     first = frame.iloc[0]
-    assert first["单位代码 Unit code"] == "110001002" and first["缺口 Shortfall"] == 9
+    assert first["单位代码"] == "110001002" and first["缺口"] == 9
 
 
 def test_a_district_gap_list_summarises_that_district_only(capsys, tiny_city_dir, tmp_path):
@@ -84,11 +84,11 @@ def test_a_district_gap_list_summarises_that_district_only(capsys, tiny_city_dir
                        "elderly_beds_per_1000", "--district", "110001", "--out", str(out_file))
     assert code == 0, err
     book = pd.read_excel(out_file, sheet_name=None)
-    (summary,) = book["汇总 Summary"].to_dict("records")
-    assert (summary["单位数 Units"], summary["达标数 Met"], summary["未达标数 Gap"], summary["无数据 No data"],
-            summary["缺口合计 Total shortfall"]) == (2, 1, 1, 0, 9)
-    about = dict(zip(book["说明 About"].iloc[:, 0], book["说明 About"].iloc[:, 1]))
-    assert about["范围 Scope"] == "甲区 110001 · 街道/乡镇 street"
+    (summary,) = book["汇总"].to_dict("records")
+    assert (summary["单位数"], summary["达标数"], summary["未达标数"], summary["无数据"],
+            summary["缺口合计"]) == (2, 1, 1, 0, 9)
+    about = dict(zip(book["说明"].iloc[:, 0], book["说明"].iloc[:, 1]))
+    assert about["范围"] == "甲区 110001 · 街道/乡镇"
 
 
 def test_gaps_geojson_has_outlines_and_attributes(capsys, tiny_city_dir, tmp_path):
@@ -97,7 +97,7 @@ def test_gaps_geojson_has_outlines_and_attributes(capsys, tiny_city_dir, tmp_pat
                      "--indicator", "elderly_beds_per_1000", "--out", str(out_file))
     assert code == 0
     frame = gpd.read_file(out_file)
-    assert list(frame["unit_code"]) == ["110001002"]
+    assert list(frame["单位代码"]) == ["110001002"]
     assert frame.crs.to_epsg() == 4326 and frame.geometry.iloc[0].geom_type == "Polygon"
 
 

@@ -231,12 +231,13 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
         st.dataframe(display_frame(gaps, language, dataset), hide_index=True, width="stretch",
                      key="gap_table")
     columns = st.columns(len(_FORMATS))
-    stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "")
+    stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "") + f"_{language}"
     for column, (fmt, mime) in zip(columns, _FORMATS):
         # Built only when clicked (XLSX and GeoJSON take a few tenths of a second each).
         column.download_button(f"{t('download', language)} {fmt.upper()}",
                                data.exporter(gaps, fmt, table=table, dataset=dataset, plan=plan,
-                                             level=level, district=district),
+                                             level=level, district=district,
+                                             language=language),
                                file_name=f"{stem}.{fmt}", mime=mime, key=f"download_{fmt}",
                                on_click="ignore", width="stretch")
 

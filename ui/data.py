@@ -72,12 +72,13 @@ def gap_rows(dataset_key: str, plan_id: str, indicator: str, level: str, distric
 
 
 def exporter(gap_list: pd.DataFrame, fmt: str, *, table: pd.DataFrame, dataset: Dataset,
-             plan: Plan, level: str, district: str | None = None):
-    """A callable giving the bytes `geo-coverage gaps --level L --indicator I [--district D]`
-    writes for the same choice (evaluated on click, so switching never pays for exports)."""
+             plan: Plan, level: str, district: str | None = None, language: str = "zh"):
+    """A callable giving the bytes `geo-coverage gaps --level L --indicator I [--district D]
+    --lang LANG` writes for the same choice (evaluated on click, so switching never pays for
+    exports), in the UI's language."""
     def build() -> bytes:
         return gaps.export_bytes(gap_list, fmt, plan=plan, dataset=dataset, level=level,
-                                 table=table, district=district)
+                                 table=table, district=district, language=language)
     return build
 
 

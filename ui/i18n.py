@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from geo_coverage.gaps import OUTLINE_WORDS, STATUS_WORDS, source_words
 from geo_coverage.maps import format_number
 
 __all__ = ["LANGUAGES", "t", "number", "GROUPS", "STATUS", "LEVELS", "FLIPS", "POPULATION",
@@ -12,7 +11,8 @@ __all__ = ["LANGUAGES", "t", "number", "GROUPS", "STATUS", "LEVELS", "FLIPS", "P
 LANGUAGES = {"zh": "中文", "en": "English"}
 
 GROUPS = {"women": ("妇女", "Women"), "children": ("儿童", "Children")}
-STATUS = {"met": ("达标", "met"), "gap": ("未达标", "gap"), "no_data": ("无数据", "no data")}
+# The export's words (geo_coverage.gaps): the screen and the files say the same.
+STATUS = STATUS_WORDS
 LEVELS = {"city": ("全市", "City"), "district": ("区", "District"),
           "street": ("街道/乡镇", "Street / township")}
 # A unit's status change between the base data and a scenario (geo_coverage.scenario.GAP_TO_MET…).
@@ -21,7 +21,7 @@ FLIPS = {"gap→met": ("转为达标", "gap → met"), "met→gap": ("转为未�
 POPULATION = {"pop_total": ("常住人口", "residents"), "pop_0_2": ("0–2 岁", "aged 0–2"),
               "pop_0_14": ("0–14 岁", "aged 0–14"), "pop_60_plus": ("60 岁及以上", "aged 60+"),
               "pop_65_plus": ("65 岁及以上", "aged 65+")}
-OUTLINE = {"approximate": ("近似（示意）", "approximate"), "official": ("官方", "official")}
+OUTLINE = OUTLINE_WORDS
 # Facility attributes a scenario can set (the plan's kinds); unknown ones are shown as they are.
 ATTRIBUTES = {"beds": ("床位", "beds"), "nursing_beds": ("护理型床位", "nursing beds"),
               "places": ("托位", "places"), "inclusive_places": ("普惠托位", "inclusive places"),
@@ -37,12 +37,6 @@ MODELS = {"mclp": ("最大覆盖 MCLP", "maximal covering (MCLP)"),
           "capacity_gap": ("容量缺口 capacity gap", "capacity gap")}
 SOLVER_STATUS = {"optimal": ("最优", "optimal"), "time_limit": ("达到时限（当前最好解）", "time limit (best found)"),
                  "node_limit": ("达到节点上限（当前最好解）", "node limit (best found)")}
-# Words of the provenance column (geo_coverage.coverage) and of population sources.
-_SOURCE_WORDS_ZH = (("0-2 estimated", "0–2 岁为估算"), ("population", "人口"), ("facilities", "设施"),
-                    ("no data", "无数据"), ("census", "普查"), ("estimate", "估算"),
-                    ("synthetic", "合成"), ("imported", "导入"), ("scenario", "情景"),
-                    ("real", "真实"), ("unknown", "未知"), ("osm", "OpenStreetMap"))
-
 _STRINGS = {
     "title": ("北京市妇女儿童发展规划 · 设施覆盖与缺口", "Beijing women & children plan · coverage and gaps"),
     "language": ("语言 Language", "Language 语言"),
@@ -112,15 +106,17 @@ _STRINGS = {
     "unit": ("单元", "Unit"),
     "code": ("代码", "Code"),
     "print_map": ("打印地图 {fmt}", "Print map {fmt}"),
-    "print_map_help": ("当前指标与层级的地图（含图例、比例尺、指北针与数据来源），在“缺口排名”中选区即只打印该区。"
-                       "本页地址即当前视图，可复制分享。",
-                       "The map of this indicator and level (legend, scale bar, north arrow, sources); "
-                       "choose a district in the ranked gaps to print only it. This page's address "
-                       "holds the view: copy it to share."),
+    "print_map_help": ("当前指标与层级的地图（含图例、比例尺、指北针与数据来源），"
+                       "在“缺口排名”中选区即只打印该区。本页地址即当前视图，可复制分享。",
+                       "The map of this indicator and level (legend, scale bar, north arrow, "
+                       "sources); choose a district in the ranked gaps to print only it. This "
+                       "page's address holds the view: copy it to share."),
     "share_scenario_opened": ("已打开链接中的情景：{name} 第 {version} 版（见“情景”页）。",
-                              "Opened the linked scenario: {name} v{version} (see the Scenario tab)."),
+                              "Opened the linked scenario: {name} v{version} "
+                              "(see the Scenario tab)."),
     "share_scenario_missing": ("链接中的情景“{name}”不在项目库中，未打开。",
-                               "The linked scenario '{name}' is not in the project store; not opened."),
+                               "The linked scenario '{name}' is not in the project store; "
+                               "not opened."),
     "computing_all": ("正在计算该单元的全部指标…", "Computing every indicator for this unit…"),
 }
 
@@ -137,15 +133,9 @@ def label(pair: tuple[str, str], language: str) -> str:
 
 
 def source_text(text, language: str) -> str:
-    """A provenance / population-source text for reading: Chinese words for the known English
-    ones in the Chinese UI ("population: estimate; facilities: synthetic" → "人口：估算；设施：合成").
-    For display only; exports keep the library's text."""
-    text = "" if text is None else str(text)
-    if language != "zh":
-        return text
-    for english, chinese in _SOURCE_WORDS_ZH:
-        text = re.sub(rf"\b{re.escape(english)}\b", chinese, text)
-    return text.replace(": ", "：").replace("; ", "；").replace("+", "、")
+    """A provenance / population-source text in ``language`` ("population: estimate; facilities:
+    synthetic" → "人口：估算；设施：合成"), as the exports write it."""
+    return source_words(text, language)
 
 
 def number(value, language: str, *, digits: int = 1) -> str:

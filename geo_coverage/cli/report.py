@@ -111,6 +111,10 @@ def register(subparsers) -> None:
     add_access_options(p)
     add_engine_options(p)
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx", "geojson"), default="table")
+    p.add_argument("--lang", choices=("zh", "en"),
+                   help="language of headers and cells: xlsx is written in one language (default "
+                        "zh); csv and geojson keep the coverage table's column ids and values (the "
+                        "data contract) unless --lang is given; json always keeps them")
     p.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
     p.set_defaults(handler=cmd_report)
 
@@ -123,6 +127,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=gaps_module.EXPORT_FORMATS,
                    help="file format (default: from the --out suffix)")
     add_engine_options(p)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                   help="language of the file's headers and cells (default zh)")
     p.add_argument("--out", metavar="PATH", required=True, help="PATH.xlsx | PATH.csv | PATH.geojson")
     p.set_defaults(handler=cmd_gaps)
 
@@ -178,17 +184,30 @@ def cmd_report(args) -> int:
     if fmt == "table":
         print_table(table)
         return 0
+    language = args.lang
+
+    def shown(frame):
+        return frame if language is None else gaps_module.localise(frame, language, plan=plan,
+                                                                   dataset=dataset)
     if fmt == "csv":
-        data = io.dataframe_to_csv_bytes(table)
+        data = io.dataframe_to_csv_bytes(shown(table))
     elif fmt == "json":
         data = json.dumps(table_records(table), ensure_ascii=False, indent=1).encode("utf-8")
     elif fmt == "xlsx":
-        sheets = {"覆盖 Coverage": gaps_module.bilingual(table)}
-        data = io.dataframe_to_xlsx_bytes(sheets, notes=gaps_module.provenance_notes(dataset, plan))
+        language = language or "zh"
+        words = gaps_module.sheet_words(language)
+        data = io.dataframe_to_xlsx_bytes(
+            {("覆盖" if language == "zh" else "Coverage"): shown(table)},
+            notes=gaps_module.provenance_notes(dataset, plan, language=language),
+            notes_headers=(words["about"], words["item"], words["note"]))
     else:  # geojson: one feature per row, with its unit outline
+        import geopandas as gpd
+
         pieces = []
         for level, rows in table.groupby("level", sort=False):
-            pieces.append(gaps_module.gap_geoframe(rows, dataset, level=level))
+            outlines = gaps_module.gap_geoframe(rows, dataset, level=level)
+            pieces.append(gpd.GeoDataFrame(shown(rows).reset_index(drop=True),
+                                           geometry=outlines.geometry.to_numpy(), crs=outlines.crs))
         data = io.dataframe_to_geojson_bytes(pd.concat(pieces, ignore_index=True))
     emit(data, args.out)
     return 0
@@ -234,7 +253,7 @@ def cmd_gaps(args) -> int:
     gaps = gaps_module.gap_list(table, plan, level=args.level, indicator=args.indicator,
                                 dataset=dataset, district=args.district)
     data = gaps_module.export_bytes(gaps, fmt, plan=plan, dataset=dataset, level=args.level, table=table,
-                                    district=args.district)
+                                    district=args.district, language=args.lang)
     io.write_bytes(data, Path(args.out))
     print(f"{len(gaps)} gaps written to {args.out}", file=sys.stderr)
     return 0

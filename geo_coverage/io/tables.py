@@ -47,7 +47,9 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> Path:
 
 
 def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *,
-                            notes: Mapping[str, str] | None = None) -> bytes:
+                            notes: Mapping[str, str] | None = None,
+                            notes_headers: tuple[str, str, str] = ("说明 About", "项目 Item",
+                                                                   "说明 About")) -> bytes:
     """An XLSX workbook: one sheet per frame, frozen header row, column widths fitted to content.
 
     The bytes depend only on the content: the same tables give the same file (the workbook's
@@ -60,6 +62,9 @@ def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *,
     notes
         Item → text, written as a separate '说明 About' sheet so the data sheets keep a clean
         header row.
+    notes_headers
+        The notes sheet's name and its two column headers (one language for a one-language
+        export: ``("About", "Item", "Note")``).
 
     Returns
     -------
@@ -80,11 +85,12 @@ def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *,
                 width = max(_display_width(v) for v in values) + 2
                 sheet.column_dimensions[get_column_letter(position + 1)].width = min(max(width, 8), 60)
         if notes:
-            about = pd.DataFrame({"说明 About": list(notes.values())}, index=list(notes.keys()))
-            about.index.name = "项目 Item"
-            about.reset_index().to_excel(writer, sheet_name="说明 About", index=False)
-            writer.sheets["说明 About"].column_dimensions["A"].width = 24
-            writer.sheets["说明 About"].column_dimensions["B"].width = 100
+            sheet_name, item, text = notes_headers
+            about = pd.DataFrame({text: list(notes.values())}, index=list(notes.keys()))
+            about.index.name = item
+            about.reset_index().to_excel(writer, sheet_name=sheet_name[:31], index=False)
+            writer.sheets[sheet_name[:31]].column_dimensions["A"].width = 24
+            writer.sheets[sheet_name[:31]].column_dimensions["B"].width = 100
     return _reproducible_zip(buffer.getvalue())
 
 
