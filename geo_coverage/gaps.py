@@ -132,7 +132,7 @@ def localise(frame: pd.DataFrame, language: str, *, plan: Plan | None = None,
     dataset
         For English unit and district names (``name_en``) in an English export.
     """
-    from .maps import SHORTFALL_UNITS_ZH
+    from .viz.legend import SHORTFALL_UNITS_ZH
 
     if language not in EXPORT_LANGUAGES:
         raise DataError(f"Unknown export language '{language}'.", fix="Use zh or en.")
