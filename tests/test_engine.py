@@ -28,6 +28,7 @@ ACCESS = ("access", "accessible_ratio")
 def cluster():
     with make_engine("dask", n_workers=2, memory_limit="3GB", progress=False,
                      dashboard=False) as engine:
+        engine.start()
         yield engine
 
 
@@ -75,6 +76,22 @@ def test_report_engine_dask_json_is_byte_identical(cluster, beijing, capsysbinar
     assert main(["report", "--engine", "dask", "--scheduler", address, "--partitions", "3",
                  "--level", "street", "--format", "json"]) == 0
     assert capsysbinary.readouterr().out == expected
+
+
+def test_monitor_engine_dask_equals_local(cluster, tmp_path, capsysbinary):
+    """`monitor --engine dask` over year folders gives the bytes `--engine local` gives."""
+    from tests.conftest import write_tiny_city
+
+    years = []
+    for year in (2020, 2022):
+        years += ["--snapshot-dir", f"{year}={write_tiny_city(tmp_path / str(year))}"]
+    assert main(["monitor", *years, "--format", "json"]) == 0
+    local = capsysbinary.readouterr().out
+    address = cluster.client.scheduler.address
+    assert main(["monitor", *years, "--format", "json", "--engine", "dask", "--scheduler", address,
+                 "--partitions", "2"]) == 0
+    assert capsysbinary.readouterr().out == local
+    assert len(json.loads(local)) > 10
 
 
 def test_partitions_cut_the_hierarchy_into_whole_units():

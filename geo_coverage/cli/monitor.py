@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from .engine_options import add_engine_options, engine_from_args
 from .store import add_store_option
 
 LEVEL_CHOICES = ("city", "district", "street")
@@ -51,6 +52,7 @@ def register(subparsers) -> None:
     p.add_argument("--until", type=int, metavar="YEAR", help="use only the years up to YEAR")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
+    add_engine_options(p)
     p.set_defaults(handler=cmd_monitor)
 
     p = subparsers.add_parser(
@@ -69,9 +71,12 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_assess)
 
 
-def load_series(args, plan, *, levels=None, indicators=None, until: int | None = None):
+def load_series(args, plan, *, levels=None, indicators=None, until: int | None = None,
+                engine=None):
     """``(series, origin, units)``: the series the options name, a line saying where it came from,
-    and the latest year's unit outlines (``level -> GeoDataFrame``, for the reports' maps)."""
+    and the latest year's unit outlines (``level -> GeoDataFrame``, for the reports' maps).
+    ``engine`` (:mod:`geo_coverage.engine`) evaluates each folder or store year; the embedded
+    demo years are re-evaluated incrementally from their baseline in this process."""
     from ..coverage import evaluate
     from ..errors import DataError
     from ..monitor import (
@@ -90,7 +95,7 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
 
     def evaluate_year(year, dataset):
         latest["units"] = dataset.units  # years come in order: the last one stays
-        return evaluate(dataset, plan, levels=levels, indicators=indicators)
+        return evaluate(dataset, plan, levels=levels, indicators=indicators, engine=engine)
 
     if args.snapshot_dir:
         folders = parse_year_dirs(args.snapshot_dir)
@@ -113,6 +118,10 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
         return series, origin, latest["units"]
     from ..dataset import load_dataset
     from ..monitor.demo import DEMO_ORIGIN, demo_events, demo_tables
+
+    if engine is not None:
+        print("the embedded demo years are evaluated in this process (incrementally from 2020); "
+              "--engine applies to --snapshot-dir and --snapshot years", file=sys.stderr)
 
     base = load_dataset()
     years = [y for y in (2020, *demo_events().years) if until is None or y <= until]
@@ -166,9 +175,12 @@ def cmd_monitor(args) -> int:
         levels = sorted({level for ind in chosen for level in ind.levels})
         raise DataError(f"Nothing to monitor: the indicator(s) chosen are not evaluated at "
                         f"{' or '.join(args.level)} level.", fix=f"Use --level {' or '.join(levels)}.")
-    series, origin, _ = load_series(
-        args, plan, levels=args.level, indicators=args.indicator, until=args.until
-    )
+    engine = engine_from_args(args)  # checked now; a cluster starts only when a year is evaluated
+    with engine:
+        series, origin, _ = load_series(
+            args, plan, levels=args.level, indicators=args.indicator, until=args.until,
+            engine=engine if engine.name != "local" or engine.partitions else None,
+        )
     print(f"monitoring {origin}", file=sys.stderr)
     monitored = trajectories(series, plan)
     if args.format == "table":

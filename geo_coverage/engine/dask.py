@@ -88,7 +88,8 @@ def auto_partitions(dataset, plan, *, indicators=None, include_companions=True, 
 
 
 class DaskEngine:
-    """Evaluate on a Dask cluster.  Use as a context manager, or call :meth:`close`.
+    """Evaluate on a Dask cluster.  Use as a context manager (it closes what it started), or
+    call :meth:`close`; the cluster starts on first use.
 
     Parameters
     ----------
@@ -145,7 +146,9 @@ class DaskEngine:
             memory = self.memory_limit or "auto"
             self.cluster = distributed.LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory,
-                dashboard_address=":0" if self.dashboard else None)
+                # A free port always (several people may run clusters on one machine).
+                dashboard_address=":0",
+                scheduler_kwargs={} if self.dashboard else {"dashboard": False})
             self.client = distributed.Client(self.cluster)
         if self.progress:
             workers = self.worker_memory()
@@ -167,8 +170,7 @@ class DaskEngine:
             self.cluster.close()
         self.client = self.cluster = None
 
-    def __enter__(self):
-        self.start()
+    def __enter__(self):  # the cluster starts when first needed (start() or evaluate())
         return self
 
     def __exit__(self, *exc):
