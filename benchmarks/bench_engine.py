@@ -52,6 +52,27 @@ def _subset(dataset, provinces):
                    layers=MappingProxyType(layers), crs=dataset.crs, name="subset")
 
 
+def _subset_dir(data: Path, provinces, tmp: Path) -> Path:
+    """A data folder of some provinces (written once), so runs load only what they use."""
+    from geo_coverage import io
+
+    target = tmp / ("subset_" + "_".join(provinces))
+    if (target / "dataset.yaml").exists():
+        return target
+    dataset = _subset(_load(data)[0], provinces)
+    (target / "boundaries").mkdir(parents=True, exist_ok=True)
+    (target / "layers").mkdir(exist_ok=True)
+    for level, name in (("city", "city"), ("district", "districts"), ("street", "streets")):
+        io.write_bytes(io.dataframe_to_geojson_bytes(dataset.units[level].to_crs(4326)),
+                       target / "boundaries" / f"{name}.geojson")
+    for kind, frame in dataset.layers.items():
+        frame = frame.drop(columns=["street_code", "district_code"]).to_crs(4326)
+        io.write_bytes(io.dataframe_to_geojson_bytes(frame), target / "layers" / f"{kind}.geojson")
+    io.write_yaml({"name": "subset " + ",".join(provinces), "crs": str(dataset.crs)},
+                  target / "dataset.yaml")
+    return target
+
+
 def _load(data: Path):
     from geo_coverage.dataset import load_dataset
 
@@ -113,7 +134,7 @@ def child_local(args) -> None:
     from geo_coverage.coverage import evaluate
     from geo_coverage.plan import default_plan
 
-    dataset = _subset(_load(args.data)[0], args.provinces.split(","))
+    dataset = _load(args.data)[0]
     start = time.perf_counter()
     try:
         table = evaluate(dataset, default_plan(), levels=["street"], indicators=[FCA],
@@ -130,7 +151,7 @@ def child_local(args) -> None:
 
 def _run_local(data, provinces, resolution, raster, limit_gb=None) -> dict:
     command = [sys.executable, "-m", "benchmarks.bench_engine", "--child-local", "--data", str(data),
-               "--provinces", ",".join(provinces), "--resolution", str(resolution),
+               "--resolution", str(resolution),
                "--raster", str(raster)]
     if limit_gb:
         command += ["--limit-gb", str(limit_gb)]
@@ -170,7 +191,8 @@ def _compare(local: dict, dask: dict) -> float | None:
 
 
 def bench_fca(data: Path, provinces, resolutions, *, tmp: Path) -> dict:
-    dataset = _subset(_load(data)[0], provinces)
+    data = _subset_dir(data, provinces, tmp)
+    dataset = _load(data)[0]
     rows = []
     for resolution in resolutions:
         raster = _write_raster(dataset, resolution, tmp / f"pop_{'_'.join(provinces)}_{int(resolution)}.tif")
@@ -190,7 +212,8 @@ def bench_fca(data: Path, provinces, resolutions, *, tmp: Path) -> dict:
 
 def bench_oom(data: Path, provinces, resolution, *, limit_gb: float, worker_memory: str,
               tmp: Path) -> dict:
-    dataset = _subset(_load(data)[0], provinces)
+    data = _subset_dir(data, provinces, tmp)
+    dataset = _load(data)[0]
     raster = _write_raster(dataset, resolution, tmp / f"pop_{'_'.join(provinces)}_{int(resolution)}.tif")
     local = _run_local(data, provinces, resolution, raster, limit_gb=limit_gb)
     dask = _run_dask(dataset, resolution, raster, memory=worker_memory)

@@ -125,9 +125,11 @@ def build_jobs(dataset: Dataset, plan: Plan, partitions: list[Partition], *, lev
         codes: dict[str, set] = {finest: set(partition.core)}
         if partition.level == "district":
             codes["district"] = set(partition.whole)
-        units = {level: _in_order(dataset.units[level], codes[level])
+        # The rows need attributes and codes, never outlines or points: geometry stays home
+        # (the national county outlines alone are ~200 MB).
+        units = {level: _without_geometry(_in_order(dataset.units[level], codes[level]))
                  for level in UNIT_LEVELS if level in codes}
-        layers = {kind: frame.iloc[core_facilities(frame, partition, codes)]
+        layers = {kind: _without_geometry(frame.iloc[core_facilities(frame, partition, codes)])
                   for kind, frame in dataset.layers.items()}
         halo_units_frame, halo_layers = finest_units.iloc[0:0], {}
         if access_ids:
@@ -146,6 +148,10 @@ def build_jobs(dataset: Dataset, plan: Plan, partitions: list[Partition], *, lev
             target_overrides=dict(target_overrides or {}), layer_provenance=provenance,
             access_ids=access_ids))
     return jobs
+
+
+def _without_geometry(frame) -> pd.DataFrame:
+    return pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
 
 
 def _in_order(units, codes: set):
