@@ -27,7 +27,7 @@ embedded, plan = data(os.environ["SCENARIO_TAB_DATA"])
 language = os.environ.get("SCENARIO_TAB_LANGUAGE", "en")
 with st.sidebar:
     choice = store_panel.snapshot_choice(language)
-dataset = choice[1] if choice else embedded
+dataset_key, dataset = choice if choice else (f"tiny:{os.environ['SCENARIO_TAB_DATA']}", embedded)
 beds = int(dataset.layers["elderly_care"]["beds"].sum())
 st.markdown(f"dataset beds: {beds}")
-scenario_tab.render(dataset, plan, language)
+scenario_tab.render(dataset, plan, language, dataset_key=dataset_key)
