@@ -119,7 +119,8 @@ def localise(frame: pd.DataFrame, language: str, *, plan: Plan | None = None,
              dataset: Dataset | None = None) -> pd.DataFrame:
     """An export frame in one language: headers and cells (status, level, met, outline quality,
     provenance, indicator type, units, shortfall units, indicator and unit names) in ``language``,
-    numbers rounded to :data:`EXPORT_DECIMALS`.
+    numbers rounded to :data:`EXPORT_DECIMALS` (values and targets to their indicator's decimals,
+    :func:`geo_coverage.viz.decimals_for`, when ``plan`` is given).
 
     Parameters
     ----------
@@ -165,9 +166,24 @@ def localise(frame: pd.DataFrame, language: str, *, plan: Plan | None = None,
     keep, drop = (("indicator_name_zh", "indicator_name_en") if language == "zh"
                   else ("indicator_name_en", "indicator_name_zh"))
     out = out.drop(columns=[drop], errors="ignore")
+    per_indicator = None
+    if plan is not None and "indicator" in frame:
+        from .viz.legend import decimals_for
+
+        places = {ind.id: decimals_for(ind) for ind in plan.all_indicators}
+        per_indicator = frame["indicator"].map(places).fillna(EXPORT_DECIMALS["value"])
     for column, decimals in EXPORT_DECIMALS.items():
-        if column in out:
-            out[column] = pd.to_numeric(out[column], errors="coerce").round(decimals)
+        if column not in out:
+            continue
+        numbers = pd.to_numeric(out[column], errors="coerce")
+        if column in ("value", "target") and per_indicator is not None:
+            # each indicator's own decimals, as the screen writes them (one round per group)
+            for places_here in per_indicator.unique():
+                rows = (per_indicator == places_here).to_numpy()
+                numbers.loc[rows] = numbers.loc[rows].round(int(places_here))
+            out[column] = numbers
+        else:
+            out[column] = numbers.round(decimals)
     index = 0 if language == "zh" else 1
     names = {c: pair[index] for c, pair in HEADERS.items()}
     names[keep] = ("指标名称", "Indicator")[index]

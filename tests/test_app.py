@@ -160,12 +160,12 @@ def test_unit_card_shows_every_indicator_and_population(app):
     assert len(card) == sum("street" in ind.levels for ind in default_plan().all_indicators) == 12
     text = " ".join(m.value for m in at.markdown)
     # 东华门街道's figures with their Chinese names and sources, no column ids.
-    assert "常住人口 12万" in text and "0–2 岁 2,835" in text  # 116,777 in the zh locale format
+    assert "常住人口 116,777" in text and "0–2 岁 2,835" in text  # one number format (no 万)
     assert "人口来源：**估算**" in text and "边界：**近似（示意）**" in text
     assert not {"pop_total", "pop_0_2", "estimate", "approximate"} & set(text.replace("*", " ").split())
     assert card["目标"].str.startswith("≥ ").all() and not card["目标"].str.contains(">=").any()
     beds = card[card["指标"] == default_plan().indicator("elderly_beds_per_1000").name_zh]
-    assert beds["目标"].tolist() == ["≥ 7"]
+    assert beds["目标"].tolist() == ["≥ 7.00"]  # a rate per 1,000: two decimals everywhere
 
 
 def test_walk_access_headline_is_the_districts_summed_and_its_target_a_default(app):
@@ -182,6 +182,6 @@ def test_walk_access_headline_is_the_districts_summed_and_its_target_a_default(a
     table = evaluate(load_dataset(), default_plan(), indicators=["mother_baby_room_access"], levels=["district"])
     expected = table["numerator"].sum() / table["denominator"].sum() * 100
     (headline,) = [m for m in at.metric if "各区汇总" in m.label]
-    assert headline.value == f"{expected:.2f}%" or headline.value.rstrip("%") == f"{expected:,.2f}"
+    assert headline.value == f"{expected:,.1f}%"  # a percentage: one decimal, as everywhere
     assert 50 < expected < 60  # 54.3 % on the default data
     assert any("目标为默认值" in w.value for w in at.warning)

@@ -61,7 +61,7 @@ def test_units_coloured_by_value_over_target(tiny_city, plan, beds_table):
     legend = figure.axes[1].get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
     assert labels[-2:] == ["无数据", "区界"]
-    assert "目标 ≥ 7 张/千人" in legend.get_title().get_text()
+    assert "目标 ≥ 7.00 张/千人" in legend.get_title().get_text()
     assert any("合成演示数据" in t for t in texts)
 
 

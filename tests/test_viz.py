@@ -151,11 +151,25 @@ def test_unknown_choices_are_clear_errors(tiny):
         viz.coverage_map(table, dataset, plan, indicator=INDICATOR, level="city_block")
 
 
-def test_format_number_by_locale():
+def test_format_number_one_way_in_both_languages():
+    # Thousands separators and a fixed number of decimals; no 万 in Chinese (issue 12 §3.7).
     assert viz.format_number(1234.5, language="en") == "1,234.5"
-    assert viz.format_number(2_345_678, language="zh") == "234.6万"
-    assert viz.format_number(2_345_678, language="en") == "2,345,678"
+    assert viz.format_number(2_345_678, language="zh", digits=0) == "2,345,678"
+    assert viz.format_number(2_345_678, language="en", digits=0) == "2,345,678"
+    assert viz.format_number(7, language="zh", digits=2) == "7.00"  # beside 8.75, not "7"
+    assert viz.format_number(-0.001, digits=2) == "0.00"
     assert viz.format_number(float("nan")) == "—"
+
+
+def test_each_indicator_has_its_decimals():
+    plan = default_plan()
+    assert viz.decimals_for(plan.indicator("elderly_beds_per_1000")) == 2  # per 1,000
+    assert viz.decimals_for(plan.indicator("nursing_bed_share")) == 1  # %
+    assert viz.decimals_for(plan.indicator("neonatal_centres_per_district")) == 0  # count
+    beds = plan.indicator("elderly_beds_per_1000")
+    labels = [text for _, text in viz.legend_classes(beds, 7.0, language="zh")]
+    assert labels == ["< 3.50", "3.50 – 5.60", "5.60 – 7.00", "7.00 – 8.75", "8.75 – 14.00",
+                      "≥ 14.00"]
 
 
 @pytest.mark.slow
@@ -211,15 +225,17 @@ def test_legend_leaves_out_classes_no_value_can_reach():
         return viz.legend_classes(plan.indicator(indicator), target, language="en")
 
     # 7 beds per 1,000 is open-ended: all six classes, edges 0.5/0.8/1/1.25/2 × 7.
+    # (a rate per 1,000 is written with two decimals throughout: 7.00 beside 8.75)
     assert [text for _, text in legend("elderly_beds_per_1000", 7.0)] == [
-        "< 3.50", "3.50 – 5.60", "5.60 – 7", "7 – 8.75", "8.75 – 14", "≥ 14"]
+        "< 3.50", "3.50 – 5.60", "5.60 – 7.00", "7.00 – 8.75", "8.75 – 14.00", "≥ 14.00"]
     # A 60 % share: 1.25 × 60 = 75 %, and 2 × 60 = 120 % is out of reach, so the last class is 75–100 %.
     assert legend("nursing_bed_share", 60.0) == list(zip(
-        gap + met[:2], ["< 30%", "30% – 48%", "48% – 60%", "60% – 75%", "75% – 100%"], strict=True))
+        gap + met[:2], ["< 30.0%", "30.0% – 48.0%", "48.0% – 60.0%", "60.0% – 75.0%",
+                        "75.0% – 100.0%"], strict=True))
     # A 100 % target: meeting it means exactly 100 %, one blue class (also for "% of residents").
     assert legend("mother_baby_room_venue_share", 100.0) == list(zip(
-        gap + met[:1], ["< 50%", "50% – 80%", "80% – 100%", "100%"], strict=True))
-    assert [t for _, t in legend("mother_baby_room_access", 100.0)][-1] == "100%"
+        gap + met[:1], ["< 50.0%", "50.0% – 80.0%", "80.0% – 100.0%", "100.0%"], strict=True))
+    assert [t for _, t in legend("mother_baby_room_access", 100.0)][-1] == "100.0%"
     # One centre per district: 0 (gap), 1 (met) or 2 and more — never 0.5–0.8, 0.8–1 or 1.25–2.
     assert legend("neonatal_centres_per_district", 1.0) == [(gap[0], "0"), (met[0], "1"), (met[2], "≥ 2")]
     # Twenty institutions for the city: whole numbers in [0, 10), [10, 16), [16, 20), [20, 25), [25, 40).

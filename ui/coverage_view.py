@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage.dataset import Dataset, source_class
-from geo_coverage.viz import SHORTFALL_UNITS_ZH, shortfall_unit
+from geo_coverage.viz import SHORTFALL_UNITS_ZH, decimals_for, shortfall_unit
 from geo_coverage.plan import Indicator, Plan
 
 from . import data
@@ -66,6 +66,7 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
     """City value vs target, units meeting the target, and the total shortfall at ``level``."""
     unit = unit_of(indicator, language)
     percent = "%" if unit == "%" else ""
+    digits = decimals_for(indicator)
     city = table[table["level"] == "city"]
     rows = table[table["level"] == level]
     first, second, third = st.columns(3)
@@ -73,9 +74,9 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
         row = city.iloc[0]
         first.metric(f"{t('city_value', language)}（{unit}）" if language == "zh"
                      else f"{t('city_value', language)} ({unit})",
-                     number(row["value"], language, digits=2) + percent,
+                     number(row["value"], language, digits=digits) + percent,
                      delta=f"{t('city_target', language)} {indicator.comparator} "
-                           f"{number(row['target'], language, digits=2)}{percent}",
+                           f"{number(row['target'], language, digits=digits)}{percent}",
                      delta_color="normal" if row["status"] == "met" else "inverse",
                      delta_arrow="off")
     else:
@@ -87,7 +88,8 @@ def headline(table: pd.DataFrame, indicator: Indicator, level: str, language: st
         else:
             first.metric(f"{t('city_rolled_up', language)}（{unit}）" if language == "zh"
                          else f"{t('city_rolled_up', language)} ({unit})",
-                         number(value, language, digits=2) + percent, help=t("rolled_up_help", language))
+                         number(value, language, digits=digits) + percent,
+                         help=t("rolled_up_help", language))
     met = int((rows["status"] == "met").sum())
     level_name = label(LEVELS[level], language)
     second.metric(f"{t('units_met', language)}（{level_name}）" if language == "zh"
@@ -166,11 +168,13 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
         t("indicator_col", language): rows["indicator"].map(
             lambda i: indicator_name(indicators[i], language)),
         t("value", language): [
-            number(v, language, digits=2) + " " + unit_of(indicators[i], language)
+            number(v, language, digits=decimals_for(indicators[i])) + " "
+            + unit_of(indicators[i], language)
             for v, i in zip(rows["value"], rows["indicator"])],
         t("target", language): [
             f"{_COMPARATORS.get(indicators[i].comparator, indicators[i].comparator)} "
-            f"{number(v, language, digits=2)}{'%' if unit_of(indicators[i], language) == '%' else ''}"
+            f"{number(v, language, digits=decimals_for(indicators[i]))}"
+            f"{'%' if unit_of(indicators[i], language) == '%' else ''}"
             for v, i in zip(rows["target"], rows["indicator"])],
         t("status", language): rows["status"].map(lambda s: label(STATUS[s], language)),
         t("shortfall", language): [
@@ -228,7 +232,8 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
         st.success(t("no_gaps", language))
     else:
         st.caption(f"{len(gaps)} {t('rows', language)}")
-        st.dataframe(display_frame(gaps, language, dataset), hide_index=True, width="stretch",
+        st.dataframe(display_frame(gaps, language, dataset, digits=decimals_for(indicator)),
+                     hide_index=True, width="stretch",
                      key="gap_table")
     columns = st.columns(len(_FORMATS))
     stem = f"gaps_{indicator.id}_{level}" + (f"_{district}" if district else "") + f"_{language}"
@@ -242,10 +247,12 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
                                on_click="ignore", width="stretch")
 
 
-def display_frame(gaps: pd.DataFrame, language: str, dataset: Dataset | None = None) -> pd.DataFrame:
+def display_frame(gaps: pd.DataFrame, language: str, dataset: Dataset | None = None, *,
+                  digits: int = 2) -> pd.DataFrame:
     """The gap list for reading: localised headers, numbers, statuses, data sources and outline
     quality; in English the units' and districts' ``name_en`` where ``dataset`` has them.  For the
-    screen only: the downloads are the library's export, byte for byte the CLI's."""
+    screen only: the downloads are the library's export, byte for byte the CLI's.  ``digits``:
+    the indicator's decimals (:func:`geo_coverage.viz.decimals_for`), as the exports round."""
     columns = {
         "rank": ("排名", "Rank"), "district_name": ("所属区", "District"),
         "unit_name": ("单元", "Unit"), "unit_code": ("代码", "Code"),
@@ -255,8 +262,8 @@ def display_frame(gaps: pd.DataFrame, language: str, dataset: Dataset | None = N
         "outline_quality": ("边界精度", "Outline"),
     }
     frame = gaps[[c for c in columns if c in gaps]].copy()
-    for column, digits in (("value", 2), ("target", 2), ("shortfall", 0)):
-        frame[column] = frame[column].map(lambda v, d=digits: number(v, language, digits=d))
+    for column, places in (("value", digits), ("target", digits), ("shortfall", 0)):
+        frame[column] = frame[column].map(lambda v, d=places: number(v, language, digits=d))
     frame["status"] = frame["status"].map(lambda s: label(STATUS.get(s, (s, s)), language))
     if "provenance" in frame:
         frame["provenance"] = frame["provenance"].map(lambda p: source_text(p, language))

@@ -17,8 +17,8 @@ import pandas as pd
 from ..plan import Indicator
 
 __all__ = ["LANGUAGES", "LABELS", "RATIO_BREAKS", "GAP_COLOURS", "MET_COLOURS", "NO_DATA_COLOUR",
-           "SOURCE_COLOURS", "SHORTFALL_UNITS_ZH", "format_number", "gap_ratio", "fill_colours",
-           "legend_classes", "legend_html", "shortfall_unit", "tooltip_properties"]
+           "SOURCE_COLOURS", "SHORTFALL_UNITS_ZH", "format_number", "decimals_for", "gap_ratio",
+           "fill_colours", "legend_classes", "legend_html", "shortfall_unit", "tooltip_properties"]
 
 LANGUAGES = ("zh", "en")
 
@@ -60,17 +60,29 @@ LABELS = {
 }
 
 
+def decimals_for(indicator: Indicator) -> int:
+    """The decimals an indicator's values and targets are written with, everywhere (screen,
+    tooltips, legend, exports, print): counts whole, percentages one, rates (per 1,000…) two."""
+    if indicator.type == "count":
+        return 0
+    if indicator.unit_en.startswith("%"):
+        return 1
+    return 2
+
+
 def format_number(value, *, language: str = "zh", digits: int = 1) -> str:
-    """A number for display: thousands separators; 万 for large numbers in Chinese; '—' for NaN.
+    """A number for display, one way in both languages: thousands separators and exactly
+    ``digits`` decimals (a column keeps one number of decimals: ``7.00`` beside ``8.75``, never
+    ``7``); no 万 — 116,777 residents read the same on the card, in a table and in an export.
 
     Parameters
     ----------
     value
-        A number, ``None`` or NaN.
+        A number, ``None`` or NaN (written ``—``).
     language
-        ``zh`` or ``en``.
+        ``zh`` or ``en`` (the same digits; kept so callers say which text they write).
     digits
-        Decimals of a number that is not whole.
+        Decimals (see :func:`decimals_for` for an indicator's).
 
     Returns
     -------
@@ -79,10 +91,10 @@ def format_number(value, *, language: str = "zh", digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     value = float(value)
-    if language == "zh" and abs(value) >= 100_000:
-        return f"{value / 10_000:,.{digits}f}万"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if round(value, digits) == 0:
+        value = 0.0  # never "-0.00"
     return f"{value:,.{digits}f}"
 
 
@@ -170,10 +182,11 @@ def legend_classes(indicator: Indicator, target: float, *,
     ceiling = (100.0 / target if not upper and share and target > 0
                else math.inf)  # the largest value ÷ target a share can reach
     whole = indicator.type == "count" and not upper and target > 0
+    digits = decimals_for(indicator)
 
     def amount(ratio: float | None) -> str:
         bound = (target / ratio if ratio else math.inf) if upper else target * (ratio or 0.0)
-        return format_number(bound, language=language, digits=2 if bound < 10 else 1) + percent
+        return format_number(bound, language=language, digits=digits) + percent
 
     def integer(value: int) -> str:
         return format_number(value, language=language, digits=0)
@@ -206,7 +219,7 @@ def legend_classes(indicator: Indicator, target: float, *,
                         else f"{integer(first)} – {integer(last)}"))
             continue
         if high is not None and high > ceiling or high is None and ceiling < math.inf:
-            top = format_number(100.0, language=language, digits=1) + percent
+            top = format_number(100.0, language=language, digits=digits) + percent
             out.append((colour, top if lowest == ceiling else
                         f"{'< ' + top if low is None else amount(low) + ' – ' + top}"))
         elif low is None:
@@ -248,7 +261,8 @@ def legend_html(indicator: Indicator, target: float, *, language: str, approxima
     rows.append(_swatch(NO_DATA_COLOUR, text["legend_no_data"], dashed=True))
     comparator = {">=": "≥", "<=": "≤"}.get(indicator.comparator, indicator.comparator)
     target_line = (f"{text['target']} {comparator} "
-                   f"{format_number(target, language=language, digits=2)}{percent}{unit_suffix}")
+                   f"{format_number(target, language=language, digits=decimals_for(indicator))}"
+                   f"{percent}{unit_suffix}")
     parts = [f'<div style="{_LEGEND_STYLE}">',
              f"<b>{html.escape(name)}</b>",
              f"<div>{html.escape(target_line)}</div>",
@@ -310,17 +324,18 @@ def tooltip_properties(rows: pd.DataFrame, indicator: Indicator, *, language: st
     unit_suffix = "" if unit in ("", "%") else f" {unit}"
     percent = "%" if unit == "%" else ""
     unit_of_shortfall = shortfall_unit(indicator, language)
+    digits = decimals_for(indicator)
 
-    def fmt(values: pd.Series, suffix: str) -> pd.Series:
-        return values.map(lambda v: format_number(v, language=language, digits=2)) + np.where(
+    def fmt(values: pd.Series, suffix: str, places: int = digits) -> pd.Series:
+        return values.map(lambda v: format_number(v, language=language, digits=places)) + np.where(
             values.isna(), "", suffix)
 
     comparator = {">=": "≥", "<=": "≤"}.get(indicator.comparator, indicator.comparator)
     return pd.DataFrame({
         "value_text": fmt(rows["value"], percent + unit_suffix).to_numpy(),
         "target_text": (comparator + " " + fmt(rows["target"], percent + unit_suffix)).to_numpy(),
-        "shortfall_text": fmt(rows["shortfall"],
-                              f" {unit_of_shortfall}" if unit_of_shortfall else "")
+        "shortfall_text": fmt(rows["shortfall"],  # beds, places, residents: whole numbers
+                              f" {unit_of_shortfall}" if unit_of_shortfall else "", 0)
         .to_numpy(),
         "status_text": rows["status"].map(lambda s: text.get(s, s)).to_numpy(),
         "note_text": np.where(approximate.to_numpy(), text["approximate"], ""),

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..dataset import source_class
 from ..errors import DataError
-from .legend import NO_DATA_COLOUR, fill_colours, format_number, legend_classes
+from .legend import NO_DATA_COLOUR, decimals_for, fill_colours, format_number, legend_classes
 
 __all__ = [
     "STATUS_COLOURS",
@@ -463,7 +463,7 @@ def coverage_map(
             handles.append(Line2D([], [], color="#333333", linewidth=0.9,
                                   label=words["districts"]))
         key.set_axis_off()
-        amount = format_number(target, language=language, digits=2)
+        amount = format_number(target, language=language, digits=decimals_for(indicator))
         target_text = f"{words['target']} {comparator} {amount}{percent}{unit_suffix}"
         key.legend(handles=handles, loc="upper left", frameon=False, fontsize=8,
                    title=f"{words['legend']}\n{target_text}\n{words['ratio']}",
