@@ -120,13 +120,13 @@ def partition_dataset(dataset: Dataset, n: int) -> list[Partition]:
     if level == finest:
         return [Partition(i, level, tuple(codes[run]), tuple(codes[run]))
                 for i, run in enumerate(runs)]
-    parent = finest_units["parent_code"].astype(str).to_numpy(dtype=object)
+    parent = finest_units["parent_code"].astype(str)
     finest_codes = finest_units.index.to_numpy(dtype=object)
-    orphans = ~np.isin(parent, items.index.to_numpy(dtype=object))
+    orphans = ~parent.isin(items.index).to_numpy()
     partitions = []
     for i, run in enumerate(runs):
         whole = codes[run]
-        inside = np.isin(parent, whole)
+        inside = parent.isin(whole).to_numpy().copy()
         if i == len(runs) - 1:
             inside |= orphans  # finest units whose parent is not a district ride with the last run
         partitions.append(Partition(i, level, tuple(whole), tuple(finest_codes[inside])))
@@ -162,9 +162,8 @@ def core_facilities(frame: gpd.GeoDataFrame, partition: Partition, level_codes: 
                     ) -> np.ndarray:
     """Positions of the facilities located in the partition's units (by their street / district
     code, as assigned once at load), in the layer's order."""
-    street = frame["street_code"].astype(str).to_numpy(dtype=object)
-    district = frame["district_code"].astype(str).to_numpy(dtype=object)
-    inside = np.isin(street, list(level_codes.get("street", ()))) if "street" in level_codes \
-        else np.zeros(len(frame), dtype=bool)
-    inside |= np.isin(district, list(level_codes.get("district", ())))
+    # pandas' hashed isin: numpy's isin on text (object) arrays compares every pair.
+    inside = frame["street_code"].isin(level_codes.get("street", ())).to_numpy().copy() \
+        if "street" in level_codes else np.zeros(len(frame), dtype=bool)
+    inside |= frame["district_code"].isin(level_codes.get("district", ())).to_numpy()
     return np.flatnonzero(inside)
