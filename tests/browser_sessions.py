@@ -234,11 +234,13 @@ def check_isolation(index: int, scenario_yaml: bytes, gaps_csv: bytes, *, lon: f
     adds = [edit for edit in scenario.edits if type(edit).__name__ == "AddFacility"]
     if len(adds) != 1 or abs(adds[0].lon - (lon + 0.001 * (index + 1))) > 1e-6:
         problems.append(f"scenario edits {[getattr(e, 'lon', None) for e in scenario.edits]}")
-    gaps = pd.read_csv(_io.BytesIO(gaps_csv), dtype={"unit_code": str})
-    row = gaps[gaps["unit_code"] == STREET]
-    if row.empty or float(row["numerator"].iloc[0]) != index + 1:
+    # The app's gap list is in the UI's language (Chinese headers: 单位代码 unit code, 分子
+    # numerator), as `geo-coverage gaps` writes it by default.
+    gaps = pd.read_csv(_io.BytesIO(gaps_csv), dtype={"单位代码": str})
+    row = gaps[gaps["单位代码"] == STREET]
+    if row.empty or float(row["分子"].iloc[0]) != index + 1:
         problems.append(
-            f"gap list numerator for {STREET}: {row['numerator'].tolist()} (own: {index + 1})"
+            f"gap list numerator for {STREET}: {row['分子'].tolist()} (own: {index + 1})"
         )
     return problems
 

@@ -117,13 +117,17 @@ def test_two_sessions_with_different_uploads_never_share_a_result():
     key_b, dataset_b = _upload(b, "b.csv", _register(1))
     key_c, dataset_c = _upload(c, "c.csv", _register(10_000))
     assert key_a != key_b and key_c == key_a
-    assert dataset_a.layer("elderly_care")["beds"].tolist() == [10_000]
-    assert dataset_b.layer("elderly_care")["beds"].tolist() == [1]
+    # Each register replaced 东城区's homes (the district it covers); other districts keep theirs.
+    for dataset, beds in ((dataset_a, 10_000), (dataset_b, 1)):
+        layer = dataset.layer("elderly_care")
+        assert layer.loc[layer["district_code"] == "110101", "beds"].tolist() == [beds]
+        assert (layer["district_code"] != "110101").sum() == (
+            (data.default_dataset().layer("elderly_care")["district_code"] != "110101").sum())
     for at in sessions:
         at.radio(key="level").set_value("street").run()
     assert STREET not in _gap_codes(a) and STREET not in _gap_codes(c)
     assert STREET in _gap_codes(b)
-    # Only one home in the whole city: every other street is in each session's gap list.
+    # The two sessions' data differ only in that home: the gap lists differ by that one street.
     assert len(_gap_codes(b)) == len(_gap_codes(a)) + 1
     # Back and forth: after B's run, A still sees its own (cached) result.
     a.run()

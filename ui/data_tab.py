@@ -48,6 +48,16 @@ _TEXT = {
                  "其他图层不变。可点击“恢复内置默认数据”撤销。",
                  "The register replaced all {before:,} facilities of the '{layer}' layer in this session; "
                  "it now holds {after:,}. Other layers are unchanged. 'Back to the embedded default' undoes it."),
+    "merged": ("上传的登记表替换了「{layer}」图层中{districts}的 {before:,} 处设施"
+               "（现为 {after:,} 处）；其他各区的 {kept:,} 处设施保留不变。"
+               "可点击“恢复内置默认数据”撤销。",
+               "The register replaced the {before:,} facilities of the '{layer}' layer in {districts} "
+               "(now {after:,}); the other districts keep their {kept:,}. 'Back to the embedded "
+               "default' undoes it."),
+    "replace": ("上传的登记表替换", "The register replaces"),
+    "replace_district": ("所含各区的设施（其他区保留，推荐）",
+                         "the facilities of the districts it covers (others kept; recommended)"),
+    "replace_layer": ("整个图层（全市）", "the whole layer (every district)"),
     "reset": ("恢复内置默认数据", "Back to the embedded default"),
     "current": ("当前数据集", "Current dataset"),
     "severity": ("级别", "Severity"), "where_file": ("文件", "File"), "row": ("行", "Row"),
@@ -76,16 +86,34 @@ def problems_frame(problems, language: str) -> pd.DataFrame:
 
 
 def upload_key(base_key: str, *, what: str, kind: str | None, datum: str | None, level: str,
-               payload: bytes) -> str:
+               payload: bytes, replace: str = "district") -> str:
     """The content key of the dataset an upload makes: SHA-256 of the dataset it was loaded
     into (its key), every choice that shapes the result, and the file's bytes.  Every cache of
     the app is keyed by it, so two sessions share a cached table exactly when their data are the
     same (never by ``id()`` of a Dataset, which is reused after the object dies)."""
     digest = hashlib.sha256()
-    for part in (base_key, what, str(kind), str(datum), level):
+    for part in (base_key, what, str(kind), str(datum), level, replace):
         digest.update(part.encode() + b"\0")
     digest.update(payload)
     return f"upload-{digest.hexdigest()}"
+
+
+def register_summary(report, spec, dataset, language: str) -> str:
+    """What a loaded register replaced (which districts, how many kept) and the datum conversion
+    with its measured mean shift, in ``language``."""
+    layer = spec.name_zh if language == "zh" else spec.name_en
+    before, after = report["replaced"]
+    if report.get("districts") is None:
+        text = _t("replaced", language).format(layer=layer, before=before, after=after)
+    else:
+        districts = dataset.units["district"]
+        column = "name_en" if language != "zh" and "name_en" in districts else "name"
+        names = [str(districts[column].get(code, code)) for code in report["districts"]]
+        text = _t("merged", language).format(
+            layer=layer, districts=("、".join(names) if language == "zh" else ", ".join(names)),
+            before=before, after=after, kept=report.get("kept", 0))
+    note = importers.datum_note(report, language)
+    return f"{text}\n\n{note}{'。' if language == 'zh' else '.'}" if note else text
 
 
 def render(plan: Plan, language: str) -> None:
@@ -100,7 +128,7 @@ def render(plan: Plan, language: str) -> None:
         name, problems, replaced = flash
         st.success(_t("ok", language) + name)
         if replaced is not None:
-            st.info(_t("replaced", language).format(layer=replaced[0], before=replaced[1], after=replaced[2]))
+            st.info(replaced)
         if problems:
             st.warning(_t("warnings", language))
             st.dataframe(problems_frame(problems, language), hide_index=True, width="stretch",
@@ -111,12 +139,14 @@ def render(plan: Plan, language: str) -> None:
     what = st.radio(_t("what", language), KINDS, key="data_what",
                     format_func=lambda w: " · ".join(_TEXT[w]))
     kind = datum = None
-    level = "street"
+    level, scope = "street", "district"
     if what == "facilities":
         kind = st.selectbox(_t("kind", language), list(plan.kinds), key="data_kind",
                             format_func=lambda k: (f"{plan.kinds[k].name_zh} · "
                                                    f"{plan.kinds[k].name_en}"))
         datum = st.selectbox(_t("datum", language), DATUMS, key="data_datum")
+        scope = st.radio(_t("replace", language), importers.REPLACE_SCOPES, key="data_replace",
+                         format_func=lambda s: _t(f"replace_{s}", language))
     else:
         level = st.radio(_t("level", language), ["street", "district"], key="data_level",
                          horizontal=True)
@@ -126,17 +156,17 @@ def render(plan: Plan, language: str) -> None:
         return
     payload = upload.getvalue()
     result, changed = importers.load_upload(dataset, plan, what=what, name=upload.name, payload=payload,
-                                  kind=kind, datum=datum, level=level)
+                                            kind=kind, datum=datum, level=level, replace=scope)
     if changed is None:
         st.error(_t("failed", language))
         st.dataframe(problems_frame(result.problems, language), hide_index=True, width="stretch",
                      key="data_problems")
         return
     st.session_state[data.UPLOAD_STATE] = (upload_key(key, what=what, kind=kind, datum=datum,
-                                                      level=level, payload=payload), changed)
+                                                      level=level, payload=payload, replace=scope),
+                                           changed)
     replaced = None
     if what == "facilities" and "replaced" in result.report:
-        spec = plan.kinds[kind]
-        replaced = (spec.name_zh if language == "zh" else spec.name_en, *result.report["replaced"])
+        replaced = register_summary(result.report, plan.kinds[kind], dataset, language)
     st.session_state[FLASH] = (upload.name, result.problems, replaced)
     st.rerun()  # every section now shows the new data

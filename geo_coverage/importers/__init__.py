@@ -30,7 +30,7 @@ from .headers import BOUNDARY_HEADERS, FACILITY_HEADERS, parse_column_map
 from .population import import_population, join_population
 from .problems import SEVERITIES, ImportResult, Problem, guarded_read, has_errors
 from .tables import decode_text, parse_table
-from .uploads import UPLOAD_KINDS, load_upload
+from .uploads import REPLACE_SCOPES, UPLOAD_KINDS, datum_note, load_upload
 
 __all__ = [
     "Problem",
@@ -39,6 +39,8 @@ __all__ = [
     "FACILITY_HEADERS",
     "BOUNDARY_HEADERS",
     "UPLOAD_KINDS",
+    "REPLACE_SCOPES",
+    "datum_note",
     "decode_text",
     "parse_table",
     "parse_column_map",

@@ -137,6 +137,8 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
     wlon, wlat = lon.copy(), lat.copy()
     if in_range.any():
         wlon[in_range], wlat[in_range] = datum_module.to_wgs84(lon[in_range], lat[in_range], datum_name or "wgs84")
+        report["datum_shift_m"] = _mean_shift_m(lon[in_range], lat[in_range], wlon[in_range],
+                                                wlat[in_range])
     columns, found_problems = _facility_columns(table, found, rows, kind=kind, attributes=attributes, file=file)
     problems += found_problems
     frame = gpd.GeoDataFrame(columns, geometry=shapely.points(wlon, wlat), crs="EPSG:4326")
@@ -149,6 +151,14 @@ def facilities_from_table(table: pd.DataFrame, *, name: str, kind: str, attribut
         problems += unit_problems
         report["datum_evidence"] = evidence
     return ImportResult(frame, tuple(problems), report)
+
+
+def _mean_shift_m(lon: np.ndarray, lat: np.ndarray, wlon: np.ndarray, wlat: np.ndarray) -> float:
+    """The mean geodesic distance (m) the datum conversion moved the points (0 for WGS84)."""
+    from pyproj import Geod
+
+    _, _, distance = Geod(ellps="WGS84").inv(lon, lat, wlon, wlat)
+    return float(np.mean(distance)) if len(distance) else 0.0
 
 
 def _no_coordinates(table: pd.DataFrame, found: Mapping[str, str], rows: np.ndarray, *, file: str) -> Problem:
