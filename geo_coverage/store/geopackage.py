@@ -108,6 +108,10 @@ class GeoPackageBackend:
     def wkb_of(self, value) -> bytes | None:
         return value
 
+    def wkb_column(self, column):
+        """The geometry column as selected for reading (the blob type strips the header)."""
+        return column
+
     # --- opening --------------------------------------------------------------------------
 
     def exists(self) -> bool:

@@ -85,6 +85,10 @@ class PostgisBackend:
         data = getattr(value, "data", value)
         return bytes.fromhex(data) if isinstance(data, str) else bytes(data)
 
+    def wkb_column(self, column):
+        """``ST_AsBinary(geom)`` as plain bytes (no GeoAlchemy2 element per row)."""
+        return sa.func.ST_AsBinary(column, type_=sa.LargeBinary)
+
     def exists(self) -> bool:
         return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -241,7 +242,6 @@ def _info(row) -> SnapshotInfo:
     )
 
 
-
 class SnapshotRows(StoreCore):
     """Writing a snapshot's rows and reading them back (shared by city and district snapshots)."""
 
@@ -286,7 +286,7 @@ class SnapshotRows(StoreCore):
                             f"The label '{label}' is already the label of the {clash.year} "
                             f"snapshot.",
                             fix="Give this snapshot its own label (snapshots are found by year or "
-                                "label).",
+                            "label).",
                         )
                 if taken is not None:
                     connection.execute(
@@ -326,9 +326,11 @@ class SnapshotRows(StoreCore):
     def _current(self, year: int, district: str) -> sa.Select:
         """The current snapshot of a year (the city's, or a district's submission)."""
         t = self.tables
-        return sa.select(t.snapshots).where(t.snapshots.c.year == year,
-                                            t.snapshots.c.district_code == district,
-                                            t.snapshots.c.status == "current")
+        return sa.select(t.snapshots).where(
+            t.snapshots.c.year == year,
+            t.snapshots.c.district_code == district,
+            t.snapshots.c.status == "current",
+        )
 
     def _taken(self, row) -> SnapshotExistsError:
         what = (
@@ -392,8 +394,13 @@ class SnapshotRows(StoreCore):
             (t.units, t.units.c.level, units),
             (t.facilities, t.facilities.c.kind, layers),
         ):
+            # Properties come as JSON text, parsed in one call per part; geometries as plain WKB.
             query = (
-                sa.select(group, table.c.properties, table.c.geom)
+                sa.select(
+                    group,
+                    sa.cast(table.c.properties, sa.Text),
+                    self.backend.wkb_column(table.c.geom),
+                )
                 .where(table.c.snapshot_id == info.id)
                 .order_by(group, table.c.position)
             )
@@ -406,7 +413,7 @@ class SnapshotRows(StoreCore):
                     spec.columns,
                     spec.geometry_name,
                     spec.crs,
-                    [m[1] for m in members],
+                    json.loads("[" + ",".join(m[1] for m in members) + "]"),
                     [wkb_of(m[2]) for m in members],
                 )
             for name, spec in parts.items():  # a part saved with no rows
