@@ -78,7 +78,12 @@ class SnapshotsMixin(DistrictsMixin):
         dataset, checks = _city_checks(frames, root)
         parts = _parts(frames)
         provenance = self._provenance(frames, root, parts, checks, author, dataset.provenance())
-        meta = {"name": dataset.name, "dataset_yaml": dict(frames.meta or {})}
+        # The metric CRS the checks chose, so a load need not estimate it again (same result).
+        meta = {
+            "name": dataset.name,
+            "dataset_yaml": dict(frames.meta or {}),
+            "crs": _crs_text(dataset.crs),
+        }
         return self._insert_snapshot(
             parts,
             year=year,
@@ -146,6 +151,10 @@ class SnapshotsMixin(DistrictsMixin):
         ``notes`` name the submissions and the districts missing.
         """
         frames, view = self.load_snapshot_frames(ref)
+        if crs is None and view.base.meta.get("crs") and not frames.meta.get("crs"):
+            from pyproj import CRS
+
+            crs = CRS.from_user_input(view.base.meta["crs"])
         return dataset_from_frames(frames, crs=crs, name=frames.meta.get("name", view.label))
 
     def load_snapshot_frames(self, ref) -> tuple[DatasetFrames, YearView]:
@@ -231,3 +240,15 @@ class SnapshotsMixin(DistrictsMixin):
             submitted = {s.district for s in submissions}
             missing = tuple(code for code in codes if code not in submitted)
         return YearView(year=year, base=base, submissions=submissions, missing_districts=missing)
+
+
+def _crs_text(crs) -> str | None:
+    """``EPSG:32650`` when the CRS has an EPSG code, else its WKT (``None`` if it has neither)."""
+    from pyproj import CRS
+
+    try:
+        crs = CRS.from_user_input(crs)
+    except Exception:  # noqa: BLE001 - an unusual CRS is estimated again at load
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
