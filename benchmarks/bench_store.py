@@ -222,8 +222,8 @@ def main() -> dict:
         "is that many times faster (load_frames: the saved frames vs read_dataset_frames; "
         "load_dataset: the whole Dataset vs load_dataset, the same projection and point "
         "assignment in both); PostgreSQL 15 + PostGIS 3 on the same machine over TCP, fsync "
-        "on; the GeoPackage in WAL mode with synchronous=FULL; size = the file after a checkpoint / the gc_ tables "
-        "with indexes and TOAST"
+        "on; the GeoPackage in WAL mode with synchronous=FULL; size = the file after a "
+        "checkpoint / the gc_ tables with indexes and TOAST"
     )
     path = write_results("store", out)
     print(f"wrote {path}")
