@@ -24,6 +24,51 @@ PG_BIN = Path(os.environ.get("GEO_COVERAGE_PG_BIN", "/usr/lib/postgresql/15/bin"
 BACKENDS = ("geopackage", "postgis")
 
 
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphaned_servers(*, keep: Path | None = None) -> list[Path]:
+    """Stop and remove the servers this fixture started in earlier sessions whose test process is
+    gone (only folders it made: ``gc-pg-*`` holding its owner file)."""
+    stopped = []
+    for folder in Path(tempfile.gettempdir()).glob("gc-pg-*"):
+        owner = folder / OWNER_FILE
+        if folder == keep or not owner.is_file():
+            continue
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        command = [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(folder / "data"),
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        if (folder / "data" / "postmaster.pid").exists():
+            subprocess.run(command, capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+        stopped.append(folder)
+    return stopped
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,6 +109,10 @@ class PostgresServer:
         if self._as_postgres:
             shutil.chown(self.folder, "postgres")
         self.folder.chmod(0o700)
+        # Whose server this is: a later session stops it if this process died without stopping
+        # it (a test run killed with SIGKILL cannot run its teardown).
+        (self.folder / OWNER_FILE).write_text(str(os.getpid()))
+        stop_orphaned_servers(keep=self.folder)
         pwfile = self.folder / "pw"
         pwfile.write_text(self.password + "\n")
         if self._as_postgres:
@@ -85,7 +134,9 @@ class PostgresServer:
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
         pwfile.unlink()
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=100"
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=100"
+        )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         done = self._run(
