@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import io
+from . import data, io
 from .errors import DataError
 
 __all__ = [
@@ -46,13 +46,18 @@ __all__ = [
 UNIT_LEVELS = ("city", "district", "street")
 UNIT_FILES = {"city": "city.geojson", "district": "districts.geojson", "street": "streets.geojson"}
 POPULATION_COLUMNS = ("pop_total", "pop_0_2", "pop_0_14", "pop_60_plus", "pop_65_plus")
-FACILITY_BASE_COLUMNS = ("id", "kind", "name", "status", "source", "location_quality")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+# The embedded default's name in exports ("数据集 Dataset"); a folder's name would say where the
+# package happens to be installed.
+DEFAULT_DATASET_NAME = "北京（内置默认数据）Beijing (embedded default)"
 
 
 def default_data_dir() -> Path:
-    """The embedded Beijing default: the repository's ``boundaries/`` and ``layers/``."""
-    return _REPO_ROOT
+    """The embedded Beijing default: the installed package data holding ``boundaries/`` and ``layers/``.
+
+    Found through :mod:`importlib.resources` (see :mod:`geo_coverage.data`), so it works from a
+    wheel installed anywhere as well as from an editable install.
+    """
+    return data.root()
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,8 @@ def load_dataset(path: str | Path | None = None, *, crs=None) -> Dataset:
     """
     root = Path(path) if path is not None else default_data_dir()
     frames = read_dataset_frames(root)
-    return dataset_from_frames(frames, crs=crs, root=root)
+    return dataset_from_frames(frames, crs=crs, root=root,
+                               name=DEFAULT_DATASET_NAME if path is None else None)
 
 
 @dataclass(frozen=True)
