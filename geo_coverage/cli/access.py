@@ -3,6 +3,8 @@
 ``costs`` turns a road network and two point files into a long origin–destination table;
 ``access`` turns a demand file, a supply file and any such table (from ``costs`` or another
 router) into one 2SFCA / E2SFCA accessibility value per demand id.
+
+The parsers need only the plan's names; numpy, pandas, scipy and pyproj load in the handlers.
 """
 
 from __future__ import annotations
@@ -10,12 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from .. import io
-from ..access import accessibility_from_tables
-from ..catchment import network_costs, network_from_csv, network_from_file
 from ..errors import DataError
 from ..plan import DEFAULT_SPEED_KMH, DECAYS
 from .report import emit
@@ -59,7 +55,11 @@ def register(subparsers) -> None:
 
 def _points(path: str, crs):
     """Ids (text) and metric coordinates of an ``id, lon, lat`` file."""
+    import numpy as np
+    import pandas as pd
     from pyproj import Transformer
+
+    from .. import io
 
     frame = io.read_csv(path)
     for column in ("id", "lon", "lat"):
@@ -80,6 +80,11 @@ def _points(path: str, crs):
 
 
 def cmd_costs(args) -> int:
+    import numpy as np
+
+    from .. import io
+    from ..catchment import network_costs, network_from_csv, network_from_file
+
     network_path = Path(args.network)
     if network_path.suffix.lower() == ".csv":
         if not args.edges:
@@ -101,6 +106,9 @@ def cmd_costs(args) -> int:
 
 
 def cmd_access(args) -> int:
+    from .. import io
+    from ..access import accessibility_from_tables
+
     frames = {name: io.read_csv(getattr(args, name)) for name in ("demand", "supply", "costs")}
     result = accessibility_from_tables(
         frames["demand"], frames["supply"], frames["costs"], method=args.method,

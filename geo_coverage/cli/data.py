@@ -12,11 +12,12 @@ import sys
 import threading
 from pathlib import Path
 
-from .. import importers, osm
-from ..dataset import default_data_dir
-from ..datum import DATUMS
 from ..errors import DataError
 from ..plan import Plan, default_plan, load_plan
+
+# datum.DATUMS, named here so that `--help` need not import numpy (a test keeps them equal);
+# importers (pandas, geopandas) load in the handlers.
+DATUMS = ("wgs84", "gcj02", "bd09")
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 2
@@ -78,6 +79,9 @@ def _print_problems(problems, *, stream) -> None:
 
 
 def cmd_validate(args) -> int:
+    from .. import importers
+    from ..dataset import default_data_dir
+
     path = Path(args.file)
     base = Path(args.base) if args.base else default_data_dir()
     if args.role == "facilities":
@@ -119,6 +123,8 @@ def _terminate_as_interrupt():
 
 
 def cmd_import(args) -> int:
+    from .. import importers
+
     if len(args.facilities) != len(args.kind):
         raise DataError(f"{len(args.facilities)} --facilities files but {len(args.kind)} --kind values.",
                         fix="Give one --kind after each --facilities FILE.")
@@ -144,6 +150,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_fetch_osm(args) -> int:
+    from .. import osm
+
     what = tuple(part.strip() for part in args.what.split(",") if part.strip())
     unknown = sorted(set(what) - set(osm.WHAT))
     if unknown:

@@ -9,21 +9,32 @@ from __future__ import annotations
 import json
 import sys
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from .. import io
 from ..errors import DataError
-from ..optimize import LSCP, MCLP, PCenter, PMedian, Solution, cost_pairs_from_table
-from ..optimize.base import SitingModel
-from ..optimize.pairs import table_column
 
-MODELS: dict[str, type[SitingModel]] = {
-    "lscp": LSCP,
-    "mclp": MCLP,
-    "pmedian": PMedian,
-    "pcenter": PCenter,
-}
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..optimize import Solution
+    from ..optimize.base import SitingModel
+
+# The models' names, so that --help need not load them (scipy, highspy): their classes load only
+# when one is solved.
+MODEL_NAMES = ("lscp", "mclp", "pmedian", "pcenter")
+
+
+def _model(name: str) -> type[SitingModel]:
+    from ..optimize import LSCP, MCLP, PCenter, PMedian
+
+    models: dict[str, type[SitingModel]] = {
+        "lscp": LSCP,
+        "mclp": MCLP,
+        "pmedian": PMedian,
+        "pcenter": PCenter,
+    }
+    return models[name]
 
 
 def register(subparsers) -> None:
@@ -42,7 +53,7 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--model",
-        choices=tuple(MODELS),
+        choices=MODEL_NAMES,
         required=True,
         help="lscp: fewest sites covering all demand within --max-cost; mclp: best "
         "--facilities sites for coverage; pmedian: least total weighted cost; "
@@ -124,10 +135,14 @@ def _add_solver_and_output_options(p) -> None:
 
 
 def _column(frame: pd.DataFrame, column: str, *, file, option: str) -> pd.Series:
+    from ..optimize.pairs import table_column
+
     return table_column(frame, column, file=file, fix=f"Name the right column with {option}.")
 
 
 def _ids(frame: pd.DataFrame, column: str, *, file, option: str) -> list[str]:
+    import numpy as np
+
     ids = _column(frame, column, file=file, option=option)
     empty = (ids == "").to_numpy()
     if empty.any():
@@ -152,6 +167,9 @@ def _ids(frame: pd.DataFrame, column: str, *, file, option: str) -> list[str]:
 
 
 def _weights(frame: pd.DataFrame, column: str | None, *, file) -> np.ndarray | None:
+    import numpy as np
+    import pandas as pd
+
     if column is None:
         return None
     text = _column(frame, column, file=file, option="--demand-weight")
@@ -194,6 +212,9 @@ def cmd_optimize(args) -> int:
         0; bad input raises :class:`~geo_coverage.errors.DataError`, which the command prints
         on one line with exit code 2.
     """
+    from .. import io
+    from ..optimize import cost_pairs_from_table
+
     _check_options(args)
     demand = io.read_csv(args.demand)
     candidates = io.read_csv(args.candidates)
@@ -222,7 +243,7 @@ def cmd_optimize(args) -> int:
         options["coverage_target"] = args.coverage_target
     else:
         options["facilities"] = args.facilities
-    model = MODELS[args.model].from_cost_matrix(pairs, weights, **options)
+    model = _model(args.model).from_cost_matrix(pairs, weights, **options)
     solution = model.solve(time_limit=args.time_limit, mip_gap=args.mip_gap)
     if args.format == "json":
         text = json.dumps(solution.to_dict(), ensure_ascii=False, indent=2) + "\n"
@@ -241,6 +262,8 @@ def cmd_optimize(args) -> int:
 
 def _sites_table(solution: Solution) -> pd.DataFrame:
     """One row per chosen site with the demand it serves (each demand at its nearest open site)."""
+    import pandas as pd
+
     assignment = solution.assignment
     served = (
         assignment.groupby("candidate_id")["demand_id"].count()

@@ -1,23 +1,27 @@
-"""Verbs ``indicators``, ``report`` and ``gaps``: the plan, the coverage table, the gap list."""
+"""Verbs ``indicators``, ``report`` and ``gaps``: the plan, the coverage table, the gap list.
+
+Start-up stays light: parsers and ``indicators`` need only the plan, so the engine (pandas,
+geopandas, scipy) is imported inside the handlers that evaluate a dataset.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from .. import gaps as gaps_module
-from .. import io
-from ..coverage import TABLE_COLUMNS, evaluate
-from ..dataset import load_dataset
 from ..errors import DataError
 from ..plan import Plan, default_plan, load_plan
 from .store import add_store_option
 from .engine_options import add_engine_options, engine_from_args
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 LEVEL_CHOICES = ("city", "district", "street")
+# gaps.EXPORT_FORMATS, named here so that `--help` need not import geopandas (a test keeps them equal).
+GAP_FORMATS = ("csv", "xlsx", "geojson")
 
 
 def add_data_options(parser) -> None:
@@ -124,7 +128,7 @@ def register(subparsers) -> None:
     p.add_argument("--district", metavar="CODE", help="only units of this district")
     add_data_options(p)
     add_access_options(p)
-    p.add_argument("--format", choices=gaps_module.EXPORT_FORMATS,
+    p.add_argument("--format", choices=GAP_FORMATS,
                    help="file format (default: from the --out suffix)")
     add_engine_options(p)
     p.add_argument("--lang", choices=("zh", "en"), default="zh",
@@ -148,12 +152,23 @@ def cmd_indicators(args) -> int:
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    frame = pd.DataFrame([{
+    print(text_table([{
         "id": r["id"], "名称": r["name_zh"], "type": r["type"], "layer": r["layer"],
         "target": _target_text(r), "levels": ",".join(r["levels"]), "clause": r["clause"],
-    } for r in rows])
-    print(frame.to_string(index=False))
+    } for r in rows]))
     return 0
+
+
+def text_table(rows: list[dict[str, Any]]) -> str:
+    """Rows as ``pandas.DataFrame(rows).to_string(index=False)`` prints them, without pandas.
+
+    Every cell is right-aligned to its column's widest entry (header included), columns are one
+    space apart; ``indicators`` prints only text cells, which pandas shows as ``str()`` does.
+    """
+    columns = list(rows[0])
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
+    return "\n".join(" ".join(v.rjust(w) for v, w in zip(line, widths)) for line in [columns, *cells])
 
 
 def _measure_text(ind) -> str:
@@ -170,6 +185,13 @@ def _target_text(row) -> str:
 
 
 def cmd_report(args) -> int:
+    import pandas as pd
+
+    from .. import gaps as gaps_module
+    from .. import io
+    from ..coverage import evaluate
+    from ..dataset import load_dataset
+
     plan = load_plan_arg(args)
     for ind_id in args.indicator or []:
         plan.indicator(ind_id)
@@ -215,11 +237,15 @@ def cmd_report(args) -> int:
 
 def table_records(table: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts with the contract's columns (NaN → null, codes as strings)."""
+    from ..coverage import TABLE_COLUMNS
+
     frame = table[TABLE_COLUMNS].astype(object).where(table[TABLE_COLUMNS].notna(), None)
     return frame.to_dict(orient="records")
 
 
 def print_table(table: pd.DataFrame) -> None:
+    import pandas as pd
+
     shown = table[["level", "unit_code", "unit_name", "indicator", "value", "target", "status",
                    "shortfall", "shortfall_unit"]].copy()
     shown["value"] = shown["value"].round(2)
@@ -229,6 +255,8 @@ def print_table(table: pd.DataFrame) -> None:
 
 def emit(data: bytes, out) -> None:
     if out:
+        from .. import io
+
         io.write_bytes(data, Path(out))
         print(f"wrote {out}", file=sys.stderr)
     else:
@@ -237,6 +265,11 @@ def emit(data: bytes, out) -> None:
 
 
 def cmd_gaps(args) -> int:
+    from .. import gaps as gaps_module
+    from .. import io
+    from ..coverage import evaluate
+    from ..dataset import load_dataset
+
     plan = load_plan_arg(args)
     fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
     if fmt not in gaps_module.EXPORT_FORMATS:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .. import gaps as gaps_module
-from .. import io
-from .. import scenario as scenario_module
-from ..coverage import evaluate
 from ..errors import DataError, ScenarioError
 from ..plan import default_plan, load_plan
-from .report import (LEVEL_CHOICES, add_data_options, emit, load_dataset_arg, print_table,
-                     table_records)
+from .report import LEVEL_CHOICES, add_data_options, emit, load_dataset_arg, print_table, table_records
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "csv", "json", "xlsx", "geojson")
+# siting.MODELS, named here so that `--help` need not import the optimiser (a test keeps them equal).
+SITING_MODELS = ("mclp", "lscp", "pmedian", "pcenter", "capacity_gap")
 
 
 def register(subparsers) -> None:
@@ -48,9 +47,7 @@ def register(subparsers) -> None:
                      help="datum of a candidates file's coordinates (default: undeclared, read as wgs84)")
     opt.add_argument("--spacing", type=float, default=500.0, metavar="M", help="grid spacing in metres")
     opt.add_argument("--units", nargs="+", metavar="CODE", help="only these districts / streets")
-    from ..siting import MODELS
-
-    opt.add_argument("--model", choices=MODELS, help="default: mclp for access, capacity_gap for ratios")
+    opt.add_argument("--model", choices=SITING_MODELS, help="default: mclp for access, capacity_gap for ratios")
     opt.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     opt.add_argument("--name", help="scenario name (default: from the indicator)")
     add_data_options(opt)
@@ -68,6 +65,10 @@ def _missing_verb(parser) -> int:
 
 
 def cmd_run(args) -> int:
+    from .. import scenario as scenario_module
+    from ..coverage import evaluate
+    from ..dataset import load_dataset
+
     scenario = scenario_module.load_scenario(args.file)
     plan_source = args.plan or scenario.plan
     plan = load_plan(plan_source) if plan_source else default_plan()
@@ -88,6 +89,11 @@ def cmd_run(args) -> int:
 
 
 def _emit_table(table: pd.DataFrame, args, *, plan, dataset) -> None:
+    import pandas as pd
+
+    from .. import gaps as gaps_module
+    from .. import io
+
     if args.format == "table":
         print_table(table)
         return
@@ -110,6 +116,10 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
+    import pandas as pd
+
+    from .. import scenario as scenario_module
+
     if args.format == "table":
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(f"# {scenario.name}: shortfall closed per indicator and level")
@@ -144,6 +154,9 @@ def _candidate_file(path: Path, dataset, *, kind: str, datum: str | None):
 
 
 def cmd_optimize(args) -> int:
+    from .. import io
+    from .. import scenario as scenario_module
+    from ..dataset import load_dataset
     from ..siting import propose_sites
 
     plan = load_plan(args.plan) if args.plan else default_plan()
