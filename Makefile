@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-test browser-deps pg-deps report-deps bench default-data demo-years national-data clean
+.PHONY: run test lint install install-test browser-deps pg-deps report-deps bench default-data demo-years national-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,12 @@ report-deps:
 run: install report-deps
 	$(BIN)/python -m ui.serve app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: install-test browser-deps pg-deps report-deps
+# Style and types first (seconds), then the suite: ruff over everything, mypy over geo_coverage/.
+lint: install-test
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
+
+test: install-test browser-deps pg-deps report-deps lint
 	$(BIN)/python -m pytest
 
 bench: install-test

@@ -14,7 +14,6 @@ st.set_page_config(page_title="规划覆盖 geo-coverage", page_icon="🗺️", 
 from ui import coverage_view, data, data_tab, map_view, monitor_tab, scenario_tab, share, store_panel  # noqa: E402
 from ui.i18n import GROUPS, LANGUAGES, LEVELS, t  # noqa: E402
 
-
 # A wider sidebar so indicator names (long in both languages) are readable.
 _STYLE = """<style>
 section[data-testid="stSidebar"] {width: 370px !important; min-width: 370px !important;}

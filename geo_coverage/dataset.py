@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -134,7 +135,7 @@ def source_class(text: str) -> str:
     for label in ("synthetic", "estimate", "census", "imported", "scenario", "osm"):
         if lowered.startswith(label) or f"{label}:" in lowered or lowered == label:
             return label
-    return "real" if lowered.startswith("real") or lowered.startswith("public") else "imported"
+    return "real" if lowered.startswith(("real", "public")) else "imported"
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def read_dataset_frames(root: str | Path) -> DatasetFrames:
     if not root.is_dir():
         raise DataError("Data folder not found.", file=root,
                         fix="Pass a folder with boundaries/ and layers/ (see `geo-coverage import`).")
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     files: dict[str, Path] = {}
     if (root / "dataset.yaml").exists():
         meta = io.read_yaml(root / "dataset.yaml") or {}

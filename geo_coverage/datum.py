@@ -133,7 +133,8 @@ def from_wgs84(lon, lat, datum: str):
 
 def convert(lon, lat, *, source: str, target: str):
     """Convert coordinates between any two of :data:`DATUMS`."""
-    return from_wgs84(*to_wgs84(lon, lat, source), target)
+    wgs84_lon, wgs84_lat = to_wgs84(lon, lat, source)
+    return from_wgs84(wgs84_lon, wgs84_lat, target)
 
 
 def check_datum(datum: str) -> str:

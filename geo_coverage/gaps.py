@@ -55,7 +55,6 @@ HEADERS = {
     "units_no_data": ("无数据", "No data"),
     "total_shortfall": ("缺口合计", "Total shortfall"),
 }
-STATUS_ZH = {"met": "达标", "gap": "未达标", "no_data": "无数据"}
 LEVEL_ZH = {"city": "市", "district": "区", "street": "街道/乡镇"}
 
 # The words of an export's cells, id → (中文, English): an export is in one language at a time.

@@ -14,9 +14,9 @@ any of its rules holds.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -93,8 +93,16 @@ class OsmQuery:
                                 fix="Give --bbox WEST SOUTH EAST NORTH in degrees, west < east and south < north.")
 
     @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The bounding box ``(W, S, E, N)`` of a query made with one."""
+        if self.bbox is None:
+            raise DataError(f"The query names the place '{self.place}', not a bounding box.")
+        west, south, east, north = self.bbox
+        return west, south, east, north
+
+    @property
     def label(self) -> str:
-        return self.place if self.place else "bbox " + ",".join(f"{v:g}" for v in self.bbox)
+        return self.place if self.place else "bbox " + ",".join(f"{v:g}" for v in self.box)
 
 
 def query_tags(kinds: Sequence[str] | None = None) -> dict[str, list[str]]:
@@ -219,7 +227,8 @@ def _network_error(exc: Exception, what: str, query: OsmQuery) -> NetworkError:
                         fix="Check the connection and the place name (or use --bbox); retry later if Overpass is busy.")
 
 
-def fetch_features(query: OsmQuery, tags: Mapping[str, object], *, cache_dir=None) -> gpd.GeoDataFrame:
+def fetch_features(query: OsmQuery, tags: Mapping[str, bool | str | list[str]], *,
+                   cache_dir=None) -> gpd.GeoDataFrame:
     """OSM features matching ``tags`` in the place or box (an empty frame when there are none)."""
     import osmnx
     from osmnx._errors import InsufficientResponseError
@@ -228,7 +237,7 @@ def fetch_features(query: OsmQuery, tags: Mapping[str, object], *, cache_dir=Non
         try:
             if query.place is not None:
                 return osmnx.features_from_place(query.place, dict(tags))
-            return osmnx.features_from_bbox(tuple(query.bbox), dict(tags))
+            return osmnx.features_from_bbox(query.box, dict(tags))
         except InsufficientResponseError:
             return gpd.GeoDataFrame(geometry=[], crs=4326)
         except Exception as exc:  # requests, Overpass and geocoder failures all reach the user the same way
@@ -245,7 +254,7 @@ def fetch_network(query: OsmQuery, *, network_type: str = "walk", cache_dir=None
         try:
             if query.place is not None:
                 return osmnx.graph_from_place(query.place, network_type=network_type)
-            return osmnx.graph_from_bbox(tuple(query.bbox), network_type=network_type)
+            return osmnx.graph_from_bbox(query.box, network_type=network_type)
         except Exception as exc:  # as above
             raise _network_error(exc, f"the {network_type} network", query) from None
 

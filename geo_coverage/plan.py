@@ -8,10 +8,11 @@ that names the indicator.  A second plan needs a second file, never code.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import PlanError
 
@@ -130,10 +131,6 @@ class Indicator:
         if self.max_minutes is not None:
             return float(self.max_minutes) / 60.0 * float(speed_kmh[self.mode]) * 1000.0
         raise PlanError(f"Indicator '{self.id}' has no catchment (max_distance_m or max_minutes).")
-
-    @property
-    def is_percentage(self) -> bool:
-        return self.type in ("share", "access")
 
 
 @dataclass(frozen=True)
@@ -417,7 +414,9 @@ def _monitoring(data: Mapping, origin: str) -> Monitoring | None:
                       **stage_years)
 
 
-def _parse_indicator(spec, position, origin, *, plan_levels, populations, kinds, life_circles, seen):
+def _parse_indicator(spec: Any, position: int, origin: str, *, plan_levels: tuple[str, ...],
+                     populations: Mapping[str, Mapping[str, str]], kinds: Mapping[str, Kind],
+                     life_circles: Mapping[str, Mapping[str, Any]], seen: set[str]) -> Indicator:
     if not isinstance(spec, Mapping):
         raise PlanError(f"Indicator #{position} is not a mapping.", file=origin)
     ind_id = str(_need(spec, "id", f"Indicator #{position}", origin))
@@ -454,7 +453,7 @@ def _parse_indicator(spec, position, origin, *, plan_levels, populations, kinds,
             raise PlanError(f"{where} has no target for level(s) {missing}.", file=origin)
     else:
         value = _number(raw_target, f"{where} target", origin)
-        target = {level: value for level in levels}
+        target = dict.fromkeys(levels, value)
     comparator = str(spec.get("comparator", ">="))
     if comparator not in COMPARATORS:
         raise PlanError(f"{where} has unknown comparator '{comparator}'.", file=origin,

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 from collections import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,7 @@ class DemandPoints:
         return self.weights[column]
 
     @property
-    def geometry(self) -> "DemandPoints":
+    def geometry(self) -> DemandPoints:
         """The points whose positions these are: ``self``, or for a :meth:`rescaled` copy the
         points it was scaled from (same positions, same KD-tree, same coarser cells).  Caches of
         anything that depends on positions alone (covered masks, catchment matrices) key on it."""
@@ -108,7 +108,7 @@ class DemandPoints:
             self._memo["tree"] = cKDTree(self.xy, balanced_tree=False, compact_nodes=False)
         return self._memo["tree"]
 
-    def coarsened(self, cell_m: float) -> "DemandPoints":
+    def coarsened(self, cell_m: float) -> DemandPoints:
         """The points merged into square cells of ``cell_m`` metres, separately per unit.
 
         Each merged point sits at the population-weighted centre of the cells it merges (by
@@ -128,7 +128,7 @@ class DemandPoints:
                                else self.geometry.coarsened(cell_m).rescaled(factors))
         return self._memo[key]
 
-    def rescaled(self, factors: Mapping[str, np.ndarray]) -> "DemandPoints":
+    def rescaled(self, factors: Mapping[str, np.ndarray]) -> DemandPoints:
         """The same points with each column's weights multiplied by a factor per unit.
 
         ``factors[column][k]`` scales the weights of ``column`` at every point of the unit
@@ -394,8 +394,8 @@ def _cell_size_m(window, crs) -> float:
         # A degree of latitude is ~111 km; longitude cells shrink with latitude, take the smaller.
         rows = window.values.shape[0]
         _, lat = _cell_centres(window.transform, np.array([rows / 2.0]), np.array([0.0]))
-        lat = float(lat[0])
-        return float(min(width, abs(window.transform.e)) * 111_320.0 * np.cos(np.radians(lat)))
+        centre_lat = float(lat[0])
+        return float(min(width, abs(window.transform.e)) * 111_320.0 * np.cos(np.radians(centre_lat)))
     return float(width)
 
 

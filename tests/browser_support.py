@@ -56,7 +56,8 @@ def streamlit_server(script: Path, *, env: dict | None = None, warm: bool = Fals
         pytest.skip("streamlit is not installed in this environment")
     port = free_port()
     cache = REPO / ".pytest_cache"
-    log = open(cache / f"streamlit-{port}.log", "w") if cache.is_dir() else subprocess.DEVNULL
+    # Open for the server's lifetime (closed when it is stopped), so no `with` block.
+    log = open(cache / f"streamlit-{port}.log", "w") if cache.is_dir() else subprocess.DEVNULL  # noqa: SIM115
     command = [sys.executable, "-m", "ui.serve"] if warm else [str(streamlit), "run"]
     process = subprocess.Popen(
         [*command, str(script), "--server.headless", "true",

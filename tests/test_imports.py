@@ -154,7 +154,8 @@ def test_from_package_import_submodule_points_at_the_submodule(tmp_path):
     pkg = _write(tmp_path, {
         "__init__.py": "from .sub import api\n",
         "sub/__init__.py": "from .api import run\n",
-        "sub/api.py": "from . import helpers\nfrom .. import errors\ntry:\n    from .helpers import x\nexcept ImportError:\n    pass\n",
+        "sub/api.py": ("from . import helpers\nfrom .. import errors\n"
+                       "try:\n    from .helpers import x\nexcept ImportError:\n    pass\n"),
         "sub/helpers.py": "x = 1\n",
         "errors.py": "",
     })

@@ -10,10 +10,11 @@ from affine import Affine
 from pyproj import Transformer
 from shapely.geometry import box
 
-from .conftest import METRIC, X0, Y0
 from geo_coverage import io
 from geo_coverage.dataset import Dataset, prepare_units
 from geo_coverage.population import demand_points, rasterise_population, unit_totals, write_population_raster
+
+from .conftest import METRIC, X0, Y0
 
 
 def _dataset(streets: gpd.GeoDataFrame) -> Dataset:

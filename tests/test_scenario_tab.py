@@ -137,7 +137,8 @@ def test_population_change_flips_the_street(app):
     # Shown to 2 decimals: 5 / 700 × 1,000 = 7.142857…
     assert hit.value_after.iloc[0] == 7.14
     # The edit names the street, not only its code.
-    assert app.selectbox(key=K("scenario_drop_pick")).options == ["#1 population of street / township 甲二街道 (110001002) ×0.35"]
+    assert app.selectbox(key=K("scenario_drop_pick")).options == [
+        "#1 population of street / township 甲二街道 (110001002) ×0.35"]
 
 
 def test_comparison_tables_speak_chinese(tiny_folder, monkeypatch):

@@ -215,7 +215,7 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
               indicator: Indicator, level: str, language: str) -> None:
     """The ranked gap list (filterable by district) and its CSV / XLSX / GeoJSON downloads."""
     st.markdown(f"#### {t('gap_table', language)}")
-    districts = dataset.units["district"] if "district" in dataset.units else None
+    districts = dataset.units.get("district")
     choices = [""] + (list(districts.index.astype(str)) if districts is not None else [])
     # Bilingual option labels (see app.py: keyed widgets must not change their option labels).
     district_label = {"": "全部区 · All districts"}

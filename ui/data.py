@@ -7,10 +7,9 @@ are ``st.cache_data`` (each caller gets its own copy).  A dataset is keyed by a 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
-
-import numpy as np
 
 from geo_coverage import access, coverage, gaps, maps
 from geo_coverage.dataset import Dataset

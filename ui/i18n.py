@@ -57,7 +57,8 @@ _STRINGS = {
     "rolled_up_help": ("规划未设全市层级指标；此值为各区分子之和除以分母之和，仅供参考。",
                        "The plan sets no city-level target; this is the districts' numerators over their "
                        "denominators, for reference."),
-    "provenance_imported": ("「{layers}」图层为导入数据（{files}）。", "The {layers} layer is imported data ({files})."),
+    "provenance_imported": ("「{layers}」图层为导入数据（{files}）。",
+                            "The {layers} layer is imported data ({files})."),
     "default_target": ("目标为默认值：规划未给出具体数值，本工具按规划方向设定，可在规划文件中修改。",
                        "The target is a default: the plan gives no number; the tool sets one in the plan's "
                        "direction, changeable in the plan file."),

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import DataError
-from ..plan import DEFAULT_SPEED_KMH, DECAYS
+from ..plan import DECAYS, DEFAULT_SPEED_KMH
 from .report import emit
 
 

@@ -140,7 +140,7 @@ def register(subparsers) -> None:
 def cmd_indicators(args) -> int:
     plan = load_plan_arg(args)
     chosen = plan.all_indicators if args.with_companions else plan.indicators
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "id": ind.id, "name_zh": ind.name_zh, "name_en": ind.name_en, "group": ind.group,
         "type": ind.type, "layer": ind.layer,
         "measure": _measure_text(ind), "population": ind.population,
