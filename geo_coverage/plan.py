@@ -393,14 +393,14 @@ def _monitoring(data: Mapping, origin: str) -> Monitoring | None:
         raise PlanError(f"monitoring baseline_year {baseline} is after the period starts "
                         f"({start}).",
                         file=origin, fix="Use the year before the period, or its first year.")
-    shares = {}
+    shares: dict[str, float] = {}
     for key, default in (("warning_margin", 0.10), ("volatility_threshold", 0.20)):
         share = _number(spec.get(key, default), f"monitoring {key}", origin)
         if not 0 <= share <= 5:
             raise PlanError(f"monitoring {key} {share:g} is not a share.", file=origin,
                             fix="Write a share such as 0.1 for 10 %.")
         shares[key] = share
-    stage_years = {}
+    stage_years: dict[str, int | None] = {}
     for key in ("midterm_year", "final_year"):
         if spec.get(key) is None:
             stage_years[key] = None
@@ -410,8 +410,10 @@ def _monitoring(data: Mapping, origin: str) -> Monitoring | None:
             raise PlanError(f"monitoring {key} {year} is outside the period {start}–{end}.",
                             file=origin)
         stage_years[key] = year
-    return Monitoring(start_year=start, end_year=end, baseline_year=baseline, **shares,
-                      **stage_years)
+    return Monitoring(start_year=start, end_year=end, baseline_year=baseline,
+                      warning_margin=shares["warning_margin"],
+                      volatility_threshold=shares["volatility_threshold"],
+                      midterm_year=stage_years["midterm_year"], final_year=stage_years["final_year"])
 
 
 def _parse_indicator(spec: Any, position: int, origin: str, *, plan_levels: tuple[str, ...],

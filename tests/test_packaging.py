@@ -83,16 +83,20 @@ def installed(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_installed_wheel_carries_the_default_and_its_plans(installed, tmp_path):
     probe = ("import json, geo_coverage, geo_coverage.dataset as d, geo_coverage.data as data;"
+             "from geo_coverage.plan import available_plans;"
              "print(json.dumps([geo_coverage.__file__, str(d.default_data_dir()),"
-             " sorted(p.name for p in data.folder('layers').glob('*.geojson')),"
-             " sorted(p.name for p in data.folder('scenarios').glob('*.yaml'))]))")
-    module, data_dir, layers, scenarios = json.loads(_run([installed / "python", "-c", probe],
-                                                          cwd=tmp_path).stdout)
+             " {name: sorted(str(p.relative_to(data.folder(name))) for p in data.folder(name).rglob('*')"
+             "  if p.is_file()) for name in data.FOLDERS}, sorted(available_plans())]))")
+    module, data_dir, files, plans = json.loads(_run([installed / "python", "-c", probe], cwd=tmp_path).stdout)
     venv = installed.parent.resolve()
     assert Path(module).resolve().is_relative_to(venv), module
     assert Path(data_dir).resolve() == Path(module).resolve().parent / "data"
-    assert layers == sorted(p.name for p in (REPO / "layers").glob("*.geojson"))
-    assert scenarios == sorted(p.name for p in (REPO / "scenarios").glob("*.yaml"))
+    # Every file of the three folders travels (a new kind of file needs its pattern in package-data).
+    for name, shipped in files.items():
+        here = sorted(str(p.relative_to(REPO / name)) for p in (REPO / name).rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts)
+        assert shipped == here, name
+    assert plans == sorted(p.stem for p in (REPO / "geo_coverage" / "plans").glob("*.yaml"))
 
 
 @pytest.mark.slow

@@ -389,12 +389,11 @@ def test_newer_schema_refused_on_postgis(postgres_url):
 
     from geo_coverage.store import StoreVersionError
 
-    with open_store(postgres_url) as store:
-        with store._write() as connection:
-            connection.execute(
-                sa.insert(store.tables.schema_version),
-                {"version": 2, "applied_at": "2027-06-01", "tool_version": "9.9"},
-            )
+    with open_store(postgres_url) as store, store._write() as connection:
+        connection.execute(
+            sa.insert(store.tables.schema_version),
+            {"version": 2, "applied_at": "2027-06-01", "tool_version": "9.9"},
+        )
     with pytest.raises(
         StoreVersionError, match="schema version 2; this geo-coverage .* reads up to 1"
     ):

@@ -47,6 +47,8 @@ def load_dataset_arg(args, *, default=None):
     if getattr(args, "store", None):
         raise DataError("--store is given without --snapshot.",
                         fix="Add --snapshot YEAR|LABEL (see `geo-coverage snapshot list`).")
+    from ..dataset import load_dataset
+
     return load_dataset(args.data if args.data else default)
 
 
@@ -190,7 +192,6 @@ def cmd_report(args) -> int:
     from .. import gaps as gaps_module
     from .. import io
     from ..coverage import evaluate
-    from ..dataset import load_dataset
 
     plan = load_plan_arg(args)
     for ind_id in args.indicator or []:
@@ -268,7 +269,6 @@ def cmd_gaps(args) -> int:
     from .. import gaps as gaps_module
     from .. import io
     from ..coverage import evaluate
-    from ..dataset import load_dataset
 
     plan = load_plan_arg(args)
     fmt = args.format or Path(args.out).suffix.lower().lstrip(".")

@@ -67,7 +67,6 @@ def _missing_verb(parser) -> int:
 def cmd_run(args) -> int:
     from .. import scenario as scenario_module
     from ..coverage import evaluate
-    from ..dataset import load_dataset
 
     scenario = scenario_module.load_scenario(args.file)
     plan_source = args.plan or scenario.plan
@@ -156,7 +155,6 @@ def _candidate_file(path: Path, dataset, *, kind: str, datum: str | None):
 def cmd_optimize(args) -> int:
     from .. import io
     from .. import scenario as scenario_module
-    from ..dataset import load_dataset
     from ..siting import propose_sites
 
     plan = load_plan(args.plan) if args.plan else default_plan()

@@ -28,7 +28,8 @@ def check_coordinates(lon: np.ndarray, lat: np.ndarray, usable: np.ndarray, rows
     """Swapped longitude/latitude, projected metres, and points outside China."""
     problems: list[Problem] = []
     in_china = usable & (lon >= LON_RANGE[0]) & (lon <= LON_RANGE[1]) & (lat >= LAT_RANGE[0]) & (lat <= LAT_RANGE[1])
-    swapped = usable & ~in_china & (lat >= LON_RANGE[0]) & (lat <= LON_RANGE[1]) & (lon >= LAT_RANGE[0]) & (lon <= LAT_RANGE[1])
+    swapped = (usable & ~in_china & (lat >= LON_RANGE[0]) & (lat <= LON_RANGE[1])
+               & (lon >= LAT_RANGE[0]) & (lon <= LAT_RANGE[1]))
     problems += row_problems(swapped, rows, lambda r, i: Problem(
         "error", f"Longitude and latitude look swapped ({columns[0]}={lon[i]:g}, {columns[1]}={lat[i]:g}).",
         file=file, row=r, column=columns[0],

@@ -161,7 +161,8 @@ def _read_base(base: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path]
         file = base / "boundaries" / filename
         if file.exists():
             units[level] = io.read_vector(file)
-    layers = {file.stem: file for file in sorted((base / "layers").glob("*.geojson"))} if (base / "layers").is_dir() else {}
+    layer_dir = base / "layers"
+    layers = {file.stem: file for file in sorted(layer_dir.glob("*.geojson"))} if layer_dir.is_dir() else {}
     return units, layers
 
 

@@ -87,7 +87,8 @@ def join_population(units: gpd.GeoDataFrame, table: pd.DataFrame, *, name: str,
     report["units_without_rows"] = missing_units
     if missing_units:
         problems.append(Problem("warning", f"{len(missing_units)} units have no row and keep their previous "
-                                f"population: {', '.join(missing_units[:10])}{' ...' if len(missing_units) > 10 else ''}.",
+                                f"population: {', '.join(missing_units[:10])}"
+                                f"{' ...' if len(missing_units) > 10 else ''}.",
                                 file=file, column=found["code"], fix="Add a row for each unit."))
     if has_errors(problems):
         return ImportResult(None, tuple(problems), report)
@@ -102,7 +103,8 @@ def _missing_columns(table: pd.DataFrame, found: Mapping[str, str], population: 
         problems.append(Problem("error", "The table has a header row but no data rows.", file=file, row=2,
                                 fix="Add one row per unit below the header."))
     if "code" not in found:
-        problems.append(Problem("error", f"No unit code column (the headers are: {', '.join(map(str, table.columns))}).",
+        headers = ", ".join(map(str, table.columns))
+        problems.append(Problem("error", f"No unit code column (the headers are: {headers}).",
                                 file=file, column="code",
                                 fix="Name it 区划代码 or code, or map it: --column-map code=<header>."))
     if not population:

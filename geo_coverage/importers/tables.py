@@ -54,7 +54,7 @@ def decode_text(data: bytes, *, encoding: str | None = None, origin: str | Path 
     """
     if encoding:
         key = str(encoding).strip().lower().replace("_", "-")
-        name = _ENCODING_ALIASES.get(key, _ENCODING_ALIASES.get(key.replace("-", ""), None))
+        name = _ENCODING_ALIASES.get(key, _ENCODING_ALIASES.get(key.replace("-", "")))
         if name is None:
             raise DataError(f"Unknown encoding '{encoding}'.", file=origin,
                             fix="Use utf-8, utf-8-sig, gbk or gb18030, or leave it out to detect it.")
@@ -159,7 +159,7 @@ def _workbook_grid(data: bytes, *, name: str) -> tuple[pd.DataFrame, dict]:
 def _csv_text_grid(data: bytes, *, name: str, suffix: str,
                    encoding: str | None) -> tuple[pd.DataFrame, dict, bool]:
     """The CSV's cells, the encoding used, and whether it was read wider than its first line."""
-    if data.startswith(_OLE2_MAGIC) or data.startswith(b"PK\x03\x04"):
+    if data.startswith((_OLE2_MAGIC, b"PK\x03\x04")):
         raise DataError("The file is an Excel workbook (or another binary file), not CSV text.", file=name,
                         fix="Give it its real suffix (.xlsx), or save it from Excel as CSV UTF-8.")
     if _looks_like_markup(data):

@@ -173,7 +173,7 @@ def _load_population(dataset: Dataset, *, name: str, payload: bytes,
     # join_population writes into the arrays it reads from the frame; under pandas 3's
     # copy-on-write a float column hands out a read-only view, so give it object columns.
     writable = [c for c in (*POPULATION_COLUMNS, "pop_source") if c in units]
-    units = units.astype({c: object for c in writable})
+    units = units.astype(dict.fromkeys(writable, object))
     result = join_population(units, table, name=name)
     result = ImportResult(result.frame, result.problems, {**result.report, **info})
     if not result.ok:

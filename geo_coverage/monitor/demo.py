@@ -15,6 +15,7 @@ baseline's demand grid and catchments (equal to a full evaluation to rounding; t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -98,7 +99,7 @@ def _latest(table: pd.DataFrame, year: int, keys: list[str]) -> pd.DataFrame:
 
 def _grown_units(base: Dataset, factors: pd.Series, label: str) -> dict[str, gpd.GeoDataFrame]:
     """Districts × their factor, streets × their district's, the city = Σ districts."""
-    units = {}
+    units: dict[str, gpd.GeoDataFrame] = {}
     for level in sorted(base.units, key=("district", "street", "city").index):
         frame = base.units[level].copy()
         if level == "district":
@@ -251,9 +252,11 @@ def demo_years(
 
     wanted = None if years is None else {int(y) for y in years}
     chosen = [y for y in (BASELINE_YEAR, *demo_events().years) if wanted is None or y in wanted]
-    return LazyDatasets(
-        {year: (lambda year=year: demo_dataset(year, *parts(), plan)) for year in chosen}
-    )
+
+    def load(year: int) -> Dataset:
+        return demo_dataset(year, *parts(), plan)
+
+    return LazyDatasets({year: functools.partial(load, year) for year in chosen})
 
 
 def demo_tables(

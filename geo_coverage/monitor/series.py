@@ -9,6 +9,7 @@ years, or the project store.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -166,5 +167,5 @@ class LazyDatasets(Mapping):
 def datasets_from_dirs(folders: Mapping[int, Path]) -> Mapping[int, Dataset]:
     """A lazy ``year -> Dataset`` over data folders (see :class:`LazyDatasets`)."""
     return LazyDatasets(
-        {year: (lambda path=path: load_dataset(path)) for year, path in folders.items()}
+        {year: functools.partial(load_dataset, path) for year, path in folders.items()}
     )
