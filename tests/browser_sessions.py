@@ -13,6 +13,7 @@ Used by ``tests/test_browser_sessions.py`` (3 sessions, in ``make test``) and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io as _io
 import re
 import shutil
@@ -212,10 +213,8 @@ async def run_session(
         result.problems.append(
             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         )
-        try:
+        with contextlib.suppress(Exception):  # the screenshot is a courtesy; the finding is reported
             await page.screenshot(path=str(work / f"session_{index}_failed.png"), full_page=True)
-        except Exception:  # noqa: BLE001
-            pass
     finally:
         await context.close()
     if blocked:

@@ -108,7 +108,7 @@ def test_partitions_cut_the_hierarchy_into_whole_units():
 
 def test_partition_invariance_on_a_province_where_catchments_cross_borders(cluster):
     dataset, plan = sp.province(), default_plan()
-    options = dict(indicators=sp.INDICATORS, access_settings=sp.SETTINGS)
+    options = {"indicators": sp.INDICATORS, "access_settings": sp.SETTINGS}
     one_machine = evaluate(dataset, plan, **options)
     # The premise: with 4 partitions F1's catchment reaches townships of several partitions.
     four = partition_dataset(dataset, 4)
@@ -137,7 +137,7 @@ def test_partition_invariance_on_a_province_where_catchments_cross_borders(clust
 
 def test_local_engine_runs_the_same_partitions_in_process():
     dataset, plan = sp.province(), default_plan()
-    options = dict(indicators=sp.INDICATORS, access_settings=sp.SETTINGS)
+    options = {"indicators": sp.INDICATORS, "access_settings": sp.SETTINGS}
     engine = LocalEngine(partitions=5)
     assert_same_table(evaluate(dataset, plan, **options), engine.evaluate(dataset, plan, **options))
     assert len(engine.stats) == 5

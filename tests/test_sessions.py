@@ -42,7 +42,7 @@ def test_no_cache_key_is_an_object_id():
 
 
 def test_upload_key_is_the_content():
-    common = dict(what="facilities", kind="elderly_care", datum="wgs84", level="street")
+    common = {"what": "facilities", "kind": "elderly_care", "datum": "wgs84", "level": "street"}
     a = data_tab.upload_key("default", payload=b"x,y\n1,2\n", **common)
     assert a == data_tab.upload_key(
         "default", payload=b"x,y\n1,2\n", **common

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..plan import Plan, default_plan, load_plan
-from .store import add_store_option
 from .engine_options import add_engine_options, engine_from_args
+from .store import add_store_option
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import shapely
 
@@ -123,8 +124,9 @@ class DaskEngine:
         self.dashboard = dashboard
         self.stream = stream if stream is not None else sys.stderr
         self.connect_timeout = connect_timeout
-        self.client = None
-        self.cluster = None
+        # A distributed.Client / LocalCluster once started (distributed is imported only then).
+        self.client: Any = None
+        self.cluster: Any = None
         self.stats: list[dict] = []
 
     # --- the cluster ----------------------------------------------------------------------------

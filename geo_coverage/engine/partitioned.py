@@ -174,7 +174,8 @@ def run_partition(job: PartitionJob) -> PartitionResult:
         core = list(job.partition.core)
         for indicator_id in job.access_ids:
             indicator = job.plan.indicator(indicator_id)
-            if job.plan.population_column(indicator.population) not in job.halo_units:
+            if (indicator.population is None
+                    or job.plan.population_column(indicator.population) not in job.halo_units):
                 parts[indicator_id] = None
                 continue
             measures = access.unit_measures(halo, indicator, settings=settings, demand=demand,
@@ -242,7 +243,7 @@ def _assemble(dataset, plan, wanted, indicators, include_companions, inside_tabl
     """Rows in the order one machine gives: indicator by indicator, level by level, unit order."""
     inside = pd.concat([t for t in inside_tables if len(t)], ignore_index=True) \
         if any(len(t) for t in inside_tables) else pd.DataFrame(columns=TABLE_COLUMNS)
-    groups = {key: rows for key, rows in inside.groupby(["indicator", "level"], sort=False)}
+    groups = dict(inside.groupby(["indicator", "level"], sort=False))
     if outside is not None:
         groups.update(dict(list(outside.groupby(["indicator", "level"], sort=False))))
     chosen = plan.indicators_for(list(indicators) if indicators else None,

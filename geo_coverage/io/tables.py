@@ -9,12 +9,13 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from .files import write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "dataframe_to_csv_bytes",
@@ -71,6 +72,7 @@ def dataframe_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *,
     bytes
         The workbook.
     """
+    import pandas as pd
     from openpyxl.utils import get_column_letter
 
     buffer = _stdlib_io.BytesIO()
@@ -139,6 +141,8 @@ def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
     DataError
         The file is missing, not UTF-8, empty or malformed.
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise DataError("File not found.", file=path, fix="Check the path.")
@@ -174,6 +178,8 @@ def read_xlsx(data: bytes, *, name: str) -> dict[str, pd.DataFrame]:
     DataError
         The workbook is damaged or has no sheets.
     """
+    import pandas as pd
+
     try:
         with warnings.catch_warnings():  # openpyxl's notes on styles/extensions it skips are not for planners
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -63,7 +64,7 @@ class Assessment:
     series: pd.DataFrame  # the years up to ``year``
     monitored: pd.DataFrame  # trajectories of the scope and its sub-units
     origin: str = ""
-    units: Mapping[str, object] = field(default_factory=dict)  # level -> outlines (GeoDataFrame)
+    units: Mapping[str, Any] = field(default_factory=dict)  # level -> outlines (GeoDataFrame)
     names_en: Mapping[str, str] = field(default_factory=dict)  # unit code -> English name
 
     @property
@@ -569,7 +570,7 @@ def _sources(assessment: Assessment, lang: str) -> list[Block]:
         if points.empty:
             continue
         by_source = points.groupby("provenance")["year"].agg(
-            lambda y: sorted(set(int(v) for v in y))
+            lambda y: sorted({int(v) for v in y})
         )
         for source, yrs in by_source.items():
             rows.append((_ind_name(ind, lang), _year_span(yrs), str(source)))

@@ -51,7 +51,7 @@ def docx_bytes(blocks: Sequence, *, lang: str = "zh") -> bytes:
     normal = document.styles["Normal"]
     _east_asian(normal, body_latin, body_east)
     normal.font.size = Pt(10.5)
-    for level in range(0, 4):
+    for level in range(4):
         name = "Title" if level == 0 else f"Heading {level}"
         _east_asian(document.styles[name], body_latin, HEADING_FONT[0])
     for block in blocks:
