@@ -243,7 +243,7 @@ def _assemble(dataset, plan, wanted, indicators, include_companions, inside_tabl
     """Rows in the order one machine gives: indicator by indicator, level by level, unit order."""
     inside = pd.concat([t for t in inside_tables if len(t)], ignore_index=True) \
         if any(len(t) for t in inside_tables) else pd.DataFrame(columns=TABLE_COLUMNS)
-    groups = dict(inside.groupby(["indicator", "level"], sort=False))
+    groups = dict(list(inside.groupby(["indicator", "level"], sort=False)))  # a GroupBy is no mapping
     if outside is not None:
         groups.update(dict(list(outside.groupby(["indicator", "level"], sort=False))))
     chosen = plan.indicators_for(list(indicators) if indicators else None,
