@@ -89,7 +89,7 @@ def bench_counties(data: Path) -> dict:
     dataset, load_s = _load(data)
     plan = default_plan()
     ids = [i.id for i in plan.all_indicators if i.type in PLAIN]
-    options = dict(levels=["district", "street"], indicators=ids)
+    options = {"levels": ["district", "street"], "indicators": ids}
     start = time.perf_counter()
     local = evaluate(dataset, plan, **options)
     local_s = time.perf_counter() - start

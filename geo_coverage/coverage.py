@@ -8,7 +8,8 @@ districts to the city by construction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +34,8 @@ _EPS = 1e-9
 def compare(value, target, comparator: str):
     """Vectorised ``value <comparator> target``; NaN values give NaN (no data)."""
     value = np.asarray(value, dtype=float)
-    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
-           "==": np.isclose}
+    ops: dict[str, Callable[..., Any]] = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal,
+                                          "<": np.less, "==": np.isclose}
     result = ops[comparator](value + (_EPS if comparator in (">=", "==") else 0.0), target) \
         if comparator != "==" else np.isclose(value, target)
     out = result.astype(object)
@@ -161,7 +162,7 @@ def layer_provenance(frame: pd.DataFrame) -> str:
 
 def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilities, aggregator,
                     access_parts, target: float, layer_source: str,
-                    parent_of: Mapping[str, str], lacking: list[str] = ()) -> pd.DataFrame:
+                    parent_of: Mapping[str, str], lacking: Sequence[str] = ()) -> pd.DataFrame:
     n = len(units)
     nothing = np.full(n, np.nan)
     numerator, denominator, value, shortfall = nothing, nothing.copy(), nothing.copy(), nothing.copy()
@@ -191,7 +192,7 @@ def _evaluate_level(indicator: Indicator, plan: Plan, level: str, units, facilit
 
     met = compare(value, row_target, indicator.comparator)
     if indicator.strata_attribute and facilities is not None and not lacking and kind_type == "share":
-        met = np.where(np.isnan(value), None, met_strata).astype(object)
+        met = np.asarray(np.where(np.isnan(value), None, met_strata)).astype(object)
     status = np.where(pd.isna(met), "no_data", np.where(met == True, "met", "gap"))  # noqa: E712
     shortfall = np.where(np.isnan(value), np.where(np.isnan(shortfall), np.nan, 0.0), shortfall)
     shortfall = np.where(status == "met", 0.0, shortfall)

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage.dataset import Dataset, source_class
-from geo_coverage.viz import SHORTFALL_UNITS_ZH, decimals_for, shortfall_unit
 from geo_coverage.plan import Indicator, Plan
+from geo_coverage.viz import SHORTFALL_UNITS_ZH, decimals_for, shortfall_unit
 
 from . import data
 from .i18n import LEVELS, OUTLINE, POPULATION, STATUS, label, number, source_text, t

@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo_coverage import viz as maps
 from geo_coverage import scenario as sc
+from geo_coverage import viz as maps
 from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError

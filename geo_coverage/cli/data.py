@@ -45,7 +45,8 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_validate)
 
     p = subparsers.add_parser("import", help="build a validated data folder from your own files")
-    p.add_argument("--boundaries", metavar="FILE", help="unit outlines: GeoJSON, GeoPackage, Shapefile (.shp or .zip), GeoParquet")
+    p.add_argument("--boundaries", metavar="FILE",
+                   help="unit outlines: GeoJSON, GeoPackage, Shapefile (.shp or .zip), GeoParquet")
     p.add_argument("--level", choices=("district", "street"), default="street",
                    help="level of --boundaries and --population (default: street)")
     p.add_argument("--population", metavar="FILE", help="population table (CSV/XLSX) keyed by unit code")
@@ -58,7 +59,8 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("fetch-osm", help="fetch boundaries, facilities and road networks from OpenStreetMap")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--place", metavar="NAME", help="a place name Nominatim knows, e.g. 'Dongcheng District, Beijing'")
+    where.add_argument("--place", metavar="NAME",
+                       help="a place name Nominatim knows, e.g. 'Dongcheng District, Beijing'")
     where.add_argument("--bbox", metavar=("W", "S", "E", "N"), nargs=4, type=float, help="bounding box in degrees")
     p.add_argument("--what", default="boundaries,facilities,network",
                    help="comma-separated: boundaries, facilities, network (default: all)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io as _io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -452,9 +453,9 @@ def coverage_map(
         unit_suffix = "" if unit in ("", "%") else f" {unit}"
         comparator = {">=": "≥", "<=": "≤"}.get(indicator.comparator, indicator.comparator)
 
-        handles = [Patch(facecolor=colour, edgecolor="#888888", linewidth=0.5, label=text)
-                   for colour, text in reversed(legend_classes(indicator, target,
-                                                               language=language))]
+        handles: list[Any] = [Patch(facecolor=colour, edgecolor="#888888", linewidth=0.5, label=text)
+                              for colour, text in reversed(legend_classes(indicator, target,
+                                                                          language=language))]
         handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linestyle="--",
                              linewidth=0.5, label=words["no_data"]))
         if districts is not None and len(districts):
@@ -512,7 +513,7 @@ def source_lines(dataset, plan, indicator, level: str, *, language: str = "zh",
                  for c, n in counts.items()]
         lines.append(words["facilities"].format(kind=kind_name, what=sep.join(parts)))
     if units is not None and "outline_quality" in units:
-        qualities = [q for q in units["outline_quality"].dropna().astype(str).unique()]
+        qualities = list(units["outline_quality"].dropna().astype(str).unique())
         if qualities:
             what = sep.join(words["quality"].get(q, q) for q in sorted(qualities))
             lines.append(words["outlines"].format(level=level_name, what=what))
