@@ -17,7 +17,8 @@ from .plan import Plan
 
 __all__ = ["gap_list", "summary", "HEADERS", "bilingual", "export_bytes", "gap_geoframe",
            "EXPORT_FORMATS", "EXPORT_LANGUAGES", "provenance_notes", "localise", "source_words",
-           "STATUS_WORDS", "LEVEL_WORDS", "OUTLINE_WORDS", "TYPE_WORDS", "EXPORT_DECIMALS"]
+           "STATUS_WORDS", "LEVEL_WORDS", "OUTLINE_WORDS", "TYPE_WORDS", "EXPORT_DECIMALS",
+           "coverage_xlsx_bytes", "sheet_words"]
 
 EXPORT_FORMATS = ("csv", "xlsx", "geojson")
 EXPORT_LANGUAGES = ("zh", "en")
@@ -379,6 +380,17 @@ def sheet_words(language: str) -> dict[str, str]:
     """The XLSX sheet names and About-sheet headers in ``language``."""
     index = 0 if language == "zh" else 1
     return {key: pair[index] for key, pair in _SHEETS.items()}
+
+
+def coverage_xlsx_bytes(table: pd.DataFrame, *, plan: Plan, dataset: Dataset | None,
+                        language: str = "zh") -> bytes:
+    """A coverage table as a one-language workbook (the table, and its About notes)."""
+    words = sheet_words(language)
+    return io.dataframe_to_xlsx_bytes(
+        {("覆盖" if language == "zh" else "Coverage"): localise(table, language, plan=plan,
+                                                               dataset=dataset)},
+        notes=provenance_notes(dataset, plan, language=language),
+        notes_headers=(words["about"], words["item"], words["note"]))
 
 
 def export_bytes(gaps: pd.DataFrame, fmt: str, *, plan: Plan, dataset: Dataset | None = None,

@@ -5,6 +5,7 @@ XLSX and GeoJSON, and the coverage report as XLSX, CSV and GeoJSON."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import openpyxl
@@ -135,3 +136,36 @@ def test_unknown_language_is_refused(tiny_city):
     table = evaluate(tiny_city, plan, levels=["street"], indicators=["elderly_beds_per_1000"])
     with pytest.raises(ValueError, match="Use zh or en"):
         gaps.localise(table, "fr")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_scenario_comparison_is_in_one_language(tiny_city, language):
+    """Remove the newborn centre N1 (乙区 loses its only one: met → gap) and add 12 beds to 甲二
+    街道 (5 + 12 = 17 beds for 2,000 residents = 8.5 per 1,000 ≥ 7: gap → met)."""
+    from geo_coverage import scenario as sc
+
+    from .test_scenario import add, make
+
+    plan = default_plan()
+    before = evaluate(tiny_city, plan)
+    scenario = make({"action": "remove", "kind": "neonatal_centre", "id": "N1"},
+                    add("elderly_care", 1.5, beds=12))
+    after = sc.evaluate_scenario(before, tiny_city, sc.apply(scenario, tiny_city, plan), plan,
+                                 scenario)
+    comparison = sc.compare(before, after)
+    data = sc.comparison_export_bytes(comparison, "xlsx", plan=plan, dataset=tiny_city,
+                                      scenario=scenario, language=language)
+    book = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype={"单位代码": str,
+                                                                   "Unit code": str})
+    zh = language == "zh"
+    assert list(book) == (["汇总", "达标变化", "对比", "说明"] if zh
+                          else ["Summary", "Flips", "Comparison", "About"])
+    flips = book["达标变化" if zh else "Flips"].set_index("单位代码" if zh else "Unit code")
+    flip, after_status, value_after = (("达标变化", "情景状态", "情景值") if zh
+                                       else ("Flip", "Status after", "Value after"))
+    assert flips.loc["110001002", flip] == ("转为达标" if zh else "gap → met")
+    assert flips.loc["110001002", after_status] == ("达标" if zh else "met")
+    assert flips.loc["110001002", value_after] == 8.5
+    assert flips.loc["110002", flip] == ("转为未达标" if zh else "met → gap")
+    about = book["说明" if zh else "About"]
+    assert ("情景" if zh else "Scenario") in set(about.iloc[:, 0])

@@ -217,12 +217,8 @@ def cmd_report(args) -> int:
     elif fmt == "json":
         data = json.dumps(table_records(table), ensure_ascii=False, indent=1).encode("utf-8")
     elif fmt == "xlsx":
-        language = language or "zh"
-        words = gaps_module.sheet_words(language)
-        data = io.dataframe_to_xlsx_bytes(
-            {("覆盖" if language == "zh" else "Coverage"): shown(table)},
-            notes=gaps_module.provenance_notes(dataset, plan, language=language),
-            notes_headers=(words["about"], words["item"], words["note"]))
+        data = gaps_module.coverage_xlsx_bytes(table, plan=plan, dataset=dataset,
+                                               language=language or "zh")
     else:  # geojson: one feature per row, with its unit outline
         import geopandas as gpd
 

@@ -32,6 +32,9 @@ def register(subparsers) -> None:
     run.add_argument("--indicator", nargs="+", action="extend", metavar="ID", help="indicator id(s)")
     add_data_options(run)
     run.add_argument("--format", choices=FORMATS, default="table")
+    run.add_argument("--lang", choices=("zh", "en"),
+                     help="language of headers and cells: xlsx in one language (default zh); csv "
+                          "and geojson keep the column ids unless --lang is given")
     run.add_argument("--out", metavar="PATH", help="write to a file (required for xlsx)")
     run.set_defaults(handler=cmd_run)
 
@@ -101,8 +104,8 @@ def _emit_table(table: pd.DataFrame, args, *, plan, dataset) -> None:
     elif args.format == "json":
         data = json.dumps(table_records(table), ensure_ascii=False, indent=1).encode("utf-8")
     elif args.format == "xlsx":
-        data = io.dataframe_to_xlsx_bytes({"覆盖 Coverage": gaps_module.bilingual(table)},
-                                          notes=gaps_module.provenance_notes(dataset, plan))
+        data = gaps_module.coverage_xlsx_bytes(table, plan=plan, dataset=dataset,
+                                               language=args.lang or "zh")
     else:
         pieces = [gaps_module.gap_geoframe(rows, dataset, level=level)
                   for level, rows in table.groupby("level", sort=False)]
@@ -133,8 +136,9 @@ def _emit_comparison(comparison, args, *, plan, dataset, scenario) -> None:
         data = json.dumps({"scenario": scenario.name, "closed": _records(comparison.closed),
                            "flips": _records(comparison.flips)}, ensure_ascii=False, indent=1).encode("utf-8")
     else:
+        language = args.lang or ("zh" if args.format == "xlsx" else None)
         data = scenario_module.comparison_export_bytes(comparison, args.format, plan=plan, dataset=dataset,
-                                                       scenario=scenario)
+                                                       scenario=scenario, language=language)
     emit(data, args.out)
 
 

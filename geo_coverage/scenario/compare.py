@@ -11,7 +11,8 @@ import pandas as pd
 from .. import io
 from ..dataset import Dataset
 from ..errors import ScenarioError
-from ..gaps import bilingual, gap_geoframe, provenance_notes
+from ..gaps import (STATUS_WORDS, bilingual, gap_geoframe, localise, provenance_notes,
+                    sheet_words)
 from ..plan import Plan
 from .model import Scenario
 
@@ -112,8 +113,46 @@ def _bilingual(frame: pd.DataFrame) -> pd.DataFrame:
     return bilingual(frame.rename(columns={c: f"{zh} {en}" for c, (zh, en) in COMPARISON_HEADERS.items()}))
 
 
+_FLIP_WORDS = {GAP_TO_MET: ("转为达标", "gap → met"), MET_TO_GAP: ("转为未达标", "met → gap")}
+
+
+def _one_language(frame: pd.DataFrame, language: str, *, plan: Plan,
+                  dataset: Dataset | None) -> pd.DataFrame:
+    """A comparison frame in one language: the gap list's words (:func:`localise`) and the
+    before/after columns', numbers with their indicator's decimals."""
+    from ..viz.legend import decimals_for
+
+    index = 0 if language == "zh" else 1
+    out = frame.copy()
+    for column in ("status_before", "status_after"):
+        if column in out:
+            out[column] = out[column].map(lambda v: STATUS_WORDS.get(v, (v, v))[index])
+    if "flip" in out:
+        out["flip"] = out["flip"].map(lambda v: _FLIP_WORDS.get(v, (v, v))[index])
+    if "indicator" in out:
+        places = out["indicator"].map({ind.id: decimals_for(ind) for ind in plan.all_indicators})
+        for column in ("value_before", "value_after", "value_change"):
+            if column in out:
+                numbers = pd.to_numeric(out[column], errors="coerce")
+                for digits in places.dropna().unique():
+                    rows = (places == digits).to_numpy()
+                    numbers.loc[rows] = numbers.loc[rows].round(int(digits))
+                out[column] = numbers
+    for column in ("shortfall_before", "shortfall_after", "shortfall_change", "shortfall_closed"):
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(1)
+    if "indicator" in out and "indicator_name_zh" not in out:
+        names = {ind.id: (ind.name_zh, ind.name_en) for ind in plan.all_indicators}
+        out.insert(list(out.columns).index("indicator") + 1, "indicator_name_zh",
+                   out["indicator"].map(lambda i: names.get(i, (i, i))[0]))
+        out.insert(list(out.columns).index("indicator_name_zh") + 1, "indicator_name_en",
+                   out["indicator"].map(lambda i: names.get(i, (i, i))[1]))
+    out = localise(out, language, plan=plan, dataset=dataset)
+    return out.rename(columns={c: pair[index] for c, pair in COMPARISON_HEADERS.items()})
+
+
 def comparison_export_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dataset: Dataset | None = None,
-                            scenario: Scenario | None = None) -> bytes:
+                            scenario: Scenario | None = None, language: str | None = None) -> bytes:
     """The comparison as file bytes, like the gap list: ``csv`` (every row, UTF-8 with BOM),
     ``xlsx`` (summary, flips and every row; Chinese + English headers) or ``geojson`` (the flipped
     units with their outlines, WGS84).
@@ -126,12 +165,19 @@ def comparison_export_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dat
         ``csv``, ``xlsx`` or ``geojson``.
     plan, dataset, scenario
         For indicator names, unit outlines and the notes sheet (provenance, the scenario).
+    language
+        ``zh`` or ``en``: every header and cell in that one language (as the app's downloads and
+        ``geo-coverage scenario run --compare --lang``); ``None``: the column ids (csv, geojson)
+        and both languages' headers (xlsx).
 
     Returns
     -------
     bytes
     """
     fmt = fmt.lower().lstrip(".")
+    if language is not None and fmt in ("csv", "xlsx"):
+        return _one_language_bytes(comparison, fmt, plan=plan, dataset=dataset,
+                                   scenario=scenario, language=language)
     if fmt == "csv":
         return io.dataframe_to_csv_bytes(comparison.table)
     if fmt == "xlsx":
@@ -155,3 +201,22 @@ def comparison_export_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dat
             frame = pd.concat(pieces, ignore_index=True)
         return io.dataframe_to_geojson_bytes(gpd.GeoDataFrame(frame, geometry="geometry", crs=4326))
     raise ScenarioError(f"Unknown export format '{fmt}'.", fix="Use csv, xlsx or geojson.")
+
+
+def _one_language_bytes(comparison: Comparison, fmt: str, *, plan: Plan, dataset: Dataset | None,
+                        scenario: Scenario | None, language: str) -> bytes:
+    def shown(frame: pd.DataFrame) -> pd.DataFrame:
+        return _one_language(frame, language, plan=plan, dataset=dataset)
+
+    if fmt == "csv":
+        return io.dataframe_to_csv_bytes(shown(comparison.table))
+    zh = language == "zh"
+    words = sheet_words(language)
+    notes = provenance_notes(dataset, plan, language=language)
+    if scenario is not None:
+        notes["情景" if zh else "Scenario"] = f"{scenario.name}: {scenario.description}".strip(": ")
+    sheets = {words["summary"]: shown(comparison.closed),
+              ("达标变化" if zh else "Flips"): shown(comparison.flips),
+              ("对比" if zh else "Comparison"): shown(comparison.table)}
+    return io.dataframe_to_xlsx_bytes(sheets, notes=notes, notes_headers=(
+        words["about"], words["item"], words["note"]))
