@@ -68,8 +68,9 @@ def test_click_the_map_to_add_a_care_home(server, browser):
         page.wait_for_timeout(500)
         page.get_by_role("button", name="Add", exact=True).click()
         # Data frames draw on a canvas; their cells are in the page as hidden grid cells.
-        page.get_by_text("add elderly-care institutions at", exact=False).first.wait_for(
-            state="attached", timeout=60_000)
+        # The edit is described by its capacity and street (issue 12 §3.3), not by coordinates.
+        described = page.get_by_text("add an elderly-care institution with 12 beds ·", exact=False)
+        described.first.wait_for(state="attached", timeout=60_000)
         # The flip table leads with the unit's name: street A2, 甲二街道 (the tiny city has no
         # English names); columns further right may be scrolled out of the canvas.
         page.get_by_text("甲二街道", exact=True).first.wait_for(state="attached", timeout=60_000)

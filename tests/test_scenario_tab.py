@@ -110,9 +110,9 @@ def test_remove_resize_and_drop(app):
     app.button(key="scenario_resize").click().run()
     assert not app.exception, [e.message for e in app.exception]
     assert current(app).edits[1].attributes == {"beds": 40.0}
-    assert app.selectbox(key=K("scenario_drop_pick")).options == [
-        "#1 remove critical-newborn rescue centres 'N1'",
-        "#2 change elderly-care institutions 'E2' (beds=40)"]
+    assert app.selectbox(key=K("scenario_drop_pick")).options == [  # named, with its street
+        "#1 remove the critical-newborn rescue centre '乙医院' · 乙一街道 (乙区)",
+        "#2 change the elderly-care institution 'a2' to 40 beds · 甲二街道 (甲区)"]
     app.selectbox(key=K("scenario_drop_pick")).set_value(1)
     app.button(key="scenario_drop").click().run()
     assert [type(e) for e in current(app).edits] == [sc.ChangeFacility]
@@ -169,7 +169,7 @@ def test_comparison_tables_speak_chinese(tiny_folder, monkeypatch):
     assert at.selectbox(key=K("scenario_opt_indicator", "zh")).label == "优化指标"
     assert at.selectbox(key=K("scenario_opt_model", "zh")).options == ["容量缺口 capacity gap"]
     edits = [df.value for df in at.dataframe if "修改" in df.value.columns]
-    assert list(edits[0]["修改"]) == ["撤除危重新生儿救治中心「N1」"]
+    assert list(edits[0]["修改"]) == ["撤除危重新生儿救治中心「乙医院」 · 乙一街道（乙区）"]
     # The tiny city's facilities are synthetic: the tab says so, in Chinese.
     assert any("合成演示数据" in warning.value for warning in at.warning)
 

@@ -17,7 +17,7 @@ from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
-from ui import coverage_view, store_panel
+from ui import coverage_view, edits, store_panel
 from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label
 from ui.i18n import MODELS as MODEL_NAMES
 
@@ -51,6 +51,8 @@ _TEXT = {
     "remove_button": ("撤除", "Remove"),
     "resize_button": ("调整规模", "Resize"),
     "new_capacity": ("新规模", "New capacity"),
+    "no_capacity": ("该类设施没有规模（床位、托位等）属性，只计数量。",
+                    "Facilities of this kind have no capacity (beds, places…): they are counted."),
     "population": ("人口变化", "Population change"),
     "pop_level": ("单元层级", "Unit level"),
     "pop_unit": ("单元", "Unit"),
@@ -293,16 +295,20 @@ def _add_form(plan: Plan, kinds: list[str], language: str) -> None:
     kind = st.selectbox(_t("kind", language), kinds, key=lang_key("scenario_add_kind", language),
                         format_func=lambda k: plan.kinds[k].name_zh if language == "zh" else plan.kinds[k].name_en)
     attribute = _capacity_attribute(plan, kind)
-    capacity = st.number_input(_capacity_label(attribute, language),
-                               min_value=0.0, value=100.0, step=10.0, key="scenario_add_capacity",
-                               disabled=attribute is None)
+    capacity = None
+    if attribute is None:  # a mother-baby room has no capacity: no box to fill in
+        st.caption(_t("no_capacity", language))
+    else:
+        capacity = st.number_input(_capacity_label(attribute, language), min_value=0.0,
+                                   value=100.0, step=10.0, key="scenario_add_capacity")
     cols = st.columns(3)
     lon = cols[0].number_input(_t("lon", language), format="%.6f", key="scenario_lon")
     lat = cols[1].number_input(_t("lat", language), format="%.6f", key="scenario_lat")
     datum = cols[2].selectbox(_t("datum", language), ["wgs84", "gcj02", "bd09"], key="scenario_datum")
     if st.button(_t("add_button", language), key="scenario_add"):
         edit = {"action": "add", "kind": kind, "lon": float(lon), "lat": float(lat), "datum": datum,
-                "attributes": {attribute: float(capacity)} if attribute else {}}
+                "attributes": {attribute: float(capacity)} if attribute and capacity is not None
+                else {}}
         _try_edit([edit], language)
 
 
@@ -325,12 +331,15 @@ def _existing_form(changed: Dataset, plan: Plan, kinds: list[str], language: str
         value = float(current.iloc[0]) if len(current) and current.notna().iloc[0] else 0.0
         st.session_state["scenario_edit_capacity"] = max(value, 0.0)
     cols = st.columns(3)
-    new_capacity = cols[0].number_input(_capacity_label(attribute, language, _t("new_capacity", language)),
-                                        min_value=0.0, step=10.0,
-                                        key="scenario_edit_capacity", disabled=attribute is None)
-    if cols[1].button(_t("resize_button", language), key="scenario_resize", disabled=attribute is None):
-        _try_edit([{"action": "change", "kind": kind, "id": facility,
-                    "attributes": {attribute: float(new_capacity)}}], language)
+    if attribute is None:  # nothing to resize: say so instead of a box that means nothing
+        cols[0].caption(_t("no_capacity", language))
+    else:
+        new_capacity = cols[0].number_input(
+            _capacity_label(attribute, language, _t("new_capacity", language)), min_value=0.0,
+            step=10.0, key="scenario_edit_capacity")
+        if cols[1].button(_t("resize_button", language), key="scenario_resize"):
+            _try_edit([{"action": "change", "kind": kind, "id": facility,
+                        "attributes": {attribute: float(new_capacity)}}], language)
     if cols[2].button(_t("remove_button", language), key="scenario_remove"):
         _try_edit([{"action": "remove", "kind": kind, "id": facility}], language)
 
@@ -369,39 +378,8 @@ def _localised(frame, language: str):
 
 
 def describe_edit(edit: sc.Edit, plan: Plan, language: str, dataset: Dataset | None = None) -> str:
-    """One line for an edit, in the chosen language, with the kind's name from the plan and, for a
-    population change, the unit's name (when ``dataset`` has the unit) as well as its code."""
-    kind = plan.kinds.get(getattr(edit, "kind", None))
-    zh = language == "zh"
-    kind_name = (kind.name_zh if zh else kind.name_en) if kind else getattr(edit, "kind", "")
-
-    def values(attributes) -> str:
-        return ("，" if zh else ", ").join(
-            f"{_attribute_name(k, language)}={v:g}" if isinstance(v, float) else f"{_attribute_name(k, language)}={v}"
-            for k, v in attributes.items())
-
-    if isinstance(edit, sc.AddFacility):
-        if zh:
-            label_ = f"「{edit.id}」" if edit.id else ""
-            return f"新增{kind_name}{label_}，位置 {edit.lon:g}, {edit.lat:g}（{edit.datum}）"
-        label_ = f" '{edit.id}'" if edit.id else ""
-        return f"add {kind_name}{label_} at {edit.lon:g}, {edit.lat:g} ({edit.datum})"
-    if isinstance(edit, sc.RemoveFacility):
-        return f"撤除{kind_name}「{edit.id}」" if zh else f"remove {kind_name} '{edit.id}'"
-    if isinstance(edit, sc.ChangeFacility):
-        return (f"调整{kind_name}「{edit.id}」（{values(edit.attributes)}）" if zh
-                else f"change {kind_name} '{edit.id}' ({values(edit.attributes)})")
-    level = label(LEVELS.get(edit.level, (edit.level, edit.level)), language)
-    units = dataset.units.get(edit.level) if dataset is not None else None
-    name = _unit_name(units, edit.code, language)
-    unit = f"{name}（{edit.code}）" if zh and name else f"{name} ({edit.code})" if name else f"「{edit.code}」"
-    if zh:
-        how = (f"×{edit.factor:g}" if edit.factor is not None
-               else f"按年增长 {edit.annual_growth:+.2%} 至 {edit.year} 年")
-        return f"{level}{unit}人口{how}"
-    how = (f"×{edit.factor:g}" if edit.factor is not None
-           else f"{edit.annual_growth:+.2%}/year to {edit.year}")
-    return f"population of {level.lower()} {unit} {how}"
+    """One line for an edit: what, how much and where (:func:`ui.edits.describe_edit`)."""
+    return edits.describe_edit(edit, plan, language, dataset)
 
 
 def _edit_list(scenario: sc.Scenario, plan: Plan, language: str, dataset: Dataset | None = None) -> None:
@@ -675,7 +653,8 @@ def _files(comparison, changed: Dataset, plan: Plan, language: str) -> None:
                                 key="scenario_download")
         cols[1].download_button(
             _t("download_comparison", language),
-            lambda: sc.comparison_export_bytes(comparison, "xlsx", plan=plan, dataset=changed, scenario=scenario),
+            lambda: sc.comparison_export_bytes(comparison, "xlsx", plan=plan, dataset=changed,
+                                               scenario=scenario, language=language),
             file_name=f"{scenario.name}-comparison.xlsx", key="scenario_download_comparison",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         upload = cols[2].file_uploader(_t("upload", language), type=["yaml", "yml"], key="scenario_upload")
