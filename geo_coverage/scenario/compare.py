@@ -11,8 +11,7 @@ import pandas as pd
 from .. import io
 from ..dataset import Dataset
 from ..errors import ScenarioError
-from ..gaps import (STATUS_WORDS, bilingual, gap_geoframe, localise, provenance_notes,
-                    sheet_words)
+from ..gaps import STATUS_WORDS, bilingual, gap_geoframe, localise, provenance_notes, sheet_words
 from ..plan import Plan
 from .model import Scenario
 
