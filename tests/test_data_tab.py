@@ -38,6 +38,8 @@ def test_a_bad_register_lists_every_problem_and_loads_nothing(tiny):
     # Both mistakes of row 3 (the header is row 1), each with its column and a fix.
     assert table[["Row", "Column"]].astype(str).values.tolist() == [["3", "经度"], ["3", "床位"]]
     assert table["Fix"].str.len().gt(0).all()
+    assert set(table["Severity"]) == {"error"}
+    assert set(problems_frame(result.problems, "zh")["级别"]) == {"错误"}  # one language
     assert len(dataset.layer("elderly_care")) == 3  # the session's data is untouched
 
 

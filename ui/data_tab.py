@@ -60,7 +60,9 @@ _TEXT = {
     "replace_layer": ("整个图层（全市）", "the whole layer (every district)"),
     "reset": ("恢复内置默认数据", "Back to the embedded default"),
     "current": ("当前数据集", "Current dataset"),
-    "severity": ("级别", "Severity"), "where_file": ("文件", "File"), "row": ("行", "Row"),
+    "severity": ("级别", "Severity"),
+    "severity_error": ("错误", "error"), "severity_warning": ("提示", "warning"),
+    "where_file": ("文件", "File"), "row": ("行", "Row"),
     "column": ("列", "Column"), "message": ("问题", "Problem"), "fix": ("修改建议", "Fix"),
 }
 
@@ -80,6 +82,8 @@ def problems_frame(problems, language: str) -> pd.DataFrame:
     rows = [p.to_dict() for p in sorted(problems, key=lambda p: p.severity != "error")]
     frame = pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "fix"])
     frame["row"] = frame["row"].astype("Int64")
+    frame["severity"] = frame["severity"].map(lambda v: _t(f"severity_{v}", language)
+                                              if f"severity_{v}" in _TEXT else v)
     names = {"severity": "severity", "file": "where_file", "row": "row", "column": "column",
              "message": "message", "fix": "fix"}
     return frame.rename(columns={c: _t(k, language) for c, k in names.items()})
