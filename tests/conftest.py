@@ -11,7 +11,12 @@ from hypothesis import settings
 from shapely.geometry import Point, box
 
 # The store tests' throw-away PostgreSQL server and store locations (tests/store_support.py).
-from tests.store_support import postgres_server, postgres_url, store_location  # noqa: F401
+from tests.store_support import (  # noqa: F401
+    postgres_server,
+    postgres_url,
+    saved_beijing,
+    store_location,
+)
 
 # Property tests run the same examples on every `make test` (a red CI then means a regression,
 # not a lucky draw); HYPOTHESIS_PROFILE=explore draws fresh random examples to hunt for new bugs.
