@@ -34,13 +34,24 @@ browser-deps:
 # The store tests start a throw-away PostgreSQL 15 + PostGIS 3 server from Debian's packages;
 # without them those tests fail (they never skip).
 PG_BIN := /usr/lib/postgresql/15/bin
+# apt's output goes to $(PG_DEPS_LOG); when the installation fails its last lines are printed
+# and kept there, and the store tests fail quoting them (tests/store_support.py).  Both apt
+# commands wait up to 10 minutes for another apt/dpkg (unattended-upgrades) to let go of the lock.
+PG_DEPS_LOG := test-artifacts/pg-deps.log
 pg-deps:
-	@if [ ! -x $(PG_BIN)/initdb ] || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	@rm -f $(PG_DEPS_LOG); \
+	if [ ! -x $(PG_BIN)/initdb ] || [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then \
+	  mkdir -p $(dir $(PG_DEPS_LOG)); \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else SUDO=false; echo "not root and no sudo: run as root: apt-get install postgresql-15 postgresql-15-postgis-3" >$(PG_DEPS_LOG); fi; \
 	  echo "Installing Debian's PostgreSQL 15 + PostGIS 3 for the store tests"; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-	    postgresql-15 postgresql-15-postgis-3 >/dev/null \
-	  || echo "PostgreSQL/PostGIS could not be installed: the store's PostgreSQL tests will fail"; \
+	  if ! { $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq \
+	         && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+	              postgresql-15 postgresql-15-postgis-3; } >>$(PG_DEPS_LOG) 2>&1; then \
+	    echo "PostgreSQL/PostGIS could not be installed: the store's PostgreSQL tests will fail. apt said:" >&2; \
+	    tail -n 15 $(PG_DEPS_LOG) >&2; \
+	  else rm -f $(PG_DEPS_LOG); fi; \
 	fi
 
 # PDF reports embed WenQuanYi Micro Hei (TrueType; reportlab cannot embed Noto CJK's CFF outlines);
