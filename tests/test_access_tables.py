@@ -28,26 +28,29 @@ def _matrix(seed: int, n_demand: int, n_supply: int, n_pairs: int):
                                                      n_destinations=n_supply)
 
 
-def _tables(population, supply, costs, *, as_text: bool, order=None):
+def _tables(population, supply, costs, *, as_text: bool, order=None, id_dtype="str"):
     demand_ids = np.array([f"{i:06d}" for i in range(len(population))], dtype=object)
     supply_ids = np.array([f"S-{j}" for j in range(len(supply))], dtype=object)
     rows = np.arange(len(costs)) if order is None else order
     value = (lambda a: pd.Series(a).map(repr)) if as_text else (lambda a: pd.Series(a))
     demand = pd.DataFrame({"id": demand_ids, "population": value(population)})
     supply_frame = pd.DataFrame({"id": supply_ids, "supply": value(supply)})
-    cost_frame = pd.DataFrame({"origin_id": demand_ids[costs.origins[rows]],
-                               "destination_id": supply_ids[costs.destinations[rows]],
+    cost_frame = pd.DataFrame({"origin_id": pd.Series(demand_ids[costs.origins[rows]], dtype=id_dtype),
+                               "destination_id": pd.Series(supply_ids[costs.destinations[rows]], dtype=id_dtype),
                                "cost": value(costs.costs[rows])})
     return demand, supply_frame, cost_frame
 
 
-@pytest.mark.parametrize("as_text", [True, False])
+@pytest.mark.parametrize("as_text, id_dtype", [(True, "str"), (False, "str"), (False, "object"),
+                                               (True, "string[python]")])
 @pytest.mark.parametrize("sort_by_origin", [True, False])
-def test_table_path_equals_the_position_arrays(as_text, sort_by_origin):
-    # Long enough for the run detection of tables sorted by origin to take part.
+def test_table_path_equals_the_position_arrays(as_text, id_dtype, sort_by_origin):
+    # Long enough for the run detection of tables sorted by origin to take part; cost ids as
+    # Arrow strings (index_in), plain objects and Python-backed strings (factorised).
     population, supply, costs = _matrix(7, n_demand=3000, n_supply=40, n_pairs=_RUNS_FROM + 20_000)
     order = np.lexsort((costs.destinations, costs.origins)) if sort_by_origin else None
-    demand, supply_frame, cost_frame = _tables(population, supply, costs, as_text=as_text, order=order)
+    demand, supply_frame, cost_frame = _tables(population, supply, costs, as_text=as_text, order=order,
+                                               id_dtype=id_dtype)
     assert len(cost_frame) > _RUNS_FROM
     for method, expected in (("2sfca", two_step_fca(population, supply, costs, max_cost=10)),
                              ("e2sfca", enhanced_two_step_fca(population, supply, costs, max_cost=10))):
@@ -71,10 +74,12 @@ def test_ids_are_compared_as_stripped_text_whatever_their_type():
     assert result["accessibility"].iloc[1] == pytest.approx(10 / 300)
 
 
-def test_bad_ids_name_the_row_even_inside_runs():
+@pytest.mark.parametrize("id_dtype", ["str", "object"])
+def test_bad_ids_name_the_row_even_inside_runs(id_dtype):
     population, supply, costs = _matrix(3, n_demand=3000, n_supply=40, n_pairs=_RUNS_FROM + 5_000)
     order = np.lexsort((costs.destinations, costs.origins))
-    demand, supply_frame, cost_frame = _tables(population, supply, costs, as_text=True, order=order)
+    demand, supply_frame, cost_frame = _tables(population, supply, costs, as_text=True, order=order,
+                                               id_dtype=id_dtype)
     row = _RUNS_FROM + 123  # (0-based) inside a run of one origin
     unknown = cost_frame.copy()
     unknown.loc[row, "origin_id"] = "999999"

@@ -16,6 +16,7 @@ spreadsheet shows it: the header is row 1) and the column.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def _first_row(mask: np.ndarray) -> int:
 def _id_column(frame: pd.DataFrame, column: str, origin) -> pd.Series:
     """A demand or supply table's ids as text, each on one row, none blank."""
     ids = _as_text(_column(frame, column, origin, "id"))
-    blank = (ids == "").to_numpy(dtype=bool)
+    blank = (ids == "").to_numpy(dtype=bool, na_value=False)
     if blank.any():
         raise DataError("Empty id.", file=origin, row=_first_row(blank) + 2, column=column)
     codes, distinct = pd.factorize(ids, use_na_sentinel=False)
@@ -73,53 +74,90 @@ def _run_starts(values: pd.Series) -> np.ndarray | None:
     probe = values.iloc[:_RUN_PROBE]
     if int(probe.ne(probe.shift()).sum()) > len(probe) // 4:
         return None
-    starts = np.flatnonzero(values.ne(values.shift()).to_numpy(dtype=bool))
+    starts = np.flatnonzero(values.ne(values.shift()).to_numpy(dtype=bool, na_value=True))
     return starts if len(starts) <= len(values) // 4 else None
 
 
 def _lookup(known: pd.Series, texts: pd.Series) -> np.ndarray:
     """Position of each text in ``known`` (unique), -1 if absent: one factorisation of both, in
     which ``known``'s ids take the codes 0 … n-1 in order."""
+    if not len(texts):
+        return np.zeros(0, dtype=np.int64)
     codes, _ = pd.factorize(pd.concat([known, texts], ignore_index=True), use_na_sentinel=False)
     found = codes[len(known):]
     return np.where(found < len(known), found, -1)
 
 
+def _arrow_positions(heads: pd.Series, known: pd.Series) -> np.ndarray | None:
+    """Position in ``known`` of each id as it stands (-1 if none) by one Arrow ``index_in`` over
+    the strings' own buffers, when both columns are Arrow strings; ``None`` otherwise."""
+    arrow = "pyarrow"
+    if not all(isinstance(c.dtype, pd.StringDtype) and c.dtype.storage == arrow for c in (heads, known)):
+        return None
+    import pyarrow as pa  # type: ignore[import-untyped]  # (present: the columns are Arrow's)
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    found = pc.index_in(pa.array(heads.array), value_set=pa.array(known.array))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _factorised_positions(heads: pd.Series, known: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """``(codes, mapping, texts)``: one factorisation of the known ids followed by the heads, in
+    which each known id's code is its position; ``mapping`` sends the codes of the other
+    distinct ids (``texts``, stripped) to ``len(known) …``, to be looked up as text."""
+    if heads.dtype == known.dtype:
+        codes, distinct = pd.factorize(pd.concat([known, heads], ignore_index=True), use_na_sentinel=False)
+        codes, first_other, others = codes[len(known):], len(known), distinct[len(known):]
+    else:
+        codes, others = pd.factorize(heads, use_na_sentinel=False)
+        first_other = 0
+    return codes, np.arange(first_other), _as_text(others)
+
+
 def _positions(frame: pd.DataFrame, column: str, known: pd.Series, *, origin, what: str) -> np.ndarray:
     """Position in ``known`` of the id on every row of a cost table's column.
 
-    One factorisation of the known ids followed by the column (by the first row of each run of
-    one id when the table is sorted by it): the known ids take the codes 0 … n-1, so a row whose
-    id is a known id as it stands gets its position as its code.  Only the distinct ids that are
-    not (spaces around them, numbers, a typing error) are made text and looked up.
+    The column is factorised once (by the first row of each run of one id when the table is
+    sorted by it): against the known ids by Arrow's ``index_in`` when both are Arrow strings,
+    else by one factorisation of the known ids followed by the column, in which each known id's
+    code is its position.  Only the ids that do not match as they stand (spaces around them,
+    numbers, a typing error) are made text and looked up; blanks and unknown ids are refused
+    with their row.
     """
     values = _column(frame, column, origin, "id").reset_index(drop=True)
     starts = _run_starts(values)
     heads = values if starts is None else values.iloc[starts]
-    if heads.dtype == known.dtype:
-        codes, distinct = pd.factorize(pd.concat([known, heads], ignore_index=True), use_na_sentinel=False)
-        codes, first_other = codes[len(known):], len(known)
-        others = distinct[len(known):]
+
+    def refuse(head: int, text: str | None) -> NoReturn:
+        row = (head if starts is None else int(starts[head])) + 2
+        if text is None:
+            raise DataError("Empty id.", file=origin, row=row, column=column)
+        raise DataError(f"Unknown {what} id '{text}'.", file=origin, row=row, column=column,
+                        fix=f"Every {what} id in the costs must appear in the {what} file.")
+
+    found = _arrow_positions(heads, known)
+    if found is not None:  # rows of ids that did not match as they stand, looked up as text
+        missing = np.flatnonzero(found < 0)
+        texts = _as_text(heads.iloc[missing])
+        looked = _lookup(known, texts)
+        codes, to_text = missing, np.arange(len(missing))
+    else:  # distinct ids that are not known ids as they stand, looked up as text
+        codes, known_codes, texts = _factorised_positions(heads, known)
+        looked = np.concatenate([known_codes, _lookup(known, texts)])
+        to_text = np.arange(len(looked)) - len(known_codes)
+    blank = (texts == "").to_numpy(dtype=bool, na_value=False)
+    if blank.any():
+        bad = np.flatnonzero(blank)[0] + (len(looked) - len(texts))
+        refuse(_first_row(codes == bad) if found is None else int(missing[bad]), None)
+    if (looked < 0).any():
+        bad = int(np.flatnonzero(looked < 0)[0])
+        head = _first_row(codes == bad) if found is None else int(missing[bad])
+        refuse(head, texts.iloc[to_text[bad]])
+    if found is not None:
+        found[missing] = looked
+        codes = found
     else:
-        codes, others = pd.factorize(heads, use_na_sentinel=False)
-        first_other = 0
-    if len(others):
-        texts = _as_text(others)
-        blank = np.concatenate([np.zeros(first_other, dtype=bool), (texts == "").to_numpy(dtype=bool)])
-        mapping = np.concatenate([np.arange(first_other), _lookup(known, texts)])
-
-        def first_row(bad_code: np.ndarray) -> tuple[int, str]:
-            head = _first_row(bad_code[codes])
-            return (head if starts is None else int(starts[head])), texts.iloc[codes[head] - first_other]
-
-        if blank.any():
-            row, _ = first_row(blank)
-            raise DataError("Empty id.", file=origin, row=row + 2, column=column)
-        if (mapping < 0).any():
-            row, text = first_row(mapping < 0)
-            raise DataError(f"Unknown {what} id '{text}'.", file=origin, row=row + 2, column=column,
-                            fix=f"Every {what} id in the costs must appear in the {what} file.")
-        codes = mapping[codes]
+        codes = looked[codes]
     return codes if starts is None else np.repeat(codes, np.diff(np.append(starts, len(values))))
 
 
