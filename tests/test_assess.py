@@ -155,23 +155,9 @@ def test_chaoyang_midterm_report_end_to_end(tmp_path, capsys):
     ]
     beds = next(r for r in rows if r["indicator"] == "elderly_beds_per_1000")
     docx_path, pdf_path = tmp_path / "chaoyang.docx", tmp_path / "chaoyang.pdf"
-    for path in (docx_path, pdf_path):
-        assert (
-            main(
-                [
-                    "assess",
-                    "--stage",
-                    "midterm",
-                    "--year",
-                    "2023",
-                    "--district",
-                    "110105",
-                    "--out",
-                    str(path),
-                ]
-            )
-            == 0
-        )
+    # both files from one run (one evaluation of the demo years)
+    argv = ["assess", "--stage", "midterm", "--year", "2023", "--district", "110105"]
+    assert main([*argv, "--out", str(docx_path), "--out", str(pdf_path)]) == 0
     tables = _docx_tables(docx_path)
     table_row = next(row for table in tables for row in table if row[0] == "千人常住人口养老床位数")
     assert table_row[2:5] == [
@@ -188,3 +174,38 @@ def test_chaoyang_midterm_report_end_to_end(tmp_path, capsys):
             if row["value_last"] is not None and row["year_last"] == 2023:
                 assert f"{row['value_last']:.2f}" in text, row["indicator"]
     assert 5 <= _pdf_pages(pdf_path) <= 30
+
+
+def test_assess_refuses_outputs_before_evaluating(year_dirs, tmp_path, capsys):  # noqa: F811
+    """An --out into an input year folder, into a missing folder, or named twice; an empty year
+    folder, a bad YEAR=DIR and a year given twice: exit 2, a message, the inputs untouched."""
+    dirs = [
+        item
+        for year, folder in year_dirs.items()
+        for item in ("--snapshot-dir", f"{year}={folder}")
+    ]
+    layer = year_dirs[2023] / "layers" / "elderly_care.geojson"
+    before = {path: path.read_bytes() for folder in year_dirs.values() for path in folder.rglob("*")
+              if path.is_file()}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["assess", "--stage", "midterm", "--year", "2023"]
+    cases = [
+        ([*dirs, "--out", str(layer.with_suffix(".pdf"))], "would write into the input"),
+        ([*dirs, "--out", str(tmp_path / "missing" / "r.docx")], "does not exist"),
+        ([*dirs, "--out", str(tmp_path / "r.pdf"), "--out", str(tmp_path / "r.pdf")], "twice"),
+        (["--snapshot-dir", f"2021={empty}", *dirs[2:], "--out", str(tmp_path / "r.pdf")],
+         "No district boundaries"),
+        (["--snapshot-dir", f"2021:{year_dirs[2021]}", "--out", str(tmp_path / "r.pdf")],
+         "YEAR=DIR"),
+        (["--snapshot-dir", f"2023={year_dirs[2021]}", *dirs, "--out", str(tmp_path / "r.pdf")],
+         "2023 twice"),
+    ]
+    for extra, message in cases:
+        code = main([*argv, *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "Traceback" not in err, (extra, err)
+    assert not (tmp_path / "r.pdf").exists() and not layer.with_suffix(".pdf").exists()
+    after = {path: path.read_bytes() for folder in year_dirs.values() for path in folder.rglob("*")
+             if path.is_file()}
+    assert after == before

@@ -128,6 +128,23 @@ def test_monitor_bad_input_exits_2(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
+def test_monitor_never_writes_onto_an_input(year_dirs, tmp_path, capsys):
+    """--out onto a year folder's layer (or into a missing folder) is refused before anything is
+    evaluated, and the layer keeps its bytes."""
+    args = [
+        item
+        for year, folder in year_dirs.items()
+        for item in ("--snapshot-dir", f"{year}={folder}")
+    ]
+    layer = year_dirs[2023] / "layers" / "elderly_care.geojson"
+    before = layer.read_bytes()
+    for out, message in ((layer, "would write into the input"),
+                         (tmp_path / "missing" / "m.csv", "does not exist")):
+        code, _, err = _run(capsys, "monitor", *args, "--format", "csv", "--out", str(out))
+        assert code == 2 and message in err and "Traceback" not in err, err
+    assert layer.read_bytes() == before and not (tmp_path / "missing").exists()
+
+
 def test_demo_years_are_synthetic_and_grow_from_2020():
     base = load_dataset()
     events = demo_events()

@@ -67,7 +67,13 @@ def register(subparsers) -> None:
     p.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="report language (default zh)"
     )
-    p.add_argument("--out", metavar="PATH", required=True, help="report.docx or report.pdf")
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        required=True,
+        action="append",
+        help="report.docx or report.pdf (repeat for both: one evaluation, two files)",
+    )
     p.set_defaults(handler=cmd_assess)
 
 
@@ -130,6 +136,60 @@ def load_series(args, plan, *, levels=None, indicators=None, until: int | None =
     return series_from_tables(tables), origin, base.units
 
 
+def check_outputs(args, outs) -> None:
+    """Refuse, before anything is evaluated, an output path whose folder is missing or that lies
+    in an input: a year folder, the store file, the plan file (inputs are never modified)."""
+    from pathlib import Path
+
+    from ..errors import DataError
+    from ..monitor import parse_year_dirs
+
+    inputs = list(parse_year_dirs(args.snapshot_dir).values())
+    for given in (getattr(args, "store", None), getattr(args, "plan", None)):
+        if given and Path(given).exists():
+            inputs.append(Path(given))
+    for out in outs:
+        target = Path(out)
+        if not target.parent.is_dir():
+            raise DataError(f"The folder '{target.parent}' does not exist.", file=target,
+                            fix="Create the folder first or choose another --out path.")
+        resolved = target.resolve()
+        for source in inputs:
+            source = source.resolve()
+            if resolved == source or source in resolved.parents:
+                raise DataError(
+                    f"--out {out} would write into the input '{source}'.",
+                    file=target,
+                    fix="Write the output outside the data folders, the store and the plan file.",
+                )
+
+
+def _check_year_and_district(args) -> None:
+    """The year and district of ``assess`` checked against what the inputs hold before the years
+    are evaluated (a typo should not cost a city's evaluation)."""
+    from ..errors import DataError
+
+    if args.snapshot or args.store:
+        return  # the store's years are checked by build_assessment after loading
+    if args.snapshot_dir:
+        from ..monitor import parse_year_dirs
+
+        years = sorted(parse_year_dirs(args.snapshot_dir))
+    else:
+        from ..dataset import load_dataset
+        from ..monitor.demo import demo_events
+
+        years = [2020, *demo_events().years]
+        if args.district:
+            known = [str(code) for code in load_dataset().units["district"].index]
+            if str(args.district) not in known:
+                raise DataError(f"District '{args.district}' is not in the data.",
+                                fix=f"Use one of: {', '.join(sorted(known))}.")
+    if args.year not in years:
+        raise DataError(f"There is no snapshot for {args.year}.",
+                        fix=f"Report on one of the years given: {years}.")
+
+
 def _store_datasets(store, refs, *, until):
     """A lazy ``year -> Dataset`` over the store's snapshots ``refs`` (years or labels; all of the
     store's years when none are named)."""
@@ -170,6 +230,8 @@ def cmd_monitor(args) -> int:
         plan.indicator(indicator)
     if args.format == "xlsx" and not args.out:
         raise DataError("XLSX needs a file.", fix="Add --out monitor.xlsx.")
+    if args.out:
+        check_outputs(args, [args.out])
     chosen = plan.indicators_for(args.indicator)
     if args.level and not any(level in ind.levels for ind in chosen for level in args.level):
         levels = sorted({level for ind in chosen for level in ind.levels})
@@ -200,13 +262,17 @@ def cmd_assess(args) -> int:
     from ..errors import DataError
     from ..monitor.assess import build_assessment, write_report
 
-    suffix = Path(args.out).suffix.lower()
-    if suffix not in (".docx", ".pdf"):
-        raise DataError(
-            f"Cannot tell the report format from '{args.out}'.",
-            fix="Name the file report.docx (Word) or report.pdf.",
-        )
+    for out in args.out:
+        if Path(out).suffix.lower() not in (".docx", ".pdf"):
+            raise DataError(
+                f"Cannot tell the report format from '{out}'.",
+                fix="Name the file report.docx (Word) or report.pdf.",
+            )
+    if len({Path(out).resolve() for out in args.out}) < len(args.out):
+        raise DataError("--out names the same file twice.", fix="Give each report file once.")
+    check_outputs(args, args.out)
     plan = _plan(args)
+    _check_year_and_district(args)
     series, origin, units = load_series(args, plan, until=args.year)
     names_en = {}
     for frame in units.values():
@@ -222,6 +288,7 @@ def cmd_assess(args) -> int:
         units=units,
         names_en=names_en,
     )
-    write_report(assessment, args.out, lang=args.lang)
-    print(f"wrote {args.out}", file=sys.stderr)
+    for out in args.out:
+        write_report(assessment, out, lang=args.lang)
+        print(f"wrote {out}", file=sys.stderr)
     return 0
