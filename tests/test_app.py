@@ -88,9 +88,9 @@ def test_indicator_level_district_and_language_change_the_table(app):
     haidian = _gap_table(at)
     assert len(haidian) < len(childcare) and set(haidian["所属区"]) == {"海淀区"}
     # Data source and outline quality in Chinese on screen (streets: estimated population,
-    # synthetic childcare register, approximate outlines); the downloads keep the CLI's words.
+    # synthetic childcare register, the real c. 2015 outlines); the downloads keep the CLI's words.
     assert set(haidian["数据来源"]) == {"人口：估算；设施：合成"}
-    assert set(haidian["边界精度"]) == {"近似（示意）"}
+    assert set(haidian["边界精度"]) == {"官方（约2015年区划）"}
 
     at.radio(key="language").set_value("en").run()
     assert not at.exception
@@ -103,7 +103,7 @@ def test_indicator_level_district_and_language_change_the_table(app):
     streets = load_dataset().units["street"]
     assert english["Unit"].tolist() == streets.loc[haidian["代码"], "name_en"].tolist()
     assert set(english["Data source"]) == {"population: estimate; facilities: synthetic"}
-    assert set(english["Outline"]) == {"approximate"}
+    assert set(english["Outline"]) == {"official (c. 2015 division)"}
     assert any("SYNTHETIC" in w.value for w in at.warning)
     # The sidebar in English: English labels (widgets keyed per language keep the choice).
     plan = default_plan()
@@ -161,7 +161,7 @@ def test_unit_card_shows_every_indicator_and_population(app):
     text = " ".join(m.value for m in at.markdown)
     # 东华门街道's figures with their Chinese names and sources, no column ids.
     assert "常住人口 116,777" in text and "0–2 岁 2,835" in text  # one number format (no 万)
-    assert "人口来源：**估算**" in text and "边界：**近似（示意）**" in text
+    assert "人口来源：**估算**" in text and "边界：**官方（约2015年区划）**" in text
     assert not {"pop_total", "pop_0_2", "estimate", "approximate"} & set(text.replace("*", " ").split())
     assert card["目标"].str.startswith("≥ ").all() and not card["目标"].str.contains(">=").any()
     beds = card[card["指标"] == default_plan().indicator("elderly_beds_per_1000").name_zh]

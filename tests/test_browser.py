@@ -68,7 +68,7 @@ def test_map_table_and_language_in_a_browser_without_network(server, browser):
         legend = _map(page).locator(".geo-coverage-legend")
         legend.wait_for(timeout=10_000)
         assert "目标" in legend.inner_text()
-        assert "近似" in legend.inner_text()  # approximate street outlines said on the map
+        assert "近似" not in legend.inner_text()  # real street outlines: no "approximate" note
         page.get_by_text("缺口排名").wait_for(timeout=30_000)
         rows = page.locator('[data-testid="stDataFrame"]')
         assert rows.count() >= 1

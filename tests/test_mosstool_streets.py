@@ -1,15 +1,18 @@
-"""Our approximate street outlines against an independent street polygon set (mosstool, WGS84).
+"""Our street outlines against the mosstool street polygons they were built from (WGS84).
 
 ../shared/data/beijing/raw/facilities/mosstool_beijing_streets/beijing.shp holds 331 street and
-township polygons (about 2011–2015, source not stated) for the same division as our
-``facts/streets_2020.csv``.  We never copy them; here they serve as an alternative boundary set:
-match by district + name, measure area error and overlap (IoU) of our constructed outlines, and
-load a dataset that uses them as its streets.  Skips cleanly when ../shared is absent.
+township polygons (about 2011–2015; MIT per the mosstool package metadata) for the same division
+as ``facts/streets_2020.csv``.  ``scripts/build_default/official_outlines.py`` fits them to the
+district outlines (cnmaps, another source); here they are matched back by district + name and
+compared: the fitting may move a street's edge only where the two sources draw a district line
+differently.  The constructed (power-diagram) fallback is measured against them too.  Skips
+cleanly when ../shared is absent.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -66,26 +69,62 @@ def test_every_street_matches_one_mosstool_polygon(matched):
     assert not matched.duplicated(["district_code", "their_name"]).any()
 
 
-def test_area_error_and_overlap_against_mosstool(matched):
-    ours = matched["geometry"].values
-    theirs = gpd.GeoSeries(matched["their_geometry"]).values
-    our_area = shapely.area(ours)
+def _iou_and_area_error(ours: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     their_area = shapely.area(theirs)
-    area_error = np.abs(our_area - their_area) / their_area
+    area_error = np.abs(shapely.area(ours) - their_area) / their_area
     iou = shapely.area(shapely.intersection(ours, theirs)) / shapely.area(shapely.union(ours, theirs))
-    # Share of each mosstool street covered by the street of the same name in our set.
-    recall = shapely.area(shapely.intersection(ours, theirs)) / their_area
-    print(f"\nvs mosstool: median area error {np.median(area_error):.3f} "
-          f"(90th percentile {np.percentile(area_error, 90):.3f}); median IoU {np.median(iou):.3f} "
-          f"(25th percentile {np.percentile(iou, 25):.3f}); median coverage {np.median(recall):.3f}; "
-          f"IoU >= 0.5 for {int((iou >= 0.5).sum())} of {len(iou)}")
-    # Measured: median area error 0.015 (area_km2 was measured on these polygons), median IoU
-    # 0.57, 25th percentile 0.39.  The outlines are constructed from one
-    # point and one area per street, so they are approximate by design; the bounds sit a little
-    # below what is measured and far above what unrelated cells would give (see the next test).
-    assert np.median(area_error) < 0.03
-    assert np.median(iou) > 0.5
-    assert np.percentile(iou, 25) > 0.3
+    return iou, area_error
+
+
+def test_area_error_and_overlap_against_mosstool(matched):
+    iou, area_error = _iou_and_area_error(matched["geometry"].values,
+                                          gpd.GeoSeries(matched["their_geometry"]).values)
+    print(f"\nvs mosstool: median area error {np.median(area_error):.4f} "
+          f"(90th percentile {np.percentile(area_error, 90):.4f}); median IoU {np.median(iou):.4f} "
+          f"(5th percentile {np.percentile(iou, 5):.3f}); IoU < 0.9 for "
+          f"{matched.loc[iou < 0.9, 'name'].tolist()}")
+    # Measured: median IoU 0.9992 (5th percentile 0.972), median area error 0.0002 (90th
+    # percentile 0.0078).  The streets below 0.9 lie across a district line that cnmaps draws
+    # elsewhere: 北京经济技术开发区 (大兴) reaches into 通州, whose 台湖镇 takes that land;
+    # 八宝山街道 (石景山) has a part inside 海淀 by cnmaps' line.
+    assert np.median(iou) >= 0.95
+    assert np.percentile(iou, 25) >= 0.99
+    assert np.median(area_error) <= 0.02
+    assert np.percentile(area_error, 90) <= 0.02
+    assert set(matched.loc[iou < 0.9, "name"]) == {"北京经济技术开发区", "八宝山街道", "台湖镇"}
+
+
+def test_multi_part_streets_are_the_sources_multi_part_streets(matched):
+    """Fitting gives slivers to neighbours but keeps real exclaves: the streets with more than one
+    part are the mosstool streets with more than one part, less 八宝山街道, whose second part lies
+    outside 石景山 by the cnmaps line."""
+    ours = shapely.get_num_geometries(matched["geometry"].values) > 1
+    theirs = shapely.get_num_geometries(gpd.GeoSeries(matched["their_geometry"]).values) > 1
+    assert theirs.sum() == 64
+    assert set(matched.loc[theirs & ~ours, "name"]) == {"八宝山街道"}
+    assert not (ours & ~theirs).any()
+
+
+def test_the_constructed_fallback_against_mosstool(matched):
+    """The power-diagram outlines built from points and areas alone (``--outlines constructed``):
+    approximate by design, far better than chance."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from scripts.build_default.common import SharedPaths
+    from scripts.build_default.constructed_outlines import PowerDiagramSettings, constructed_street_outlines
+    from scripts.build_default.streets import read_street_table
+
+    table = read_street_table(SharedPaths(SHARED))
+    districts = io.read_vector(REPO / "boundaries" / "districts.geojson")
+    # A coarser fit than the committed one used to be (fewer samples and rounds) keeps this quick.
+    settings = PowerDiagramSettings(sample_points=4_000, iterations=120)
+    outlines = gpd.GeoSeries(constructed_street_outlines(table, districts, settings=settings), crs="EPSG:4326")
+    constructed = pd.Series(outlines.to_crs(METRIC_CRS).values, index=table["code"].to_numpy())
+    iou, _ = _iou_and_area_error(constructed.reindex(matched["code"]).values,
+                                 gpd.GeoSeries(matched["their_geometry"]).values)
+    print(f"\nconstructed outlines vs mosstool: median IoU {np.median(iou):.3f}")
+    # The committed constructed outlines measured 0.57 (300 rounds at 20,000 samples).
+    assert 0.45 < np.median(iou) < 0.8
 
 
 def test_overlap_is_far_above_a_shuffled_baseline(matched):
@@ -103,8 +142,8 @@ def test_overlap_is_far_above_a_shuffled_baseline(matched):
 
 
 def test_a_dataset_with_mosstool_streets_loads_and_assigns_facilities(matched, tmp_path):
-    """The data contract takes an alternative street set: most facilities land in the street of
-    the same code as with our outlines (they were drawn inside ours, so this measures agreement)."""
+    """The data contract takes the raw street set: nearly all facilities land in the street of the
+    same code as with our fitted outlines (they differ only along district lines)."""
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "layers").mkdir()
     shutil.copy(REPO / "boundaries" / "districts.geojson", tmp_path / "boundaries" / "districts.geojson")
@@ -121,7 +160,8 @@ def test_a_dataset_with_mosstool_streets_loads_and_assigns_facilities(matched, t
     theirs = alternative.layers["kindergarten"].set_index("id")["street_code"].reindex(ours.index)
     agreement = float((ours == theirs).mean())
     print(f"\nkindergartens in the same street with mosstool outlines: {agreement:.3f}")
-    assert 0.6 < agreement < 1.0
+    # Measured 0.996: the kindergartens drawn in the land a district line moved.
+    assert 0.98 < agreement < 1.0
 
 
 def test_the_engine_runs_on_the_mosstool_street_set(matched, tmp_path):

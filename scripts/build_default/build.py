@@ -18,11 +18,14 @@ from .streets import build_streets
 
 
 def build_all(
-    shared: SharedPaths, *, settings: PowerDiagramSettings | None = None
+    shared: SharedPaths,
+    *,
+    outlines: str = "official",
+    settings: PowerDiagramSettings | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every output file of the default, keyed by its path relative to the repository root."""
     city, districts = build_districts(shared)
-    streets = build_streets(shared, districts, settings=settings or PowerDiagramSettings())
+    streets = build_streets(shared, districts, outlines=outlines, settings=settings)
     city, districts = outlines_from_streets(city, districts, streets)
     layers = build_layers(BuildContext(shared, city, districts, streets))
     unit_columns = list(UNIT_COLUMNS)
@@ -59,12 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=REPO_ROOT, help="where boundaries/ and layers/ go"
     )
+    parser.add_argument(
+        "--outlines",
+        choices=("official", "constructed"),
+        default="official",
+        help="street outlines: the mosstool polygons fitted to the districts (default), or the "
+        "power-diagram fallback built from street points and areas alone",
+    )
     args = parser.parse_args(argv)
     shared = SharedPaths(args.shared.resolve())
     if not shared.facts.is_dir():
         print(f"error: {shared.facts} not found; pass --shared", file=sys.stderr)
         return 2
-    outputs = render(build_all(shared))
+    outputs = render(build_all(shared, outlines=args.outlines))
     for folder in ("boundaries", "layers"):
         (args.out / folder).mkdir(parents=True, exist_ok=True)
     for path, data in outputs.items():

@@ -91,16 +91,32 @@ def merge_fragments(
             part = parts[position]
             if position == keep or areas[position] >= max_share * areas.sum():
                 continue
-            neighbours = tree.query(part, predicate="intersects")
-            neighbours = neighbours[(neighbours != index) & (parents[neighbours] == parents[index])]
-            if len(neighbours) == 0:
-                continue
-            shared = shapely.length(
-                shapely.intersection(shapely.boundary(part), geometries[neighbours])
-            )
-            if shared.max() <= 0:
-                continue
-            target = neighbours[int(np.argmax(shared))]
-            geometries[target] = shapely.union(geometries[target], part, grid_size=GRID_SIZE)
-            geometries[index] = shapely.difference(geometries[index], part, grid_size=GRID_SIZE)
+            give_part_to_neighbour(geometries, tree, index, part, parents)
     return geometries
+
+
+def give_part_to_neighbour(
+    geometries: np.ndarray,
+    tree: shapely.STRtree,
+    index: int,
+    part,
+    parents: np.ndarray,
+    *,
+    grid_size: float = GRID_SIZE,
+) -> bool:
+    """Move ``part`` of ``geometries[index]`` to the unit of the same parent that shares the
+    longest edge with it (in place); False when no such neighbour touches it.
+
+    Parts move whole between units whose edges are identical on the grid, so a tiling stays exact.
+    """
+    neighbours = tree.query(part, predicate="intersects")
+    neighbours = neighbours[(neighbours != index) & (parents[neighbours] == parents[index])]
+    if len(neighbours) == 0:
+        return False
+    shared = shapely.length(shapely.intersection(shapely.boundary(part), geometries[neighbours]))
+    if shared.max() <= 0:
+        return False
+    target = neighbours[int(np.argmax(shared))]
+    geometries[target] = shapely.union(geometries[target], part, grid_size=grid_size)
+    geometries[index] = shapely.difference(geometries[index], part, grid_size=grid_size)
+    return True

@@ -12,6 +12,8 @@ from geo_coverage.errors import DataError
 from .common import WGS84, SharedPaths, largest_remainder
 from .constructed_outlines import PowerDiagramSettings, constructed_street_outlines
 from .names import street_name_en
+from .official_outlines import OUTLINE_QUALITY as OFFICIAL_QUALITY
+from .official_outlines import official_street_outlines
 
 POPULATION_ESTIMATES = {
     "pop_total": "pop_est_2020",
@@ -64,13 +66,34 @@ def build_streets(
     shared: SharedPaths,
     districts: gpd.GeoDataFrame,
     *,
+    outlines: str = "official",
     settings: PowerDiagramSettings | None = None,
 ) -> gpd.GeoDataFrame:
-    """The 331 streets with approximate outlines and populations that add up to the census."""
+    """The 331 streets with their outlines and populations that add up to the census.
+
+    Parameters
+    ----------
+    shared
+        The inputs folder.
+    districts
+        The district outlines the streets tile.
+    outlines
+        ``"official"``: the mosstool polygons fitted to the districts (``official_outlines``);
+        ``"constructed"``: the power-diagram fallback built from points and areas alone.
+    settings
+        How the constructed outlines are fitted (ignored for official ones).
+    """
     table = read_street_table(shared)
-    geometry = constructed_street_outlines(
-        table, districts, settings=settings or PowerDiagramSettings()
-    )
+    if outlines == "official":
+        geometry = official_street_outlines(shared, table, districts)
+        quality = OFFICIAL_QUALITY
+    elif outlines == "constructed":
+        geometry = constructed_street_outlines(
+            table, districts, settings=settings or PowerDiagramSettings()
+        )
+        quality = "approximate"
+    else:
+        raise ValueError(f"outlines must be 'official' or 'constructed', not {outlines!r}")
     streets = gpd.GeoDataFrame(
         {
             "code": table["code"].to_numpy(),
@@ -80,7 +103,7 @@ def build_streets(
             "parent_code": table["district_code"].to_numpy(),
             **street_populations(table, districts),
             "pop_source": "estimate",
-            "outline_quality": "approximate",
+            "outline_quality": quality,
             "code_status": table["code_status"].to_numpy(),
             "area_km2_reference": table["area_km2"].to_numpy(),
             "lon_reference": table["lon"].to_numpy(),
