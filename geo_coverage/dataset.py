@@ -10,6 +10,7 @@ Folder layout (the data contract)::
     DIR/boundaries/districts.geojson
     DIR/boundaries/streets.geojson     optional
     DIR/layers/<kind>.geojson          one file per facility kind
+    (each may be GeoParquet instead, ``.parquet``: the embedded default is)
     DIR/dataset.yaml                   optional: name, crs
 """
 
@@ -38,6 +39,8 @@ __all__ = [
     "default_data_dir",
     "UNIT_LEVELS",
     "UNIT_FILES",
+    "layer_files",
+    "stored_file",
     "POPULATION_COLUMNS",
     "assign_points",
     "prepare_units",
@@ -186,14 +189,14 @@ def read_dataset_frames(root: str | Path) -> DatasetFrames:
     boundaries = root / "boundaries"
     raw_units: dict[str, gpd.GeoDataFrame] = {}
     for level, filename in UNIT_FILES.items():
-        file = boundaries / filename
+        file = stored_file(boundaries / filename)
         if file.exists():
             raw_units[level] = io.read_vector(file)
             files[f"units.{level}"] = file
     layers = {}
     layer_dir = root / "layers"
     if layer_dir.is_dir():
-        for file in sorted(layer_dir.glob("*.geojson")):
+        for file in layer_files(layer_dir):
             layers[file.stem] = io.read_vector(file)
             files[f"layer.{file.stem}"] = file
     return DatasetFrames(units=raw_units, layers=layers, meta=meta, files=files)
@@ -214,11 +217,25 @@ def dataset_from_frames(frames: DatasetFrames, *, crs=None, root: Path | None = 
     units = prepare_units(raw_units, crs=crs, origin=boundaries)
     layers = {}
     for kind in sorted(frames.layers):
-        layers[kind] = prepare_layer(frames.layers[kind], kind=kind, units=units, crs=crs,
-                                     origin=origin / "layers" / f"{kind}.geojson")
+        file = frames.files.get(f"layer.{kind}", origin / "layers" / f"{kind}.geojson")
+        layers[kind] = prepare_layer(frames.layers[kind], kind=kind, units=units, crs=crs, origin=file)
     return Dataset(units=MappingProxyType(units), layers=MappingProxyType(layers), crs=crs,
                    name=str(meta.get("name", name or origin.name)), root=root,
                    notes=MappingProxyType({str(k): str(v) for k, v in (meta.get("notes") or {}).items()}))
+
+
+def stored_file(file: Path) -> Path:
+    """``name.parquet`` in place of ``name.geojson`` when present (the embedded default ships as
+    GeoParquet, which loads several times faster), else the GeoJSON path itself."""
+    parquet = file.with_suffix(".parquet")
+    return parquet if parquet.exists() else file
+
+
+def layer_files(folder: Path) -> list[Path]:
+    """One file per facility kind: ``kind.parquet`` or ``kind.geojson`` (GeoParquet first)."""
+    files = {file.stem: file for file in sorted(folder.glob("*.geojson"))}
+    files.update({file.stem: file for file in sorted(folder.glob("*.parquet"))})
+    return [files[kind] for kind in sorted(files)]
 
 
 def prepare_units(raw: Mapping[str, gpd.GeoDataFrame], *, crs, origin="boundaries") -> dict[str, gpd.GeoDataFrame]:

@@ -41,7 +41,7 @@ def units() -> dict[str, gpd.GeoDataFrame]:
     # Read codes as text so a leading digit is never lost to a number type.
     out = {}
     for level, name in (("city", "city"), ("district", "districts"), ("street", "streets")):
-        frame = io.read_vector(REPO / "boundaries" / f"{name}.geojson")
+        frame = io.read_vector(REPO / "boundaries" / f"{name}.parquet")
         out[level] = frame
     return out
 
@@ -196,11 +196,12 @@ TYPE_CHECKS = {
 
 @pytest.fixture(scope="module")
 def layers(plan) -> dict[str, gpd.GeoDataFrame]:
-    return {kind: io.read_vector(REPO / "layers" / f"{kind}.geojson") for kind in plan.kinds}
+    return {kind: io.read_vector(REPO / "layers" / f"{kind}.parquet") for kind in plan.kinds}
 
 
 def test_every_layer_matches_its_kind(plan, layers):
-    assert sorted(path.stem for path in (REPO / "layers").glob("*.geojson")) == sorted(plan.kinds)
+    assert sorted(path.stem for path in (REPO / "layers").glob("*.parquet")) == sorted(plan.kinds)
+    assert not list((REPO / "layers").glob("*.geojson")) and not list((REPO / "boundaries").glob("*.geojson"))
     for kind, spec in plan.kinds.items():
         frame = layers[kind]
         attributes = list(spec.attributes)
@@ -213,7 +214,7 @@ def test_every_layer_matches_its_kind(plan, layers):
         assert frame.crs.to_epsg() == 4326
         for attribute, type_name in spec.attributes.items():
             assert TYPE_CHECKS[type_name](frame[attribute]), (kind, attribute)
-        assert (REPO / "layers" / f"{kind}.geojson").stat().st_size < 5_000_000
+        assert (REPO / "layers" / f"{kind}.parquet").stat().st_size < 1_000_000
 
 
 def test_sources_say_what_is_real_and_what_is_synthetic(layers):
@@ -380,10 +381,30 @@ def test_build_is_deterministic_and_matches_the_committed_files(tmp_path):
     _needs_shared()
     build = _build_module()
     rendered = build.render(build.build_all(build.SharedPaths(SHARED)))
-    assert set(rendered) == {f"boundaries/{n}.geojson" for n in ("city", "districts", "streets")} | \
-        {f"layers/{kind}.geojson" for kind in default_plan().kinds}
+    assert set(rendered) == {f"boundaries/{n}.parquet" for n in ("city", "districts", "streets")} | \
+        {f"layers/{kind}.parquet" for kind in default_plan().kinds}
     for path, data in rendered.items():
-        assert data == (REPO / path).read_bytes(), f"{path} differs from a fresh build"
+        fresh, committed = _parquet_content(data), _parquet_content((REPO / path).read_bytes())
+        assert fresh == committed, f"{path} differs from a fresh build"
+
+
+def _parquet_content(data: bytes):
+    """A GeoParquet file's table and geo metadata, without the writer's version stamps (a newer
+    pyarrow or geopandas writes the same content with other bytes)."""
+    import io as _io
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(_io.BytesIO(data))
+    import pyproj
+
+    geo = json.loads(table.schema.metadata[b"geo"])
+    geo.pop("creator", None)
+    column = geo["columns"][geo["primary_column"]]
+    # PROJ may spell the same CRS two ways (datum vs datum ensemble): compare what it means.
+    column["crs"] = pyproj.CRS.from_json_dict(column["crs"]).to_epsg()
+    return table.replace_schema_metadata(None).to_pydict(), geo
 
 
 def test_district_outlines_are_the_converted_cnmaps_outlines(units):

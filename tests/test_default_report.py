@@ -14,7 +14,7 @@ from geo_coverage.dataset import default_data_dir, load_dataset
 from geo_coverage.plan import default_plan
 
 ROOT = default_data_dir()
-pytestmark = pytest.mark.skipif(not (ROOT / "boundaries" / "streets.geojson").exists(),
+pytestmark = pytest.mark.skipif(not (ROOT / "boundaries" / "streets.parquet").exists(),
                                 reason="the embedded default has not been built")
 
 
@@ -34,10 +34,22 @@ def test_every_indicator_evaluates_at_every_level_it_names(table):
     assert table[table.level == "street"].unit_code.nunique() == 331
 
 
+def _features(path):
+    """A GeoParquet file as GeoJSON-like features: pyarrow for the columns, shapely for the WKB."""
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(path)
+    assert json.loads(frame.schema.metadata[b"geo"])["columns"]["geometry"]["encoding"] == "WKB"
+    geometries = shapely.from_wkb(frame.column("geometry").to_numpy(zero_copy_only=False))
+    properties = frame.drop_columns(["geometry"]).to_pylist()
+    return {"features": [{"properties": props, "geometry": shapely.geometry.mapping(geometry)}
+                         for props, geometry in zip(properties, geometries, strict=True)]}
+
+
 def test_beds_per_1000_recomputed_from_the_files(table):
-    """Read the GeoJSON files with json + shapely alone and redo beds per 1,000 per district."""
-    districts = json.loads((ROOT / "boundaries" / "districts.geojson").read_text(encoding="utf-8"))
-    care = json.loads((ROOT / "layers" / "elderly_care.geojson").read_text(encoding="utf-8"))
+    """Read the GeoParquet files with pyarrow + shapely alone and redo beds per 1,000 per district."""
+    districts = _features(ROOT / "boundaries" / "districts.parquet")
+    care = _features(ROOT / "layers" / "elderly_care.parquet")
     # Point-in-polygon in a metric CRS, as the engine does, so edge cases resolve alike.
     to_metric = Transformer.from_crs(4326, 32650, always_xy=True)
     polys = [shapely.transform(shapely.geometry.shape(f["geometry"]),

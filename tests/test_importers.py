@@ -33,10 +33,10 @@ def sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def default_streets():
-    file = default_data_dir() / "boundaries" / "streets.geojson"
+    file = default_data_dir() / "boundaries" / "streets.parquet"
     if not file.exists():
         pytest.skip("the embedded default street outlines are not built yet")
-    return gpd.read_file(file)
+    return gpd.read_parquet(file)
 
 
 @pytest.mark.slow
@@ -71,7 +71,7 @@ def test_gbk_register_in_gcj02_lands_in_its_streets(suffix, default_streets, tmp
     back = layer.to_crs(4326).geometry
     assert np.allclose(back.x, points.x, atol=1e-6) and np.allclose(back.y, points.y, atol=1e-6)
     # The other layers of the embedded default came along unchanged.
-    assert set(dataset.layers) == {p.stem for p in (default_data_dir() / "layers").glob("*.geojson")} | {"elderly_care"}
+    assert set(dataset.layers) == {p.stem for p in (default_data_dir() / "layers").glob("*.parquet")} | {"elderly_care"}
 
 
 # --- text encodings and headers -----------------------------------------------------------------

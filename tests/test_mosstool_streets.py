@@ -38,8 +38,8 @@ def matched() -> pd.DataFrame:
     """One row per our street: our outline, the mosstool outline, both in EPSG:32650."""
     if not MOSSTOOL.exists():
         pytest.skip("../shared (mosstool street polygons) is absent")
-    ours = io.read_vector(REPO / "boundaries" / "streets.geojson").to_crs(METRIC_CRS)
-    districts = io.read_vector(REPO / "boundaries" / "districts.geojson")
+    ours = io.read_vector(REPO / "boundaries" / "streets.parquet").to_crs(METRIC_CRS)
+    districts = io.read_vector(REPO / "boundaries" / "districts.parquet")
     theirs = io.read_vector(MOSSTOOL).to_crs(METRIC_CRS)
     # The file predates 密云/延庆 becoming districts (县 → 区).
     theirs["district_code"] = theirs["县"].str.replace("县$", "区", regex=True).map(
@@ -115,7 +115,7 @@ def test_the_constructed_fallback_against_mosstool(matched):
     from scripts.build_default.streets import read_street_table
 
     table = read_street_table(SharedPaths(SHARED))
-    districts = io.read_vector(REPO / "boundaries" / "districts.geojson")
+    districts = io.read_vector(REPO / "boundaries" / "districts.parquet")
     # A coarser fit than the committed one used to be (fewer samples and rounds) keeps this quick.
     settings = PowerDiagramSettings(sample_points=4_000, iterations=120)
     outlines = gpd.GeoSeries(constructed_street_outlines(table, districts, settings=settings), crs="EPSG:4326")
@@ -146,13 +146,13 @@ def test_a_dataset_with_mosstool_streets_loads_and_assigns_facilities(matched, t
     same code as with our fitted outlines (they differ only along district lines)."""
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "layers").mkdir()
-    shutil.copy(REPO / "boundaries" / "districts.geojson", tmp_path / "boundaries" / "districts.geojson")
+    shutil.copy(REPO / "boundaries" / "districts.parquet", tmp_path / "boundaries" / "districts.parquet")
     columns = ["code", "name", "name_en", "level", "parent_code", "pop_total", "pop_0_2", "pop_0_14",
                "pop_60_plus", "pop_65_plus", "pop_source"]
     streets = gpd.GeoDataFrame(matched[columns].assign(outline_quality="imported"),
                                geometry=gpd.GeoSeries(matched["their_geometry"]).values, crs=METRIC_CRS)
     io.write_geojson(streets, tmp_path / "boundaries" / "streets.geojson")
-    shutil.copy(REPO / "layers" / "kindergarten.geojson", tmp_path / "layers" / "kindergarten.geojson")
+    shutil.copy(REPO / "layers" / "kindergarten.parquet", tmp_path / "layers" / "kindergarten.parquet")
     alternative = load_dataset(tmp_path)
     default = load_dataset()
     assert len(alternative.units["street"]) == 331
@@ -172,13 +172,13 @@ def test_the_engine_runs_on_the_mosstool_street_set(matched, tmp_path):
 
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "layers").mkdir()
-    shutil.copy(REPO / "boundaries" / "districts.geojson", tmp_path / "boundaries" / "districts.geojson")
+    shutil.copy(REPO / "boundaries" / "districts.parquet", tmp_path / "boundaries" / "districts.parquet")
     columns = ["code", "name", "level", "parent_code", "pop_total", "pop_0_14", "pop_source"]
     streets = gpd.GeoDataFrame(matched[columns], crs=METRIC_CRS,
                                geometry=gpd.GeoSeries(matched["their_geometry"]).values)
     io.write_geojson(streets, tmp_path / "boundaries" / "streets.geojson")
     for kind in ("elderly_care", "childcare"):
-        shutil.copy(REPO / "layers" / f"{kind}.geojson", tmp_path / "layers" / f"{kind}.geojson")
+        shutil.copy(REPO / "layers" / f"{kind}.parquet", tmp_path / "layers" / f"{kind}.parquet")
     plan = default_plan()
     ids = ["elderly_beds_per_1000", "childcare_places_per_1000", "nursing_bed_share"]
     table = evaluate(load_dataset(tmp_path), plan, indicators=ids)

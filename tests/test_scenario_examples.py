@@ -19,7 +19,7 @@ EXAMPLES = ("neonatal_centre_every_district", "elderly_beds_2025", "mother_baby_
 
 @pytest.fixture(scope="module")
 def default():
-    if not (SCENARIOS.parent / "boundaries" / "districts.geojson").exists():
+    if not (SCENARIOS.parent / "boundaries" / "districts.parquet").exists():
         pytest.skip("the embedded default data is not built")
     return load_dataset(), default_plan()
 

@@ -13,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 
 from .. import io
-from ..dataset import UNIT_FILES, default_data_dir, load_dataset
+from ..dataset import UNIT_FILES, default_data_dir, layer_files, load_dataset, stored_file
 from ..errors import DataError, DataWarning
 from ..plan import Plan, default_plan
 from .boundaries import import_boundaries
@@ -95,7 +95,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
     if has_errors(problems):
         return ImportResult(None, tuple(problems), report)
     try:
-        units, layer_files = _read_base(base_dir)
+        units, base_layer_files = _read_base(base_dir)
     except DataError as exc:
         return failed(exc, report=report)
     several = sum(x is not None for x in (boundaries, population)) + len(facilities) > 1
@@ -112,17 +112,17 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
         return ImportResult(None, tuple(problems), report)
     merged_units = _merged_units(units, new_units, problems)
     # Unchanged base outlines are copied byte for byte; only imported levels are written anew.
-    base_units = {name: base_dir / "boundaries" / UNIT_FILES[name] for name in merged_units
+    base_units = {name: stored_file(base_dir / "boundaries" / UNIT_FILES[name]) for name in merged_units
                   if name not in new_units}
     return ImportResult({"units": new_units, "base_units": base_units, "layers": layers, "base": base_dir,
-                         "base_layers": layer_files}, tuple(problems), report)
+                         "base_layers": base_layer_files}, tuple(problems), report)
 
 
 def _setting_problems(level: str, base_dir: Path) -> list[Problem]:
     problems = []
     if level not in ("district", "street"):
         problems.append(Problem("error", f"Unknown level '{level}'.", fix="Use --level district or --level street."))
-    if not (base_dir / "boundaries" / "districts.geojson").exists():
+    if not stored_file(base_dir / "boundaries" / "districts.geojson").exists():
         problems.append(Problem("error", "The base folder has no boundaries/districts.geojson.", file=str(base_dir),
                                 fix="Pass a data folder made by `geo-coverage import` (or leave --base out)."))
     return problems
@@ -158,11 +158,11 @@ def _read_base(base: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Path]
     """The base folder's unit outlines (read) and facility layers (their files)."""
     units = {}
     for level, filename in UNIT_FILES.items():
-        file = base / "boundaries" / filename
+        file = stored_file(base / "boundaries" / filename)
         if file.exists():
             units[level] = io.read_vector(file)
     layer_dir = base / "layers"
-    layers = {file.stem: file for file in sorted(layer_dir.glob("*.geojson"))} if layer_dir.is_dir() else {}
+    layers = {file.stem: file for file in layer_files(layer_dir)} if layer_dir.is_dir() else {}
     return units, layers
 
 
@@ -306,7 +306,8 @@ def _write_folder(building: Path, parts: Mapping[str, Any], meta: dict) -> None:
     for level, frame in parts["units"].items():
         io.write_geojson(frame, building / "boundaries" / UNIT_FILES[level])
     for level, file in parts["base_units"].items():
-        io.copy_file(file, building / "boundaries" / UNIT_FILES[level])
+        # The base's own file, GeoJSON or GeoParquet (the embedded default), under its own name.
+        io.copy_file(file, building / "boundaries" / file.name)
     for kind, file in parts["base_layers"].items():
         if kind not in parts["layers"]:
             io.copy_file(file, building / "layers" / file.name)

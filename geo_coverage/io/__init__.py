@@ -37,9 +37,11 @@ from .upload import read_vector_upload
 from .vector import (
     VECTOR_SUFFIXES,
     dataframe_to_geojson_bytes,
+    dataframe_to_geoparquet_bytes,
     read_vector,
     read_vector_any_encoding,
     write_geojson,
+    write_geoparquet,
 )
 from .yaml import dump_yaml, parse_yaml, read_yaml, write_yaml
 
@@ -54,6 +56,7 @@ __all__ = [
     "copy_file",
     "dataframe_to_csv_bytes",
     "dataframe_to_geojson_bytes",
+    "dataframe_to_geoparquet_bytes",
     "dataframe_to_xlsx_bytes",
     "dump_yaml",
     "parse_yaml",
@@ -71,6 +74,7 @@ __all__ = [
     "write_bytes",
     "write_csv",
     "write_geojson",
+    "write_geoparquet",
     "write_graphml",
     "write_raster",
     "write_text",
