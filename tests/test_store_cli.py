@@ -69,11 +69,11 @@ def test_lead_checks_embedded_store(tmp_path, saved_beijing, capsys, monkeypatch
     changed = tmp_path / "d2023"
     for part in ("boundaries", "layers"):
         (changed / part).mkdir(parents=True)
-        for file in (default_data_dir() / part).glob("*.geojson"):
+        for file in (default_data_dir() / part).glob("*.parquet"):  # the default is GeoParquet
             (changed / part / file.name).write_bytes(file.read_bytes())
-    care = gpd.read_file(changed / "layers" / "elderly_care.geojson")
+    care = gpd.read_parquet(changed / "layers" / "elderly_care.parquet")
     care["beds"] = care["beds"] * 2  # a changed copy: twice the beds everywhere
-    care.to_file(changed / "layers" / "elderly_care.geojson", driver="GeoJSON")
+    care.to_parquet(changed / "layers" / "elderly_care.parquet")
     code, _, err = run_main(
         capsys,
         "snapshot",
