@@ -107,10 +107,11 @@ def coverage_tab(choice: dict) -> None:
         extra = map_view.access_layers(dataset_key, dataset, plan, choice["plan_id"],
                                        indicator=indicator.id, level=level, language=language,
                                        base_map=choice["base_map"])
+    map_view.search_box(dataset, level, language)
     fmap = map_view.build_map(dataset_key, dataset, plan, table, indicator=indicator.id,
                               level=level, language=language, base_map=choice["base_map"],
                               show_facilities=choice["show_facilities"], extra_layers=extra,
-                              focus=st.session_state.get(map_view.UNIT_PICK))
+                              focus=map_view.focus(level))
     map_view.render(fmap, level=level, unit_codes=dataset.units_at(level).index, language=language)
     share.print_buttons(dataset_key, dataset, plan, choice["plan_id"], table, indicator=indicator.id,
                         level=level, language=language)

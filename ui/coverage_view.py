@@ -12,7 +12,7 @@ from geo_coverage.viz import SHORTFALL_UNITS_ZH, decimals_for, shortfall_unit
 
 from . import data
 from .i18n import LEVELS, OUTLINE, POPULATION, STATUS, label, number, source_text, t
-from .map_view import UNIT_PICK
+from .map_view import FOCUS, UNIT_PICK
 
 _STATUS_COLOURS = {"met": "#2166ac", "gap": "#b2182b", "no_data": "#bdbdbd"}
 _FORMATS = (("csv", "text/csv"),
@@ -137,6 +137,17 @@ def district_chart(table: pd.DataFrame, dataset: Dataset, indicator: Indicator,
 _COMPARATORS = {">=": "≥", "<=": "≤"}
 
 
+def _unit_picked() -> None:
+    code = st.session_state.get(UNIT_PICK)
+    st.session_state[FOCUS] = ("unit", code) if code else None
+
+
+def _district_chosen() -> None:
+    """A district chosen for the gap list is also where the map goes (outlined, zoomed)."""
+    code = st.session_state.get("district_filter")
+    st.session_state[FOCUS] = ("district", code) if code else None
+
+
 def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, level: str,
               language: str) -> pd.DataFrame | None:
     """Pick a unit (map click or selectbox): its population figures, and every indicator for it,
@@ -156,7 +167,7 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     if st.session_state.get(UNIT_PICK) not in options:
         st.session_state[UNIT_PICK] = None
     code = st.selectbox(t("pick_unit", language), options, key=UNIT_PICK, index=None,
-                        format_func=lambda c: labels.get(c, c),
+                        format_func=lambda c: labels.get(c, c), on_change=_unit_picked,
                         placeholder=t("pick_unit", language))
     if code is None:
         return None
@@ -226,7 +237,8 @@ def gap_table(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, tabl
     if level == "district":
         choices = [""]
     district = st.selectbox(t("district_filter", language), choices, key="district_filter",
-                            format_func=lambda c: district_label.get(c, c)) or None
+                            format_func=lambda c: district_label.get(c, c),
+                            on_change=_district_chosen) or None
     gaps = data.gap_rows(dataset_key, plan_id, indicator.id, level, district, table, dataset, plan)
     if gaps.empty:
         st.success(t("no_gaps", language))

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage import access, coverage, gaps, maps
+from geo_coverage.viz import live
 from geo_coverage.dataset import Dataset
 from geo_coverage.plan import Plan, available_plans, load_plan
 from ui import warm
@@ -60,6 +61,16 @@ def full_table(dataset_key: str, plan_id: str, _dataset: Dataset, _plan: Plan) -
 def unit_shapes(dataset_key: str, level: str, datum: str, _dataset: Dataset) -> dict:
     """Display outlines of one level, built once per dataset, level and datum (never mutated)."""
     return maps.unit_shapes(_dataset, level, datum=datum)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def display_shapes(dataset_key: str, datum: str, _dataset: Dataset) -> tuple[dict, str]:
+    """Every level's display outlines (shared edges simplified once) and their JSON text, built
+    once per dataset and datum: the map's base holds them, switches only restyle."""
+    shapes = warm.default_shapes() if (dataset_key, datum) == (DEFAULT_KEY, "wgs84") else None
+    if shapes is None:
+        shapes = live.display_shapes(_dataset, datum=datum)
+    return shapes, live.shapes_script(shapes)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -66,6 +66,8 @@ _STRINGS = {
     "target_line": ("目标线", "target line"),
     "unit_card": ("单元详情", "Unit card"),
     "pick_unit": ("点击地图上的单元，或在此选择", "Click a unit on the map, or choose it here"),
+    "search_unit": ("查找单元（地图缩放到该处）", "Find a unit (the map zooms to it)"),
+    "search_placeholder": ("输入街道/乡镇或区的名称…", "Type a street, township or district name…"),
     "all_indicators": ("该单元的全部指标", "Every indicator for this unit"),
     "population": ("人口", "Population"),
     "population_source": ("人口来源", "Population source"),

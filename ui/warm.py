@@ -27,6 +27,10 @@ def _warm() -> None:
         from geo_coverage.dataset import load_dataset
 
         _loaded["dataset"] = load_dataset()
+        from geo_coverage.viz import live
+
+        # The map's outlines in WGS84 (the default base map's datum), built off the first page.
+        _loaded["shapes"] = live.display_shapes(_loaded["dataset"])
     except Exception as exc:  # noqa: BLE001 - the app loads it again and shows the error itself
         _loaded["error"] = exc
 
@@ -49,3 +53,10 @@ def default_dataset():
         if "dataset" in _loaded:
             return _loaded["dataset"]
     return load_dataset()
+
+
+def default_shapes():
+    """The embedded dataset's WGS84 display outlines when warming built them, else ``None``."""
+    if _thread is not None:
+        _thread.join()
+    return _loaded.get("shapes")

@@ -21,7 +21,9 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
-from .. import maps
+from . import basemaps, legend
+from . import maps as folium_maps
+from . import shapes as viz_shapes
 from ..dataset import Dataset
 from ..datum import transform_geometry
 from ..errors import DataError
@@ -55,7 +57,7 @@ def display_shapes(dataset: Dataset, *, datum: str = "wgs84",
         if datum != "wgs84":
             geometry = transform_geometry(geometry, source="wgs84", target=datum)
             label_points = transform_geometry(label_points, source="wgs84", target=datum)
-        geometry = shapely.transform(geometry, lambda xy: np.round(xy, maps.COORDINATE_DIGITS))
+        geometry = shapely.transform(geometry, lambda xy: np.round(xy, viz_shapes.COORDINATE_DIGITS))
         names_en = units.get("name_en", pd.Series("", index=units.index)).fillna("").astype(str)
         features = []
         for code, name, name_en, point, shape in zip(units["code"].astype(str), units["name"].astype(str),
@@ -188,6 +190,26 @@ class _Labels(MacroElement):
         self.min_zoom = min_zoom
 
 
+class _LegendFold(MacroElement):
+    """The legend starts folded on a narrow map (at 1366 px it covered 40 % of the map) and keeps
+    the planner's own fold or unfold across switches."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        setTimeout(function () {
+            var map = {{ this._parent._parent.get_name() }};
+            var box = map.getContainer().querySelector(".geo-coverage-legend details");
+            if (!box) { return; }
+            if (window.geoCoverageLegendOpen === undefined) {
+                window.geoCoverageLegendOpen = map.getSize().x >= 1000;
+            }
+            box.open = window.geoCoverageLegendOpen;
+            box.addEventListener("toggle", function () { window.geoCoverageLegendOpen = box.open; });
+        }, 0);
+        {% endmacro %}
+    """)
+
+
 class _Focus(MacroElement):
     """The picked unit outlined, and the view moved to it once per pick (a restyle of the same
     pick keeps the planner's own pan and zoom)."""
@@ -238,7 +260,7 @@ def _tooltip_html(label: str, rows: Mapping[str, str], extra: Mapping[str, str])
 
 def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator: str, level: str,
                 shapes: Mapping[str, dict], language: str = "zh", datum: str = "wgs84",
-                show_facilities: bool = True, extra_layers=(), focus: str | None = None,
+                show_facilities: bool = True, extra_layers=(), focus: tuple[str, str] | None = None,
                 value_label: str | None = None, legend_open: bool = True) -> tuple:
     """The layer groups of one indicator, drawn from the outlines :func:`live_base` stored.
 
@@ -262,7 +284,8 @@ def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator:
     extra_layers
         Further folium layers, each put in a group of its own.
     focus
-        A unit code of ``level`` to outline and zoom to.
+        ``(level, code)`` of a unit to outline and zoom to (a street, or a district while the
+        streets are shown).
     value_label
         The tooltip's label of the value ("情景值" on a scenario's After map); the current value's
         label by default.
@@ -274,10 +297,10 @@ def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator:
     tuple of folium.FeatureGroup
         Styled units (with legend and focus), district outlines, labels, facilities, extras.
     """
-    if language not in maps.LANGUAGES:
+    if language not in legend.LANGUAGES:
         raise DataError(f"Unknown language '{language}'.", fix="Use 'zh' or 'en'.")
     spec = plan.indicator(indicator)
-    text = maps._TEXT[language]
+    text = legend.LABELS[language]
     rows = table[(table["indicator"] == indicator) & (table["level"] == level)]
     if rows.empty:
         raise DataError(f"No rows for indicator '{indicator}' at level '{level}'.",
@@ -288,17 +311,17 @@ def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator:
     if level in dataset.units and "outline_quality" in dataset.units[level]:
         quality = dataset.units[level]["outline_quality"].astype(str)
         approximate = (quality.reindex(approximate.index).fillna("") == "approximate")
-    colours = pd.Series(maps.fill_colours(rows), index=rows["unit_code"].astype(str).to_numpy())
-    extra = maps._tooltip_properties(rows, spec, language=language, approximate=approximate)
+    colours = pd.Series(legend.fill_colours(rows), index=rows["unit_code"].astype(str).to_numpy())
+    extra = legend.tooltip_properties(rows, spec, language=language, approximate=approximate)
     tooltip_rows = {"value_text": value_label or text["value"], "target_text": text["target"],
                     "shortfall_text": text["shortfall"], "status_text": text["status"], "note_text": ""}
     names = {f[0]: (f[2] or f[1]) if language == "en" else f[1] for f in shapes[level]["features"]}
     styles = {}
     for code, record in extra.to_dict("index").items():
         label = f"{names.get(code, code)} ({code})"
-        fill = colours.get(code, maps.NO_DATA_COLOUR)
-        styles[code] = [fill, _tooltip_html(label, tooltip_rows, record), fill == maps.NO_DATA_COLOUR]
-    no_data = [maps.NO_DATA_COLOUR, html.escape(text["no_data"]), True]
+        fill = colours.get(code, legend.NO_DATA_COLOUR)
+        styles[code] = [fill, _tooltip_html(label, tooltip_rows, record), fill == legend.NO_DATA_COLOUR]
+    no_data = [legend.NO_DATA_COLOUR, html.escape(text["no_data"]), True]
     units_group = folium.FeatureGroup(name=text["units"])
     _StyledUnits(level, json.dumps(styles, ensure_ascii=False, separators=(",", ":")), no_data) \
         .add_to(units_group)
@@ -317,14 +340,16 @@ def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator:
         group = folium.FeatureGroup(name=getattr(layer, "layer_name", None) or text["units"])
         layer.add_to(group)
         groups.append(group)
-    legend = maps._legend_html(spec, spec.target_at(level), language=language, level=level,
+    legend = legend.legend_html(spec, spec.target_at(level), language=language, level=level,
                                approximate=bool(approximate.any()), source_classes=source_classes,
                                has_facilities=bool(source_classes))
     summary = "图例" if language == "zh" else "Legend"
-    maps._Legend(f"<details{' open' if legend_open else ''}><summary>{summary}</summary>{legend}</details>") \
+    folium_maps._Legend(f"<details{' open' if legend_open else ''}><summary>{summary}</summary>{legend}</details>") \
         .add_to(units_group)
-    if focus is not None and focus in names:
-        _Focus(level, focus).add_to(units_group)
+    if focus is not None and focus[0] in shapes and \
+            any(f[0] == focus[1] for f in shapes[focus[0]]["features"]):
+        _Focus(focus[0], focus[1]).add_to(units_group)
+    _LegendFold().add_to(units_group)
     return tuple(groups)
 
 
@@ -338,17 +363,17 @@ def live_base(shapes_json: str, shapes: Mapping[str, dict], *, base_map: str = "
     shapes_json, shapes
         :func:`shapes_script` of :func:`display_shapes` (in the tiles' datum), and the shapes.
     base_map, tianditu_token
-        The tiles (``maps.base_maps``).
+        The tiles (``basemaps.base_maps``).
     language
         Names the tile layers.
     """
-    choices = maps.base_maps(tianditu_token=tianditu_token)
+    choices = basemaps.base_maps(tianditu_token=tianditu_token)
     if base_map not in choices:
         raise DataError(f"Unknown base map '{base_map}'.", fix=f"Use one of {sorted(choices)}.")
     tiles = choices[base_map]
     bbox = (shapes.get("district") or next(iter(shapes.values())))["bbox"]
     west, south, east, north = bbox
-    fmap = maps._offline(folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9,
+    fmap = basemaps.offline(folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9,
                                     tiles=None, control_scale=True, prefer_canvas=False, height="100%"),
                          "leaflet", "markercluster", "heat")
     fmap.options["max_zoom"] = 18
@@ -369,7 +394,7 @@ def live_base(shapes_json: str, shapes: Mapping[str, dict], *, base_map: str = "
 
 def _facility_group(dataset: Dataset, plan: Plan, spec, groups: list, *, text: dict, language: str,
                     datum: str) -> list[str]:
-    facilities = maps.facility_rows(dataset, plan, spec.layer, language=language, datum=datum)
+    facilities = viz_shapes.facility_rows(dataset, plan, spec.layer, language=language, datum=datum)
     rows_facilities = facilities["rows"]
     if not rows_facilities:
         return []
@@ -377,8 +402,8 @@ def _facility_group(dataset: Dataset, plan: Plan, spec, groups: list, *, text: d
     if len(rows_facilities) <= 200:
         cluster_options["disableClusteringAtZoom"] = 0  # few: always show each one
     group = folium.FeatureGroup(name=f"{text['facilities']} ({len(rows_facilities)})")
-    maps._offline(folium.plugins.FastMarkerCluster(
-        rows_facilities, callback=maps._marker_callback(facilities["labels"], facilities["sources"]),
-        icon_create_function=maps._CLUSTER_ICON, options=cluster_options), "markercluster").add_to(group)
+    basemaps.offline(folium.plugins.FastMarkerCluster(
+        rows_facilities, callback=folium_maps._marker_callback(facilities["labels"], facilities["sources"]),
+        icon_create_function=folium_maps._CLUSTER_ICON, options=cluster_options), "markercluster").add_to(group)
     groups.append(group)
-    return sorted(maps._classes_of(dataset, spec.layer))
+    return sorted(folium_maps._classes_of(dataset, spec.layer))
