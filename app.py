@@ -143,7 +143,7 @@ def main() -> None:
     if scenario.open:
         with scenario:
             scenario_tab.render(choice["dataset"], choice["plan"], choice["language"],
-                                dataset_key=choice["dataset_key"])
+                                dataset_key=choice["dataset_key"], sidebar_level=choice["level"])
     if upload.open:
         with upload:
             data_tab.render(choice["plan"], choice["language"])

@@ -53,7 +53,7 @@ def flips(at):
 
     names = {en: column for column, (_, en) in {**HEADERS, **sc.COMPARISON_HEADERS}.items()}
     names.update({"Unit": "unit_name", "Indicator": "indicator_name", "Code": "unit_code"})
-    tables = [df.value for df in at.dataframe if "Flip" in df.value.columns]
+    tables = [df.value for df in at.dataframe if {"Flip", "Indicator"} <= set(df.value.columns)]
     return tables[0].rename(columns=names) if tables else None
 
 
@@ -89,6 +89,33 @@ def test_add_a_facility_flips_the_street(app):
     assert row.loc[row["Level"] == "Street / township", "Shortfall closed"].iloc[0] == pytest.approx(9.0)
     assert row.loc[row["Level"] == "District", "Shortfall closed"].iloc[0] == pytest.approx(6.0)
     assert set(row["Shortfall unit"]) == {"beds"}
+
+
+def test_adding_a_facility_lists_the_units_it_changed_with_scenario_values(app):
+    """The changed-units table: the indicator and level the tab shows, in the indicator's units;
+    the After map's tooltip calls the figure the scenario value, not today's."""
+    lon, lat = lon_lat(1.5)  # street A2: 5 beds for 2,000 residents
+    app.selectbox(key=K("scenario_indicator")).set_value("elderly_beds_per_1000")
+    app.radio(key=K("scenario_level")).set_value("street")
+    app.selectbox(key=K("scenario_add_kind")).set_value("elderly_care")
+    app.number_input(key="scenario_add_capacity").set_value(12.0)
+    app.number_input(key="scenario_lon").set_value(lon)
+    app.number_input(key="scenario_lat").set_value(lat)
+    app.button(key="scenario_add").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    (table,) = [df.value for df in app.dataframe if "Scenario value (beds per 1,000 residents)" in df.value.columns]
+    # Only street A2 moved: 5 → 17 beds for 2,000 residents, 2.5 → 8.5 per 1,000; 9 short → 0.
+    assert table["Unit"].tolist() == ["甲二街道"]
+    row = table.iloc[0]
+    assert row["Value before (beds per 1,000 residents)"] == pytest.approx(2.5)
+    assert row["Scenario value (beds per 1,000 residents)"] == pytest.approx(8.5)
+    shortfall = [c for c in table.columns if c.startswith("Shortfall before")]
+    assert shortfall and row[shortfall[0]] == pytest.approx(9.0)
+    assert row["Flip"] == "gap → met"
+    html = " ".join(str(getattr(e, "proto", "")) for e in app.get("iframe"))
+    assert "Scenario value" in html and "Value:" not in html
+    # The browser asks before leaving a page whose scenario has edits.
+    assert any("onbeforeunload = function" in str(e.proto) for e in app.get("iframe"))
 
 
 def test_remove_resize_and_drop(app):

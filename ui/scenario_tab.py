@@ -25,6 +25,7 @@ __all__ = ["render", "STATE", "PROPOSAL", "SAVED", "lang_key", "describe_edit", 
 
 STATE = "scenario_current"      # session_state: this session's Scenario
 PROPOSAL = "scenario_proposal"  # session_state: the optimiser's last suggestions (tuple of edit dicts)
+LEVEL_CHOSEN = "scenario_level_chosen"  # the planner set the tab's level (it stops following the sidebar)
 SAVED = "scenario_saved"        # session_state: name -> YAML text of scenarios saved in this session
 CLICK = "scenario_last_click"   # session_state: the last map click turned into coordinates
 UPLOAD = "upload"               # the optimiser's "uploaded list" choice of candidates
@@ -88,6 +89,12 @@ _TEXT = {
     "before": ("现状", "Before"),
     "after": ("情景", "After"),
     "flips": ("达标变化的单元", "Units that flip"),
+    "changed_units": ("数值改变的单元 · {indicator} · {level}", "Units whose value changed · {indicator} · {level}"),
+    "no_changed_units": ("本情景没有改变该指标在此层级的任何数值。",
+                         "The scenario changes no value of this indicator at this level."),
+    "scenario_value": ("情景值", "Scenario value"),
+    "unsaved": ("本情景有未保存的修改：离开或刷新页面前请先下载情景 YAML。",
+                "This scenario has unsaved edits: download the scenario YAML before leaving or reloading."),
     "no_flips": ("没有单元改变达标状态。", "No unit changes between gap and met."),
     "closed": ("各指标缺口变化", "Shortfall closed per indicator"),
     "file": ("保存与导入", "Save, download, upload"),
@@ -193,11 +200,13 @@ def _cache_key(dataset_key: str, plan: Plan) -> str:
     return f"{dataset_key}:{plan.id}"
 
 
-def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> None:
+def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str,
+           sidebar_level: str | None = None) -> None:
     """The Scenario tab: edits, optimiser, before/after maps, flips, save/download/upload.
 
     ``dataset_key`` names the dataset's content (:func:`ui.data.current_dataset`); the tab's
-    cached tables and maps are keyed by it."""
+    cached tables and maps are keyed by it.  The tab's level follows ``sidebar_level`` until the
+    planner chooses one here."""
     language = language if language in ("zh", "en") else "zh"
     scenario = _scenario(language)
     if st.session_state.pop(SYNC, False) or "scenario_name" not in st.session_state:
@@ -219,8 +228,12 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> 
                                     else indicators[i].name_en)
         indicator = indicators[indicator_id]
         levels = [lvl for lvl in ("district", "street") if lvl in indicator.levels and lvl in dataset.units]
-        level = st.radio(_t("level", language), levels, key=lang_key("scenario_level", language), horizontal=True,
-                         format_func=lambda lvl: LEVELS[lvl][language != "zh"])
+        level_key = lang_key("scenario_level", language)
+        if not st.session_state.get(LEVEL_CHOSEN) and sidebar_level in levels:
+            st.session_state[level_key] = sidebar_level
+        level = st.radio(_t("level", language), levels, key=level_key, horizontal=True,
+                         format_func=lambda lvl: LEVELS[lvl][language != "zh"],
+                         on_change=lambda: st.session_state.__setitem__(LEVEL_CHOSEN, True))
         # Tianditu needs a key the app holds; the tab offers the tile sources that need none.
         bases = maps.base_maps()
         base_map = st.selectbox(_t("base_map", language), list(bases), key=lang_key("scenario_base_map", language),
@@ -239,7 +252,8 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> 
     with left:
         st.caption(_t("click_hint", language))
         fmap = maps.coverage_map(after, changed, plan, indicator=indicator_id, level=level,
-                                 language=language, base_map=base_map, height=480)
+                                 language=language, base_map=base_map, height=480,
+                                 value_label=_t("scenario_value", language))
         returned = st_folium(fmap, key="scenario_map", height=480, use_container_width=True,
                              returned_objects=["last_clicked"])
         clicked = (returned or {}).get("last_clicked")
@@ -257,6 +271,7 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> 
         _existing_form(changed, plan, kinds, language)
         _population_form(dataset, language)
     _edit_list(_scenario(language), plan, language, dataset)
+    _leave_warning(_scenario(language), language)
     _optimiser(dataset, plan, language)
     comparison = sc.compare(before, after)  # once per run: the tables and the XLSX download share it
     _results(comparison, before, after, changed, dataset, plan, indicator_id, level, language, key=key)
@@ -264,6 +279,18 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str) -> 
     store_panel.scenarios_section(_scenario(language), language,
                                   snapshot=st.session_state.get(store_panel.PICK) or None,
                                   open_scenario=open_scenario)
+
+
+def _leave_warning(scenario: sc.Scenario, language: str) -> None:
+    """Until the scenario is kept somewhere, a reload loses it: say so, and have the browser ask
+    before the page is left or reloaded (a ``beforeunload`` handler on the app's page)."""
+    # A scenario saved "in this session" is lost on reload too, so any edit counts.
+    unsaved = bool(scenario.edits)
+    if unsaved:
+        st.caption("⚠️ " + _t("unsaved", language))
+    script = ("window.parent.onbeforeunload = function (e) { e.preventDefault(); e.returnValue = ''; return ''; };"
+              if unsaved else "window.parent.onbeforeunload = null;")
+    st.iframe(f"<script>{script}</script>", height=1)
 
 
 def _header(scenario: sc.Scenario, language: str) -> None:
@@ -544,6 +571,7 @@ def _results(comparison, before, after, changed: Dataset, dataset: Dataset, plan
             if proposal else ()
         st.iframe(_after_map_html(key, sc.scenario_to_yaml(_scenario(language)), indicator_id, level, language,
                                   suggestions, after, changed, dataset, plan, proposal), height=370)
+    _changed_units(comparison, plan, indicator_id, level, language, dataset)
     st.markdown(f"**{_t('flips', language)}**")
     if comparison.flips.empty:
         st.caption(_t("no_flips", language))
@@ -566,7 +594,7 @@ def _after_map_html(dataset_key: str, scenario_yaml: str, indicator: str, level:
     """The "after" map's HTML, built once per scenario (its YAML), choice and set of suggestions:
     a map click or a typed coordinate reruns the page without rebuilding it."""
     fmap = maps.coverage_map(_after, _changed, _plan, indicator=indicator, level=level, language=language,
-                             base_map="none", height=360)
+                             base_map="none", height=360, value_label=_t("scenario_value", language))
     if suggestions:  # the optimiser's suggestions, before they are accepted
         _suggestion_markers(fmap, suggestion_labels(_dataset, _proposal, language), _proposal["edits"])
     return maps.map_html(fmap)
@@ -616,6 +644,60 @@ def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
     out = out[[c for c in columns if c in out]]
     headers = {c: label(pair, language) for c, pair in _DISPLAY_HEADERS.items()}
     return _localised(out.rename(columns=headers), language)
+
+
+def changed_units_frame(table, plan: Plan, indicator_id: str, level: str, language: str,
+                        dataset: Dataset | None = None):
+    """The units of ``level`` whose value of ``indicator_id`` the scenario changed: unit, value
+    before and after, shortfall before and after, status before → after and the flip, in the
+    indicator's own units (headers say them), largest change first."""
+    import numpy as np
+
+    indicator = plan.indicator(indicator_id)
+    rows = table[(table["indicator"] == indicator_id) & (table["level"] == level)]
+    moved = (rows["value_change"].abs().fillna(0) > 1e-9) | (rows["shortfall_change"].abs().fillna(0) > 1e-9) \
+        | (rows["status_before"] != rows["status_after"])
+    rows = rows[moved.to_numpy()].copy()
+    rows = rows.iloc[np.argsort(-rows["value_change"].abs().fillna(0).to_numpy(), kind="stable")]
+    if language != "zh" and dataset is not None and len(rows):
+        rows["unit_name"] = [_unit_name(dataset.units.get(level), code, language) or name
+                             for code, name in zip(rows["unit_code"].astype(str), rows["unit_name"], strict=True)]
+    unit = indicator.unit_zh if language == "zh" else indicator.unit_en
+    shortfall_unit = maps.shortfall_unit(indicator, language)
+    out = _readable(rows, plan, ("unit_name", "value_before", "value_after", "shortfall_before",
+                                  "shortfall_after", "status_before", "status_after", "flip", "unit_code"), language)
+    suffix = f"（{unit}）" if language == "zh" and unit else (f" ({unit})" if unit else "")
+    shortfall_suffix = f"（{shortfall_unit}）" if language == "zh" and shortfall_unit else \
+        (f" ({shortfall_unit})" if shortfall_unit else "")
+    before, after = (("现状值", "情景值") if language == "zh" else ("Value before", "Scenario value"))
+    rename = {}
+    for column in out.columns:
+        if column in (_localised_name("value_before", language),):
+            rename[column] = before + suffix
+        elif column == _localised_name("value_after", language):
+            rename[column] = after + suffix
+        elif column in (_localised_name("shortfall_before", language), _localised_name("shortfall_after", language)):
+            rename[column] = column + shortfall_suffix
+    return out.rename(columns=rename)
+
+
+def _localised_name(column: str, language: str) -> str:
+    from geo_coverage.gaps import HEADERS
+
+    headers = {**HEADERS, **sc.COMPARISON_HEADERS}
+    return headers[column][language != "zh"] if column in headers else column
+
+
+def _changed_units(comparison, plan: Plan, indicator_id: str, level: str, language: str, dataset: Dataset) -> None:
+    indicator = plan.indicator(indicator_id)
+    name = indicator.name_zh if language == "zh" else indicator.name_en
+    st.markdown("**" + _t("changed_units", language).format(
+        indicator=name, level=LEVELS[level][language != "zh"]) + "**")
+    frame = changed_units_frame(comparison.table, plan, indicator_id, level, language, dataset)
+    if frame.empty:
+        st.caption(_t("no_changed_units", language))
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch", key="scenario_changed_units")
 
 
 def flips_frame(flips, plan: Plan, language: str, dataset: Dataset | None = None):

@@ -100,7 +100,7 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
                  language: str = "zh", base_map: str = "none", tianditu_token: str | None = None,
                  shapes: Mapping[str, dict] | None = None, show_facilities: bool = True,
                  district_outlines: bool = True, extra_layers=(), height: int | str = "100%",
-                 focus: str | None = None) -> folium.Map:
+                 focus: str | None = None, value_label: str | None = None) -> folium.Map:
     """A choropleth of one indicator at one level, with facilities, district outlines and a legend.
 
     Parameters
@@ -123,12 +123,15 @@ def coverage_map(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator
         Further folium layers to add (e.g. the uncovered residents of an access indicator).
     focus
         A unit code at ``level`` to outline and zoom to (the unit on the card).
+    value_label
+        The tooltip's name for the value: "情景值" / "Scenario value" on a scenario's map, so
+        nobody reads a scenario's figure as today's ("现状值", the default).
     """
     layers = coverage_layers(table, dataset, plan, indicator=indicator, level=level,
                              language=language, base_map=base_map, tianditu_token=tianditu_token,
                              shapes=shapes, show_facilities=show_facilities,
                              district_outlines=district_outlines, extra_layers=extra_layers,
-                             height=height, focus=focus)
+                             height=height, focus=focus, value_label=value_label)
     for group in layers.groups:
         group.add_to(layers.base)
     layers.control().add_to(layers.base)
@@ -154,7 +157,7 @@ def coverage_layers(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indica
                     tianditu_token: str | None = None, shapes: Mapping[str, dict] | None = None,
                     show_facilities: bool = True, district_outlines: bool = True,
                     extra_layers=(), height: int | str = "100%",
-                    focus: str | None = None) -> CoverageLayers:
+                    focus: str | None = None, value_label: str | None = None) -> CoverageLayers:
     """The parts of :func:`coverage_map`: a base map and its layer groups.
 
     Parameters
@@ -190,7 +193,7 @@ def coverage_layers(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indica
     collection = shapes_at(level)
     features, approximate = _styled_units(rows, spec, collection, language=language)
     fmap = _base_map(collection, tiles, language=language, height=height)
-    units_group = _units_group(features, text)
+    units_group = _units_group(features, {**text, "value": value_label or text["value"]})
     groups = [units_group]
     if district_outlines and level != "district" and "district" in dataset.units:
         districts_group = folium.FeatureGroup(name=text["districts"])
