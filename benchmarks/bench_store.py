@@ -43,7 +43,8 @@ def _folder_bytes(root: Path) -> int:
     return sum(
         f.stat().st_size
         for part in ("boundaries", "layers")
-        for f in (root / part).glob("*.geojson")
+        for pattern in ("*.geojson", "*.parquet")  # the embedded default is GeoParquet
+        for f in (root / part).glob(pattern)
     )
 
 
