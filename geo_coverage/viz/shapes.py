@@ -18,11 +18,12 @@ from ..dataset import Dataset, source_class
 from ..datum import transform_geometry
 from ..plan import Plan
 from .legend import LABELS, SOURCE_COLOURS
+from .topology import simplify_shared_edges
 
 __all__ = ["unit_shapes", "facility_rows", "DEFAULT_TOLERANCE_M", "COORDINATE_DIGITS"]
 
 # Display simplification: metres in the dataset's CRS (well under a street's width at city zoom).
-DEFAULT_TOLERANCE_M = 25.0
+DEFAULT_TOLERANCE_M = 30.0
 COORDINATE_DIGITS = 5  # ~1 m at Beijing's latitude
 
 
@@ -30,7 +31,7 @@ def unit_shapes(dataset: Dataset, level: str, *, datum: str = "wgs84",
                 tolerance_m: float = DEFAULT_TOLERANCE_M) -> dict:
     """The outlines of one level as a light GeoJSON FeatureCollection for display.
 
-    Simplified in metres (topology preserved) before reprojecting, coordinates rounded to
+    Simplified in metres edge by edge (:func:`.topology.simplify_shared_edges`) before reprojecting, coordinates rounded to
     ~1 m, and shifted to ``datum`` (e.g. ``gcj02`` for Amap tiles).  Build once per level and
     datum; :func:`coverage_map` only adds the properties that depend on the indicator.
 
@@ -49,7 +50,8 @@ def unit_shapes(dataset: Dataset, level: str, *, datum: str = "wgs84",
         A GeoJSON FeatureCollection (feature ids are unit codes) with its ``bbox``.
     """
     units = dataset.units_at(level)
-    geometry = shapely.simplify(units.geometry.values, tolerance_m, preserve_topology=True)
+    # Edge by edge, so neighbouring units keep meeting exactly (no slivers between them).
+    geometry = simplify_shared_edges(units.geometry.values, tolerance_m)
     frame = gpd.GeoDataFrame(
         {"code": units["code"].astype(str).to_numpy(),
          "name": units["name"].astype(str).to_numpy(),
