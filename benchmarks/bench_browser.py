@@ -33,8 +33,10 @@ from .common import write_results
 
 REPO = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1366, "height": 768}
-INDICATORS = (("elderly_beds_per_1000", "千人常住人口养老床位数"),
-              ("childcare_places_per_1000", "每千人口拥有3岁以下婴幼儿托位数"))
+INDICATORS = (
+    ("elderly_beds_per_1000", "千人常住人口养老床位数"),
+    ("childcare_places_per_1000", "每千人口拥有3岁以下婴幼儿托位数"),
+)
 POLL_MS = 25
 
 

@@ -11,7 +11,14 @@ import time
 import pytest
 import shapely
 
-from .browser_support import ARTIFACTS, MAP_FRAME, REPO, chromium_browser, offline_page, streamlit_server
+from .browser_support import (
+    ARTIFACTS,
+    MAP_FRAME,
+    REPO,
+    chromium_browser,
+    offline_page,
+    streamlit_server,
+)
 from .browser_support import map_frame as _map
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,11 +105,13 @@ def test_find_a_street_add_a_care_home_and_read_what_changed(server, browser):
             page.wait_for_timeout(400)
         page.get_by_role("button", name="添加", exact=True).click()
         # The changed-units table for the tab's indicator and level (the sidebar's: streets).
-        page.get_by_text("数值改变的单元 · 千人常住人口养老床位数 · 街道/乡镇", exact=False).first.wait_for(
-            timeout=120_000)
+        page.get_by_text(
+            "数值改变的单元 · 千人常住人口养老床位数 · 街道/乡镇", exact=False
+        ).first.wait_for(timeout=120_000)
         # Data frames draw on a canvas; their cells are in the page as hidden grid cells.
         table = page.locator('[data-testid="stDataFrame"]').filter(
-            has=page.get_by_text("情景值（张/千人）", exact=True))
+            has=page.get_by_text("情景值（张/千人）", exact=True)
+        )
         table.first.wait_for(state="attached", timeout=60_000)
         table.first.get_by_text(STREET, exact=True).first.wait_for(state="attached", timeout=30_000)
         assert table.first.get_by_text("现状值（张/千人）", exact=True).count() == 1

@@ -21,13 +21,13 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
-from . import basemaps, legend
-from . import maps as folium_maps
-from . import shapes as viz_shapes
 from ..dataset import Dataset
 from ..datum import transform_geometry
 from ..errors import DataError
 from ..plan import Plan
+from . import basemaps, legend
+from . import maps as folium_maps
+from . import shapes as viz_shapes
 from .topology import simplify_shared_edges
 
 __all__ = ["DISPLAY_TOLERANCE_M", "display_shapes", "live_base", "live_groups", "shapes_script"]
@@ -37,8 +37,9 @@ DISPLAY_TOLERANCE_M = {"district": 40.0, "street": 20.0}
 LABEL_ZOOM = 12  # street names appear from this zoom on
 
 
-def display_shapes(dataset: Dataset, *, datum: str = "wgs84",
-                   levels: tuple[str, ...] = ("district", "street")) -> dict[str, dict]:
+def display_shapes(
+    dataset: Dataset, *, datum: str = "wgs84", levels: tuple[str, ...] = ("district", "street")
+) -> dict[str, dict]:
     """Display outlines per level: ``{level: {"features": [[code, name, name_en, label_lat,
     label_lon, geometry], ...], "bbox": [w, s, e, n]}}`` in ``datum`` lon/lat, rounded to ~1 m.
 
@@ -57,15 +58,34 @@ def display_shapes(dataset: Dataset, *, datum: str = "wgs84",
         if datum != "wgs84":
             geometry = transform_geometry(geometry, source="wgs84", target=datum)
             label_points = transform_geometry(label_points, source="wgs84", target=datum)
-        geometry = shapely.transform(geometry, lambda xy: np.round(xy, viz_shapes.COORDINATE_DIGITS))
+        geometry = shapely.transform(
+            geometry, lambda xy: np.round(xy, viz_shapes.COORDINATE_DIGITS)
+        )
         names_en = units.get("name_en", pd.Series("", index=units.index)).fillna("").astype(str)
         features = []
-        for code, name, name_en, point, shape in zip(units["code"].astype(str), units["name"].astype(str),
-                                                     names_en, label_points, geometry, strict=True):
-            features.append([code, name, name_en, round(float(point.y), 5), round(float(point.x), 5),
-                             shapely.geometry.mapping(shape)])
+        for code, name, name_en, point, shape in zip(
+            units["code"].astype(str),
+            units["name"].astype(str),
+            names_en,
+            label_points,
+            geometry,
+            strict=True,
+        ):
+            features.append(
+                [
+                    code,
+                    name,
+                    name_en,
+                    round(float(point.y), 5),
+                    round(float(point.x), 5),
+                    shapely.geometry.mapping(shape),
+                ]
+            )
         west, south, east, north = shapely.total_bounds(geometry)
-        out[level] = {"features": features, "bbox": [float(west), float(south), float(east), float(north)]}
+        out[level] = {
+            "features": features,
+            "bbox": [float(west), float(south), float(east), float(north)],
+        }
     return out
 
 
@@ -204,7 +224,9 @@ class _LegendFold(MacroElement):
                 window.geoCoverageLegendOpen = map.getSize().x >= 1000;
             }
             box.open = window.geoCoverageLegendOpen;
-            box.addEventListener("toggle", function () { window.geoCoverageLegendOpen = box.open; });
+            box.addEventListener("toggle", function () {
+                window.geoCoverageLegendOpen = box.open;
+            });
         }, 0);
         {% endmacro %}
     """)
@@ -252,16 +274,31 @@ _LABEL_CSS = """<style>
 
 
 def _tooltip_html(label: str, rows: Mapping[str, str], extra: Mapping[str, str]) -> str:
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{html.escape(name)}</th>"
-                    f"<td>{html.escape(str(extra.get(key, '')))}</td></tr>" for key, name in rows.items()
-                    if extra.get(key, "") != "")
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:8px'>{html.escape(name)}</th>"
+        f"<td>{html.escape(str(extra.get(key, '')))}</td></tr>"
+        for key, name in rows.items()
+        if extra.get(key, "") != ""
+    )
     return f"<b>{html.escape(label)}</b><table>{cells}</table>"
 
 
-def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator: str, level: str,
-                shapes: Mapping[str, dict], language: str = "zh", datum: str = "wgs84",
-                show_facilities: bool = True, extra_layers=(), focus: tuple[str, str] | None = None,
-                value_label: str | None = None, legend_open: bool = True) -> tuple:
+def live_groups(
+    table: pd.DataFrame,
+    dataset: Dataset,
+    plan: Plan,
+    *,
+    indicator: str,
+    level: str,
+    shapes: Mapping[str, dict],
+    language: str = "zh",
+    datum: str = "wgs84",
+    show_facilities: bool = True,
+    extra_layers=(),
+    focus: tuple[str, str] | None = None,
+    value_label: str | None = None,
+    legend_open: bool = True,
+) -> tuple:
     """The layer groups of one indicator, drawn from the outlines :func:`live_base` stored.
 
     Parameters
@@ -303,58 +340,94 @@ def live_groups(table: pd.DataFrame, dataset: Dataset, plan: Plan, *, indicator:
     text = legend.LABELS[language]
     rows = table[(table["indicator"] == indicator) & (table["level"] == level)]
     if rows.empty:
-        raise DataError(f"No rows for indicator '{indicator}' at level '{level}'.",
-                        fix=f"Choose one of its levels: {', '.join(spec.levels)}.")
+        raise DataError(
+            f"No rows for indicator '{indicator}' at level '{level}'.",
+            fix=f"Choose one of its levels: {', '.join(spec.levels)}.",
+        )
     if level not in shapes:
-        raise DataError(f"No display outlines for level '{level}'.", fix="Build them with display_shapes().")
+        raise DataError(
+            f"No display outlines for level '{level}'.", fix="Build them with display_shapes()."
+        )
     approximate = pd.Series(False, index=rows["unit_code"].astype(str).to_numpy())
     if level in dataset.units and "outline_quality" in dataset.units[level]:
         quality = dataset.units[level]["outline_quality"].astype(str)
-        approximate = (quality.reindex(approximate.index).fillna("") == "approximate")
+        approximate = quality.reindex(approximate.index).fillna("") == "approximate"
     colours = pd.Series(legend.fill_colours(rows), index=rows["unit_code"].astype(str).to_numpy())
     extra = legend.tooltip_properties(rows, spec, language=language, approximate=approximate)
-    tooltip_rows = {"value_text": value_label or text["value"], "target_text": text["target"],
-                    "shortfall_text": text["shortfall"], "status_text": text["status"], "note_text": ""}
+    tooltip_rows = {
+        "value_text": value_label or text["value"],
+        "target_text": text["target"],
+        "shortfall_text": text["shortfall"],
+        "status_text": text["status"],
+        "note_text": "",
+    }
     names = {f[0]: (f[2] or f[1]) if language == "en" else f[1] for f in shapes[level]["features"]}
     styles = {}
     for code, record in extra.to_dict("index").items():
         label = f"{names.get(code, code)} ({code})"
         fill = colours.get(code, legend.NO_DATA_COLOUR)
-        styles[code] = [fill, _tooltip_html(label, tooltip_rows, record), fill == legend.NO_DATA_COLOUR]
+        styles[code] = [
+            fill,
+            _tooltip_html(label, tooltip_rows, record),
+            fill == legend.NO_DATA_COLOUR,
+        ]
     no_data = [legend.NO_DATA_COLOUR, html.escape(text["no_data"]), True]
     units_group = folium.FeatureGroup(name=text["units"])
-    _StyledUnits(level, json.dumps(styles, ensure_ascii=False, separators=(",", ":")), no_data) \
-        .add_to(units_group)
+    _StyledUnits(
+        level, json.dumps(styles, ensure_ascii=False, separators=(",", ":")), no_data
+    ).add_to(units_group)
     groups = [units_group]
     if level != "district" and "district" in shapes:
         districts_group = folium.FeatureGroup(name=text["districts"])
         _Outlines("district").add_to(districts_group)
         groups.append(districts_group)
-    labels_group = folium.FeatureGroup(name=text.get("labels", "名称" if language == "zh" else "Names"))
-    _Labels(level, english=language == "en",
-            min_zoom=LABEL_ZOOM if level == "street" else 9).add_to(labels_group)
+    labels_group = folium.FeatureGroup(
+        name=text.get("labels", "名称" if language == "zh" else "Names")
+    )
+    _Labels(
+        level, english=language == "en", min_zoom=LABEL_ZOOM if level == "street" else 9
+    ).add_to(labels_group)
     groups.append(labels_group)
-    source_classes = _facility_group(dataset, plan, spec, groups, text=text, language=language,
-                                     datum=datum) if show_facilities else []
+    source_classes = (
+        _facility_group(dataset, plan, spec, groups, text=text, language=language, datum=datum)
+        if show_facilities
+        else []
+    )
     for layer in extra_layers:
         group = folium.FeatureGroup(name=getattr(layer, "layer_name", None) or text["units"])
         layer.add_to(group)
         groups.append(group)
-    legend = legend.legend_html(spec, spec.target_at(level), language=language, level=level,
-                               approximate=bool(approximate.any()), source_classes=source_classes,
-                               has_facilities=bool(source_classes))
+    legend = legend.legend_html(
+        spec,
+        spec.target_at(level),
+        language=language,
+        level=level,
+        approximate=bool(approximate.any()),
+        source_classes=source_classes,
+        has_facilities=bool(source_classes),
+    )
     summary = "图例" if language == "zh" else "Legend"
-    folium_maps._Legend(f"<details{' open' if legend_open else ''}><summary>{summary}</summary>{legend}</details>") \
-        .add_to(units_group)
-    if focus is not None and focus[0] in shapes and \
-            any(f[0] == focus[1] for f in shapes[focus[0]]["features"]):
+    folium_maps._Legend(
+        f"<details{' open' if legend_open else ''}><summary>{summary}</summary>{legend}</details>"
+    ).add_to(units_group)
+    if (
+        focus is not None
+        and focus[0] in shapes
+        and any(f[0] == focus[1] for f in shapes[focus[0]]["features"])
+    ):
         _Focus(focus[0], focus[1]).add_to(units_group)
     _LegendFold().add_to(units_group)
     return tuple(groups)
 
 
-def live_base(shapes_json: str, shapes: Mapping[str, dict], *, base_map: str = "none",
-              tianditu_token: str | None = None, language: str = "zh") -> folium.Map:
+def live_base(
+    shapes_json: str,
+    shapes: Mapping[str, dict],
+    *,
+    base_map: str = "none",
+    tianditu_token: str | None = None,
+    language: str = "zh",
+) -> folium.Map:
     """Tiles, the stored outlines and the city's view: identical for every indicator and level
     of a dataset, so streamlit-folium keeps it mounted (render it once and keep the text).
 
@@ -373,18 +446,38 @@ def live_base(shapes_json: str, shapes: Mapping[str, dict], *, base_map: str = "
     tiles = choices[base_map]
     bbox = (shapes.get("district") or next(iter(shapes.values())))["bbox"]
     west, south, east, north = bbox
-    fmap = basemaps.offline(folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9,
-                                    tiles=None, control_scale=True, prefer_canvas=False, height="100%"),
-                         "leaflet", "markercluster", "heat")
+    fmap = basemaps.offline(
+        folium.Map(
+            location=[(south + north) / 2, (west + east) / 2],
+            zoom_start=9,
+            tiles=None,
+            control_scale=True,
+            prefer_canvas=False,
+            height="100%",
+        ),
+        "leaflet",
+        "markercluster",
+        "heat",
+    )
     fmap.options["max_zoom"] = 18
     fmap.options["zoom_snap"] = 0.25
     if tiles.tiles:
-        folium.TileLayer(tiles.tiles, attr=tiles.attribution, name=tiles.name(language),
-                         subdomains=tiles.subdomains, max_zoom=18).add_to(fmap)
+        folium.TileLayer(
+            tiles.tiles,
+            attr=tiles.attribution,
+            name=tiles.name(language),
+            subdomains=tiles.subdomains,
+            max_zoom=18,
+        ).add_to(fmap)
         if tiles.overlay_tiles:
-            folium.TileLayer(tiles.overlay_tiles, attr=tiles.attribution, overlay=True,
-                             name=tiles.name(language) + " 注记", subdomains=tiles.subdomains,
-                             max_zoom=18).add_to(fmap)
+            folium.TileLayer(
+                tiles.overlay_tiles,
+                attr=tiles.attribution,
+                overlay=True,
+                name=tiles.name(language) + " 注记",
+                subdomains=tiles.subdomains,
+                max_zoom=18,
+            ).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(_LABEL_CSS))
     _ShapeStore(shapes_json).add_to(fmap)
     # Keep the bottom-right corner clear for the legend.
@@ -392,8 +485,9 @@ def live_base(shapes_json: str, shapes: Mapping[str, dict], *, base_map: str = "
     return fmap
 
 
-def _facility_group(dataset: Dataset, plan: Plan, spec, groups: list, *, text: dict, language: str,
-                    datum: str) -> list[str]:
+def _facility_group(
+    dataset: Dataset, plan: Plan, spec, groups: list, *, text: dict, language: str, datum: str
+) -> list[str]:
     facilities = viz_shapes.facility_rows(dataset, plan, spec.layer, language=language, datum=datum)
     rows_facilities = facilities["rows"]
     if not rows_facilities:
@@ -402,8 +496,14 @@ def _facility_group(dataset: Dataset, plan: Plan, spec, groups: list, *, text: d
     if len(rows_facilities) <= 200:
         cluster_options["disableClusteringAtZoom"] = 0  # few: always show each one
     group = folium.FeatureGroup(name=f"{text['facilities']} ({len(rows_facilities)})")
-    basemaps.offline(folium.plugins.FastMarkerCluster(
-        rows_facilities, callback=folium_maps._marker_callback(facilities["labels"], facilities["sources"]),
-        icon_create_function=folium_maps._CLUSTER_ICON, options=cluster_options), "markercluster").add_to(group)
+    basemaps.offline(
+        folium.plugins.FastMarkerCluster(
+            rows_facilities,
+            callback=folium_maps._marker_callback(facilities["labels"], facilities["sources"]),
+            icon_create_function=folium_maps._CLUSTER_ICON,
+            options=cluster_options,
+        ),
+        "markercluster",
+    ).add_to(group)
     groups.append(group)
     return sorted(folium_maps._classes_of(dataset, spec.layer))

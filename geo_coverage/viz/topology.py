@@ -50,7 +50,9 @@ def simplify_shared_edges(geometries, tolerance: float) -> np.ndarray:
         if len(mine):
             out[position] = shapely.union_all(mine) if len(mine) > 1 else mine[0]
         else:
-            out[position] = shapely.simplify(geometries[position], tolerance, preserve_topology=True)
+            out[position] = shapely.simplify(
+                geometries[position], tolerance, preserve_topology=True
+            )
     return out
 
 
@@ -67,7 +69,7 @@ def shared_arcs(geometries) -> np.ndarray:
     same = ring[1:] == ring[:-1]
     start, end = coords[:-1][same], coords[1:][same]
     points, inverse = _unique_points(np.vstack([start, end]))
-    u, v = inverse[: len(start)], inverse[len(start):]
+    u, v = inverse[: len(start)], inverse[len(start) :]
     keep = u != v
     u, v = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
     n_points = len(points)
@@ -96,13 +98,13 @@ def shared_arcs(geometries) -> np.ndarray:
             path.append(vertex)
             if degree_list[vertex] != 2:
                 return path
-            first, second = incident_list[offset_list[vertex]:offset_list[vertex] + 2]
+            first, second = incident_list[offset_list[vertex] : offset_list[vertex] + 2]
             edge = second if first == edge else first
             if used[edge]:
                 return path
 
     for vertex in np.flatnonzero(degree != 2).tolist():
-        for edge in incident_list[offset_list[vertex]:offset_list[vertex + 1]]:
+        for edge in incident_list[offset_list[vertex] : offset_list[vertex + 1]]:
             if not used[edge]:
                 arcs.append(walk(vertex, edge))
     for edge in range(len(edge_list)):  # closed rings without a junction
@@ -142,7 +144,9 @@ def _owners(faces: np.ndarray, geometries: np.ndarray) -> np.ndarray:
     if len(rest):
         face_idx, unit_idx = tree.query(faces[rest], predicate="intersects")
         if len(face_idx):
-            overlap = shapely.area(shapely.intersection(faces[rest][face_idx], geometries[unit_idx]))
+            overlap = shapely.area(
+                shapely.intersection(faces[rest][face_idx], geometries[unit_idx])
+            )
             order = np.lexsort((-overlap, face_idx))
             face_idx, unit_idx, overlap = face_idx[order], unit_idx[order], overlap[order]
             first = np.r_[True, face_idx[1:] != face_idx[:-1]]
