@@ -30,7 +30,7 @@ __all__ = ["restore_sidebar", "restore_content", "publish", "print_buttons", "sc
            "PARAMS"]
 
 # URL parameter -> the session_state key its widget uses.
-PARAMS = ("lang", "plan", "indicator", "level", "year", "district", "scenario")
+PARAMS = ("lang", "plan", "indicator", "level", "year", "district", "unit", "scenario")
 _RESTORED = "share_restored"          # session_state: phases of the URL already read
 _DISTRICT = "district_filter"          # the gap table's district selectbox (ui.coverage_view)
 _SCENARIO = re.compile(r"^(?P<name>.+?)(?:@v(?P<version>\d+))?$")
@@ -86,6 +86,16 @@ def restore_content(dataset: Dataset, plan: Plan, language: str) -> None:
     districts = dataset.units.get("district")
     if district and districts is not None and district in districts.index.astype(str):
         st.session_state[_DISTRICT] = district
+        from .map_view import FOCUS
+
+        st.session_state[FOCUS] = ("district", district)  # the map goes there too
+    unit = _param("unit")  # the unit on the card, outlined and zoomed to on the map
+    level = st.session_state.get("level", "street")
+    if unit and level in dataset.units and unit in dataset.units[level].index.astype(str):
+        from .map_view import FOCUS, UNIT_PICK
+
+        st.session_state[UNIT_PICK] = unit
+        st.session_state[FOCUS] = ("unit", unit)
     wanted = _param("scenario")
     if not wanted:
         return
@@ -130,6 +140,11 @@ def view(choice: dict) -> dict[str, str]:
     district = st.session_state.get(_DISTRICT)
     if district and choice["level"] == "street":
         params["district"] = str(district)
+    from .map_view import UNIT_PICK
+
+    unit = st.session_state.get(UNIT_PICK)
+    if unit:
+        params["unit"] = str(unit)
     scenario = scenario_id()
     if scenario:
         params["scenario"] = scenario
