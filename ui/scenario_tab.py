@@ -83,6 +83,15 @@ _TEXT = {
     "solution_gap": ("弥补缺口 {objective:,.0f}，占总缺口 {share:.1%}，求解状态：{status}，用时 {seconds:.1f} 秒",
                      "shortfall closed {objective:,.0f}, {share:.1%} of the total shortfall, "
                      "solver status: {status}, {seconds:.1f} s"),
+    # Why the optimiser's coverage and the map's differ by a few tenths of a point (e.g. 71.4 % vs
+    # 71.2 %): siting.propose_sites merges the demand grid into squares of a quarter of the
+    # catchment radius and judges each square from its centre; the map counts 100 m cells.
+    "solution_note": ("优化模型的覆盖率按合并格网（约为服务半径的四分之一）估算，地图与情景表按 100 米格网计算，"
+                      "两者可相差零点几个百分点；采纳建议后，以情景表中的数值为准。",
+                      "The optimiser's coverage is estimated on merged squares (about a quarter of the "
+                      "catchment radius); the map and the scenario tables count 100 m cells, so the two "
+                      "can differ by a few tenths of a point. Once suggestions are accepted, the "
+                      "scenario tables' figure is the one to quote."),
     "outside": ("区域外", "outside every unit"),
     "suggested_on_map": ("建议选址（未采纳）以橙色圆点显示在情景图上。",
                          "Suggested sites (not yet accepted) are the orange dots on the After map."),
@@ -480,6 +489,8 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
         if proposal:
             solution = proposal["solution"]
             st.caption(solution_text(solution, language))
+            if solution["model"] != "capacity_gap":
+                st.caption(_t("solution_note", language))
             labels = suggestion_labels(dataset, proposal, language)
             pick_key = lang_key("scenario_accept_pick", language)
             if pick_key not in st.session_state:

@@ -397,18 +397,18 @@ def live_groups(
         group = folium.FeatureGroup(name=getattr(layer, "layer_name", None) or text["units"])
         layer.add_to(group)
         groups.append(group)
-    legend = legend.legend_html(
+    legend_block = legend.legend_html(
         spec,
         spec.target_at(level),
         language=language,
-        level=level,
         approximate=bool(approximate.any()),
         source_classes=source_classes,
         has_facilities=bool(source_classes),
     )
     summary = "图例" if language == "zh" else "Legend"
     folium_maps._Legend(
-        f"<details{' open' if legend_open else ''}><summary>{summary}</summary>{legend}</details>"
+        f"<details{' open' if legend_open else ''}><summary>{summary}</summary>"
+        f"{legend_block}</details>"
     ).add_to(units_group)
     if (
         focus is not None

@@ -31,7 +31,8 @@ def unit_shapes(dataset: Dataset, level: str, *, datum: str = "wgs84",
                 tolerance_m: float = DEFAULT_TOLERANCE_M) -> dict:
     """The outlines of one level as a light GeoJSON FeatureCollection for display.
 
-    Simplified in metres edge by edge (:func:`.topology.simplify_shared_edges`) before reprojecting, coordinates rounded to
+    Simplified in metres edge by edge (:func:`.topology.simplify_shared_edges`) before
+    reprojecting, coordinates rounded to
     ~1 m, and shifted to ``datum`` (e.g. ``gcj02`` for Amap tiles).  Build once per level and
     datum; :func:`coverage_map` only adds the properties that depend on the indicator.
 
