@@ -109,8 +109,11 @@ def test_installed_wheel_reports_the_16_districts_from_another_folder(installed,
                cwd=elsewhere).stdout
     rows = json.loads(out)
     # The districts, read independently from the checkout's own file.
-    districts = json.loads((REPO / "boundaries" / "districts.geojson").read_text(encoding="utf-8"))
-    expected = {f["properties"]["code"]: f["properties"]["name"] for f in districts["features"]}
+    import pyarrow.parquet as pq  # the default ships as GeoParquet
+
+    districts = pq.read_table(REPO / "boundaries" / "districts.parquet", columns=["code", "name"])
+    expected = dict(zip(districts.column("code").to_pylist(), districts.column("name").to_pylist(),
+                        strict=True))
     assert len(expected) == 16
     assert {r["level"] for r in rows} == {"district"}
     assert {r["unit_code"]: r["unit_name"] for r in rows} == expected
