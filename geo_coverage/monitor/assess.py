@@ -22,6 +22,7 @@ import pandas as pd
 from .. import io
 from ..errors import DataError
 from ..plan import Indicator, Plan
+from ..viz.legend import decimals_for
 from .findings import finding, number
 from .labels import LEVELS, STAGES, STATUS, status_word
 from .trajectory import STATUSES, WARNING_STATUSES, trajectories
@@ -355,7 +356,8 @@ def _group_section(
                     number(
                         ind.target_at(assessment.sub_level)
                         if assessment.sub_level in ind.target
-                        else next(iter(ind.target.values()))
+                        else next(iter(ind.target.values())),
+                        decimals_for(ind),
                     ),
                     "—",
                     "—",

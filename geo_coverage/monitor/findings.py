@@ -1,8 +1,8 @@
 """Plain-language findings: a sentence per unit × indicator from its trajectory (Chinese/English).
 
 E.g. "截至2023年，朝阳区千人常住人口养老床位数为4.52张/千人，较2020年增加0.31张/千人；按现有趋势
-预计2025年为4.79张/千人，低于目标7张/千人，列入预警。"  The numbers are the monitoring table's, to
-two decimals, so a reader can find them in the report's value table.
+预计2025年为4.79张/千人，低于目标7.00张/千人，列入预警。"  The numbers are the monitoring table's,
+with the indicator's decimals, so a reader can find them in the report's value table.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import math
 from collections.abc import Mapping
 
 from ..plan import Indicator, Plan
+from ..viz.legend import decimals_for, format_number
 
 __all__ = ["number", "finding"]
 
 
 def number(value, decimals: int = 2) -> str:
-    """A figure for text: two decimals, trailing zeros dropped ('7', '4.52'); '—' if missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = f"{float(value):.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A figure for text, written as the screen, the exports and the print map write it
+    (:func:`geo_coverage.viz.format_number`: thousands separators, fixed decimals — an
+    indicator's own from :func:`~geo_coverage.viz.decimals_for`); '—' if missing."""
+    return format_number(value, digits=decimals)
 
 
 def _unit(indicator: Indicator, lang: str) -> str:
@@ -40,6 +40,11 @@ def finding(
 ) -> str:
     """The sentence for one row of :func:`geo_coverage.monitor.trajectories`."""
     rules = plan.monitoring_rules()
+    places = decimals_for(indicator)
+
+    def num(value) -> str:
+        return number(value, places)
+
     name = unit_name or str(row["unit_name"])
     unit = _unit(indicator, lang)
     status = str(row["status"])
@@ -60,22 +65,22 @@ def finding(
         change = (
             "持平"
             if abs(delta) < 0.005
-            else f"{'增加' if delta > 0 else '减少'}{number(abs(delta))}{unit}"
+            else f"{'增加' if delta > 0 else '减少'}{num(abs(delta))}{unit}"
         )
-        text = f"截至{year_last}年，{name}{indicator.name_zh}为{number(last)}{unit}，较{year_first}年{change}"
+        text = f"截至{year_last}年，{name}{indicator.name_zh}为{num(last)}{unit}，较{year_first}年{change}"
         side = "高于" if projected > target else ("低于" if projected < target else "达到")
-        trend = f"按现有趋势预计{end}年为{number(projected)}{unit}"
+        trend = f"按现有趋势预计{end}年为{num(projected)}{unit}"
         if status == "met":
-            text += f"；已达到目标{number(target)}{unit}（{trend}）"
+            text += f"；已达到目标{num(target)}{unit}（{trend}）"
         elif status == "on_track":
-            text += f"；{trend}，可达到目标{number(target)}{unit}"
+            text += f"；{trend}，可达到目标{num(target)}{unit}"
         else:
-            text += f"；{trend}，{side}目标{number(target)}{unit}"
+            text += f"；{trend}，{side}目标{num(target)}{unit}"
             if status == "at_risk":
                 text += f"，差距在目标的{rules.warning_margin:.0%}以内"
             text += (
-                f"，列入预警（实现目标需每年{_signed_zh(row.get('needed_per_year'), unit)}，"
-                f"近年实际每年{_signed_zh(row.get('observed_per_year'), unit)}）"
+                f"，列入预警（实现目标需每年{_signed_zh(row.get('needed_per_year'), unit, places)}，"
+                f"近年实际每年{_signed_zh(row.get('observed_per_year'), unit, places)}）"
             )
         if bool(row.get("volatile")):
             text += (
@@ -84,21 +89,21 @@ def finding(
         return text + "。"
     direction = "up" if delta > 0 else "down"
     change = (
-        "unchanged" if abs(delta) < 0.005 else f"{direction} {number(abs(delta))} from {year_first}"
+        "unchanged" if abs(delta) < 0.005 else f"{direction} {num(abs(delta))} from {year_first}"
     )
-    text = f"By {year_last}, {name}: {indicator.name_en.lower()} {number(last)}{unit}, {change}"
-    trend = f"on the current trend {end} would reach {number(projected)}"
+    text = f"By {year_last}, {name}: {indicator.name_en.lower()} {num(last)}{unit}, {change}"
+    trend = f"on the current trend {end} would reach {num(projected)}"
     if status == "met":
-        text += f"; the target of {number(target)} is met ({trend})"
+        text += f"; the target of {num(target)} is met ({trend})"
     elif status == "on_track":
-        text += f"; {trend}, meeting the target of {number(target)}"
+        text += f"; {trend}, meeting the target of {num(target)}"
     else:
         side = (
             ("above" if projected > target else "below")
             if not math.isclose(projected, target)
             else "at"
         )
-        text += f"; {trend}, {side} the target of {number(target)}"
+        text += f"; {trend}, {side} the target of {num(target)}"
         if status == "at_risk":
             text += f" (within {rules.warning_margin:.0%} of it)"
         text += (
@@ -114,13 +119,13 @@ def _nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _signed_zh(value, unit: str) -> str:
+def _signed_zh(value, unit: str, places: int = 2) -> str:
     if value is None or _nan(value):
         return "—"
     value = float(value)
     if abs(value) < 0.005:
         return "不变"
-    return f"{'增加' if value > 0 else '减少'}{number(abs(value))}{unit}"
+    return f"{'增加' if value > 0 else '减少'}{number(abs(value), places)}{unit}"
 
 
 def _signed_en(value) -> str:
