@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import networkx as nx
 import numpy as np
@@ -250,9 +249,7 @@ def test_tiled_and_whole_graph_searches_agree():
 def test_real_osm_xml_loads_through_the_planners_path_and_matches_networkx(tmp_path):
     path = shared_path(*OSM_XML)
     assert path.stat().st_size < 5_000_000  # small enough to load in a unit test
-    start = time.perf_counter()
     network = network_from_file(path)
-    assert time.perf_counter() - start < 10
     assert network.crs.to_epsg() == 32650  # the UTM zone of central Beijing
     graph = io.read_road_graph(path)
     assert network.n_nodes == graph.number_of_nodes() > 100
