@@ -120,12 +120,14 @@ def status_map(
                     )
         words = status_words or {}
         present = [s for s in STATUS_COLOURS if s in set(status)]
-        axes.legend(
+        # below the map, not on it: inside the axes the key hid the south-western units
+        figure.legend(
             handles=[
                 Patch(facecolor=STATUS_COLOURS[s], edgecolor="none", label=words.get(s, s))
                 for s in present
             ],
-            loc="lower left",
+            loc="outside lower center",
+            ncols=max(len(present), 1),
             frameon=False,
             fontsize=8,
         )
