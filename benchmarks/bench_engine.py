@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import write_results
+from geo_coverage.engine.partitioned import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 FCA = "elderly_beds_accessible_per_1000"
@@ -142,10 +143,10 @@ def child_local(args) -> None:
                          access_settings=_fca_settings(args.resolution, Path(args.raster)))
     except MemoryError:
         print(json.dumps({"error": "MemoryError", "seconds": time.perf_counter() - start,
-                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                          "peak_rss_mb": peak_rss_mb()}))
         return
     print(json.dumps({"seconds": time.perf_counter() - start,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "peak_rss_mb": peak_rss_mb(),
                       "numerator": table["numerator"].tolist()}))
 
 
