@@ -57,6 +57,8 @@ def _subset_dir(data: Path, provinces, tmp: Path) -> Path:
     """A data folder of some provinces (written once), so runs load only what they use."""
     from geo_coverage import io
 
+    if list(provinces) == ["all"]:
+        return data
     target = tmp / ("subset_" + "_".join(provinces))
     if (target / "dataset.yaml").exists():
         return target
@@ -228,7 +230,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT / "build" / "china_2020_county")
     parser.add_argument("--part", default="all", choices=("counties", "fca", "oom", "all"))
-    parser.add_argument("--provinces", default="410000", help="subset for fca/oom (河南 by default)")
+    parser.add_argument("--provinces", default="410000",
+                        help="subset for fca/oom (河南 by default; 'all': the whole country)")
     parser.add_argument("--resolutions", default="2000,1000")
     parser.add_argument("--fine", type=float, default=250.0)
     parser.add_argument("--limit-gb", type=float, default=None)

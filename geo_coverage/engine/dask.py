@@ -181,12 +181,13 @@ class DaskEngine:
     # --- evaluation -----------------------------------------------------------------------------
 
     def run_all(self, jobs: list[PartitionJob]) -> Iterator[PartitionResult]:
-        """Scatter the jobs (each to one worker), run them, yield results as they finish."""
+        """Run the jobs, yield results as they finish.  Each job travels inside its task (not
+        scattered): a worker the nanny restarts for exceeding its memory loses nothing, the
+        scheduler runs the task again elsewhere."""
         distributed = _require_dask()
         client = self.start()
         start = time.perf_counter()
-        scattered = client.scatter(jobs)
-        futures = client.map(run_partition, scattered, pure=False)
+        futures = [client.submit(run_partition, job, pure=False) for job in jobs]
         done = 0
         self._bar(done, len(futures), start)
         try:

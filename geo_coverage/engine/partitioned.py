@@ -37,7 +37,7 @@ from ..coverage import (
 from ..dataset import UNIT_LEVELS, Dataset
 from ..errors import DataError
 from ..plan import Indicator, Plan
-from ..population import finest_level
+from ..population import demand_points, finest_level
 from .partition import Partition, core_facilities, facilities_near, halo_units, partition_dataset
 
 __all__ = ["PartitionJob", "PartitionResult", "build_jobs", "run_partition", "evaluate_partitioned",
@@ -182,7 +182,8 @@ def run_partition(job: PartitionJob) -> PartitionResult:
         finest = job.halo_units["level"].iloc[0] if len(job.halo_units) else "street"
         halo = Dataset(units=MappingProxyType({finest: job.halo_units}),
                        layers=MappingProxyType(dict(job.halo_layers)), crs=job.crs, name=job.name)
-        demand = access.cached_demand_points(halo, settings=settings)
+        # Built for this task only (not memoised): a worker keeps no partition's grid after it.
+        demand = demand_points(halo, resolution_m=settings.resolution_m, raster=settings.raster)
         cells = len(demand)
         core = list(job.partition.core)
         for indicator_id in job.access_ids:
