@@ -104,6 +104,9 @@ def test_partitions_cut_the_hierarchy_into_whole_units():
     assert len(many) == 31 and {p.level for p in many} == {"street"}
     assert sum(len(p.core) for p in many) == 48
     assert len(partition_dataset(dataset, 500)) == 48
+    for n in range(1, 49):  # every count gives that many non-empty partitions
+        pieces = partition_dataset(dataset, n)
+        assert len(pieces) == n and all(p.core for p in pieces)
 
 
 def test_partition_invariance_on_a_province_where_catchments_cross_borders(cluster):

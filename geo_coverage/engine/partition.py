@@ -88,11 +88,15 @@ def _split_by_weight(weights: np.ndarray, n: int) -> list[np.ndarray]:
     cumulative = np.cumsum(weights) / total
     # The run of each item: the share of the weight before its middle, times n.
     middle = cumulative - weights / total / 2.0
-    run = np.minimum((middle * n).astype(np.int64), n - 1)
-    # Every run non-empty: item k can go no further than run k and no earlier than n - (len - k).
-    k = np.arange(len(weights))
-    run = np.clip(run, n - (len(weights) - k), k)
-    run = np.maximum.accumulate(run)
+    wanted = np.minimum((middle * n).astype(np.int64), n - 1)
+    # Every run non-empty and contiguous: an item joins the previous run or opens the next one,
+    # and opens it anyway when the items left are just enough for the runs left.
+    run = np.empty(len(weights), dtype=np.int64)
+    previous = -1
+    for k, target in enumerate(wanted):
+        current = min(max(int(target), previous), previous + 1)
+        current = max(current, n - (len(weights) - k))
+        run[k] = previous = current
     return [np.flatnonzero(run == i) for i in range(n)]
 
 
