@@ -30,7 +30,7 @@ from .indicators import (
 )
 from .memo import cached_demand_points
 from .settings import AccessSettings
-from .tables import accessibility_from_tables
+from .tables import MAX_TABLE_VALUE, accessibility_from_tables, check_max_cost
 
 __all__ = [
     "AccessSettings",
@@ -48,5 +48,7 @@ __all__ = [
     "point_measures",
     "cached_demand_points",
     "accessibility_from_tables",
+    "check_max_cost",
+    "MAX_TABLE_VALUE",
     "catchment_outlines",
 ]

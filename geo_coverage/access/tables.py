@@ -26,7 +26,7 @@ from ..errors import DataError
 from .decay import decay_from_name, e2sfca_steps, step_decay
 from .fca import two_step_fca
 
-__all__ = ["accessibility_from_tables", "METHODS"]
+__all__ = ["accessibility_from_tables", "check_max_cost", "MAX_TABLE_VALUE", "METHODS"]
 
 METHODS = ("2sfca", "e2sfca")
 # Cost tables this long are checked for runs of one id (sorted by origin): 4,096 rows tell.
@@ -179,11 +179,25 @@ def _value_column(frame: pd.DataFrame, column: str, origin) -> np.ndarray:
             values[retry] = pd.to_numeric(_as_text(series.iloc[retry]), errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan)
     low, high = (values.min(), values.max()) if len(values) else (0.0, 0.0)
-    if not (low >= 0 and high < np.inf):  # (NaN fails both; a reduction allocates no mask)
-        row = _first_row(~np.isfinite(values) | (values < 0))
-        raise DataError(f"'{series.iloc[row]}' is not a number of zero or more.", file=origin,
-                        row=row + 2, column=column, fix="Use plain non-negative numbers (a dot for decimals).")
+    if not (low >= 0 and high <= MAX_TABLE_VALUE):  # (NaN fails both; a reduction allocates no mask)
+        row = _first_row(~np.isfinite(values) | (values < 0) | (values > MAX_TABLE_VALUE))
+        raise DataError(f"'{series.iloc[row]}' is not a number from 0 to {MAX_TABLE_VALUE:,.0f}.",
+                        file=origin, row=row + 2, column=column,
+                        fix="Use plain non-negative numbers (a dot for decimals) in the column's unit.")
     return values
+
+
+MAX_TABLE_VALUE = 1e9
+"""The largest demand, supply or cost a table may hold (people, capacity, minutes or metres): far
+above any real value, far below where sums overflow or lose their units."""
+
+
+def check_max_cost(max_cost: float) -> None:
+    """``--max-cost`` must be a finite positive number no larger than :data:`MAX_TABLE_VALUE`."""
+    if not (np.isfinite(max_cost) and 0 < max_cost <= MAX_TABLE_VALUE):
+        raise DataError(f"--max-cost {max_cost} must be a positive number no larger than "
+                        f"{MAX_TABLE_VALUE:,.0f}.", fix="Give the catchment in the cost table's unit "
+                                                        "(minutes or metres).")
 
 
 def accessibility_from_tables(demand: pd.DataFrame, supply: pd.DataFrame, costs: pd.DataFrame, *,
@@ -228,8 +242,7 @@ def accessibility_from_tables(demand: pd.DataFrame, supply: pd.DataFrame, costs:
     where = dict(origins or {})
     if method not in METHODS:
         raise DataError(f"Unknown method '{method}'.", fix="Use 2sfca or e2sfca.")
-    if not (np.isfinite(max_cost) and max_cost > 0):
-        raise DataError(f"--max-cost {max_cost} must be a positive number.")
+    check_max_cost(max_cost)
     demand_ids = _id_column(demand, demand_id, where.get("demand"))
     population = _value_column(demand, demand_value, where.get("demand"))
     supply_ids = _id_column(supply, supply_id, where.get("supply"))

@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from ..errors import GeoCoverageError
+from ._outputs import check_output
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        check_output(args)
         return int(args.handler(args) or EXIT_OK)
     except GeoCoverageError as exc:
         print(f"geo-coverage: error: {exc}", file=sys.stderr)

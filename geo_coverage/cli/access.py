@@ -83,6 +83,7 @@ def cmd_costs(args) -> int:
     import numpy as np
 
     from .. import io
+    from ..access import check_max_cost
     from ..catchment import network_costs, network_from_csv, network_from_file
 
     network_path = Path(args.network)
@@ -92,8 +93,7 @@ def cmd_costs(args) -> int:
         network = network_from_csv(network_path, args.edges)
     else:
         network = network_from_file(network_path)
-    if not (np.isfinite(args.max_cost) and args.max_cost > 0):
-        raise DataError(f"--max-cost {args.max_cost} must be a positive number.")
+    check_max_cost(args.max_cost)
     origin_ids, origin_xy = _points(args.origins, network.crs)
     destination_ids, destination_xy = _points(args.destinations, network.crs)
     speeds = {"walk": args.walk_speed, "drive": args.drive_speed}

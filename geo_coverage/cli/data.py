@@ -32,6 +32,8 @@ def _add_reading_options(parser) -> None:
                         help="map the file's headers, e.g. code=区划代码,name=名称,lon=东经")
     parser.add_argument("--base", metavar="DIR", help="base data folder (default: the embedded Beijing data)")
     parser.add_argument("--plan", metavar="FILE", help="plan YAML or shipped plan id (for facility kinds)")
+    parser.add_argument("--max-rows", metavar="N", type=int, default=None,
+                        help="most rows read from a CSV/XLSX table (default 100000)")
 
 
 def register(subparsers) -> None:
@@ -75,6 +77,17 @@ def _plan(args) -> Plan:
     return load_plan(args.plan) if getattr(args, "plan", None) else default_plan()
 
 
+def _max_rows(args) -> int:
+    from .. import io
+
+    if args.max_rows is None:
+        return io.MAX_TABLE_ROWS
+    if args.max_rows < 1:
+        raise DataError(f"--max-rows must be a positive number of rows, not {args.max_rows}.",
+                        fix=f"Leave it out for the default ({io.MAX_TABLE_ROWS}) or give a larger number.")
+    return args.max_rows
+
+
 def _print_problems(problems, *, stream) -> None:
     for problem in sorted(problems, key=lambda p: p.severity != "error"):
         print(f"geo-coverage: {problem}", file=stream)
@@ -91,13 +104,14 @@ def cmd_validate(args) -> int:
             raise DataError("--as facilities needs --kind.", fix="Add e.g. --kind elderly_care.")
         result = importers.check_import(facilities=[importers.FacilityInput(path, args.kind)], base=base,
                                         plan=_plan(args), datum=args.datum, encoding=args.encoding,
-                                        column_map=args.column_map)
+                                        column_map=args.column_map, max_rows=_max_rows(args))
     elif args.role == "boundaries":
         result = importers.check_import(boundaries=path, level=args.level, base=base,
                                         column_map=args.column_map)
     else:
         result = importers.check_import(population=path, level=args.level, base=base,
-                                        encoding=args.encoding, column_map=args.column_map)
+                                        encoding=args.encoding, column_map=args.column_map,
+                                        max_rows=_max_rows(args))
     _print_problems(result.problems, stream=sys.stdout)
     errors, warnings = len(result.errors), len(result.warnings)
     summary = f"{path.name}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}."
@@ -137,7 +151,7 @@ def cmd_import(args) -> int:
         result = importers.import_folder(args.out, boundaries=args.boundaries, level=args.level,
                                          population=args.population, facilities=facilities, base=args.base,
                                          plan=_plan(args), datum=args.datum, encoding=args.encoding,
-                                         column_map=args.column_map)
+                                         column_map=args.column_map, max_rows=_max_rows(args))
     _print_problems(result.problems, stream=sys.stderr)
     if not result.ok:
         count = len(result.errors)

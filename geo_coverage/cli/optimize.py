@@ -255,7 +255,7 @@ def cmd_optimize(args) -> int:
     if args.out:
         io.write_csv(frame, args.out)
     else:
-        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.write(io.neutralise_formulas(frame).to_csv(index=False))
     return 0
 
 

@@ -13,9 +13,12 @@ import pandas as pd
 
 from .problems import Problem, row_problems
 
-__all__ = ["MAX_UNIT_POPULATION"]
+__all__ = ["MAX_UNIT_POPULATION", "MAX_FACILITY_ATTRIBUTE"]
 
 MAX_UNIT_POPULATION = 1e8  # more people than any city has: a unit with more is a unit or typing error
+# Beds, places, staff of one facility: the largest hospitals have about 10,000 beds, so more than
+# 100,000 is a typing or unit error (1e308 beds would overflow every sum it enters).
+MAX_FACILITY_ATTRIBUTE = 1e5
 SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE][+-]?\d+"
 _THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _COMMA_HINT = (" (a comma is read only as a thousands separator, as in 1,234; "
@@ -28,7 +31,9 @@ def numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     comma ``1100,5`` is not a number rather than silently 123 or 11005)."""
     text = values.astype(str).str.strip()
     text = text.str.translate(str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,"))
-    blank = (text == "") | text.str.lower().isin(["nan", "null", "none", "na", "n/a", "-"])
+    # 'nan' is not blank: it is what a program wrote for a number it did not have, and saying
+    # "not a number" names it (as 'inf' is); the words people type for "nothing" are blank.
+    blank = (text == "") | text.str.lower().isin(["null", "none", "na", "n/a", "-"])
     comma = text.str.contains(",", regex=False)
     grouped = text.str.fullmatch(_THOUSANDS)
     text = text.where(~comma, text.str.replace(",", "", regex=False).where(grouped, "not a number"))
@@ -47,11 +52,12 @@ def decimal_comma(cells: pd.Series) -> np.ndarray:
 
 
 def numeric_column(cells: pd.Series, rows: np.ndarray, *, file: str, column: str, blank: Problem | None,
-                   fix: str, negative: str | None = None,
-                   negative_fix: str | None = None) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
-    """Parse a column of numbers, with one problem per blank, non-numeric or (if not allowed)
-    negative cell.  ``blank`` is the problem a blank cell gets (``None``: blanks are fine).
-    Returns the values, the mask of unusable cells and the problems."""
+                   fix: str, negative: str | None = None, negative_fix: str | None = None,
+                   maximum: float | None = None,
+                   what: str = "The value") -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Parse a column of numbers, with one problem per blank, non-numeric, (if not allowed)
+    negative or (with ``maximum``) too large cell.  ``blank`` is the problem a blank cell gets
+    (``None``: blanks are fine).  Returns the values, the mask of unusable cells and the problems."""
     values, is_blank, is_bad = numbers(cells)
     problems: list[Problem] = []
     if blank is not None:
@@ -65,6 +71,12 @@ def numeric_column(cells: pd.Series, rows: np.ndarray, *, file: str, column: str
         below = np.isfinite(values) & (values < 0)
         problems += row_problems(below, rows, lambda r, i: Problem(
             "error", f"{negative} ({values[i]:g}).", file=file, row=r, column=column, fix=negative_fix))
+    if maximum is not None:
+        above = np.isfinite(values) & (values > maximum)
+        problems += row_problems(above, rows, lambda r, i: Problem(
+            "error", f"{what} {values[i]:g} is more than {maximum:,.0f}, the most one row can hold.",
+            file=file, row=r, column=column, fix="Check the digits and the unit of the column."))
+        is_bad = is_bad | above
     return values, is_blank | is_bad, problems
 
 

@@ -15,7 +15,7 @@ import shapely
 from .. import datum as datum_module
 from .. import io
 from ..errors import DataError
-from .cells import decimal_comma, numeric_column
+from .cells import MAX_FACILITY_ATTRIBUTE, decimal_comma, numeric_column
 from .coordinates import check_against_units, check_coordinates
 from .headers import (
     FACILITY_HEADERS,
@@ -39,7 +39,7 @@ _BASE_KEYS = ("id", "name", "lon", "lat", "wkt", "address", "status", "unit")
 def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[str, str] | None = None,
                      datum: str | None = None, encoding: str | None = None,
                      column_map: Mapping[str, str] | str | None = None, units: gpd.GeoDataFrame | None = None,
-                     require_mapped: bool = True) -> ImportResult:
+                     require_mapped: bool = True, max_rows: int = io.MAX_TABLE_ROWS) -> ImportResult:
     """Parse a facility register (CSV or XLSX bytes) into a WGS84 point layer.
 
     Parameters
@@ -63,6 +63,8 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
     require_mapped
         Whether a ``column_map`` source missing from the file is an error (``False`` when one map
         serves several files).
+    max_rows
+        The most rows read (``--max-rows``); a longer table is an error.
 
     Returns
     -------
@@ -73,7 +75,7 @@ def parse_facilities(data: bytes, *, name: str, kind: str, attributes: Mapping[s
     """
     file = Path(name).name
     try:
-        table, info = parse_table(data, name=file, encoding=encoding)
+        table, info = parse_table(data, name=file, encoding=encoding, max_rows=max_rows)
     except DataError as exc:
         return failed(exc, file=file)
     return facilities_from_table(table, name=file, kind=kind, attributes=attributes, datum=datum,
@@ -301,7 +303,8 @@ def _attribute(cells: pd.Series, rows: np.ndarray, *, attribute: str, kind_type:
             blank=Problem("warning", f"{attribute} is blank; the facility counts with no {attribute}.",
                           fix=f"Fill in {attribute} (0 if it has none)."),
             fix=f"Write {attribute} as a plain number (no units or text).",
-            negative=f"{attribute} is negative", negative_fix=f"{attribute} must be zero or more.")
+            negative=f"{attribute} is negative", negative_fix=f"{attribute} must be zero or more.",
+            maximum=MAX_FACILITY_ATTRIBUTE, what=attribute)
         return values, problems
     if kind_type == "bool":
         lowered = cells.astype(str).str.strip().str.lower()
@@ -316,7 +319,8 @@ def _attribute(cells: pd.Series, rows: np.ndarray, *, attribute: str, kind_type:
 def import_facilities(path: str | Path, *, kind: str, attributes: Mapping[str, str] | None = None,
                       datum: str | None = None, encoding: str | None = None,
                       column_map: Mapping[str, str] | str | None = None, units: gpd.GeoDataFrame | None = None,
-                      max_bytes: int = io.MAX_UPLOAD_BYTES, require_mapped: bool = True) -> ImportResult:
+                      max_bytes: int = io.MAX_UPLOAD_BYTES, require_mapped: bool = True,
+                      max_rows: int = io.MAX_TABLE_ROWS) -> ImportResult:
     """Read a facility register file: CSV/XLSX, or a point layer (GeoJSON, GeoPackage, zipped
     Shapefile, GeoParquet) whose attributes are the register's columns.
 
@@ -329,6 +333,8 @@ def import_facilities(path: str | Path, *, kind: str, attributes: Mapping[str, s
         its degrees are in).
     max_bytes
         The largest file read.
+    max_rows
+        The most rows read from a CSV/XLSX table.
 
     Returns
     -------
@@ -348,7 +354,7 @@ def import_facilities(path: str | Path, *, kind: str, attributes: Mapping[str, s
                        fix="Use .csv or .xlsx (or a point layer: GeoJSON, GeoPackage, zipped Shapefile, GeoParquet).")
     return parse_facilities(data, name=path.name, kind=kind, attributes=attributes, datum=datum,
                             encoding=encoding, column_map=column_map, units=units,
-                            require_mapped=require_mapped)
+                            require_mapped=require_mapped, max_rows=max_rows)
 
 
 def _facilities_from_vector(path: Path, *, kind: str, attributes: Mapping[str, str] | None, datum: str | None,

@@ -44,6 +44,7 @@ class _Reading:
     encoding: str | None
     column_map: ColumnMap
     max_bytes: int
+    max_rows: int
     strict: bool  # a --column-map source missing from a file is an error (one file only)
 
 
@@ -51,7 +52,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
                  population: str | Path | None = None, facilities: Sequence[FacilityInput] = (),
                  base: str | Path | None = None, plan: Plan | None = None, datum: str | None = None,
                  encoding: str | None = None, column_map: ColumnMap = None, out: str | Path | None = None,
-                 max_bytes: int = io.MAX_UPLOAD_BYTES) -> ImportResult:
+                 max_bytes: int = io.MAX_UPLOAD_BYTES, max_rows: int = io.MAX_TABLE_ROWS) -> ImportResult:
     """Read and check everything an import needs, writing nothing.
 
     The same ``datum``, ``encoding`` and ``column_map`` apply to every file (``column_map`` keys
@@ -77,6 +78,8 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
         The folder the import will write, checked against the inputs and the base.
     max_bytes
         The largest file read.
+    max_rows
+        The most rows read from a CSV/XLSX table.
 
     Returns
     -------
@@ -100,7 +103,7 @@ def check_import(*, boundaries: str | Path | None = None, level: str = "street",
         return failed(exc, report=report)
     several = sum(x is not None for x in (boundaries, population)) + len(facilities) > 1
     reading = _Reading(level=level, datum=datum, encoding=encoding, column_map=column_map, max_bytes=max_bytes,
-                       strict=not several)
+                       max_rows=max_rows, strict=not several)
     new_units = _read_units(boundaries, population, units, reading, problems=problems, report=report)
     points_units = new_units.get("street", units.get("street"))
     if points_units is None:
@@ -191,6 +194,7 @@ def _read_units(boundaries: str | Path | None, population: str | Path | None, un
         return new_units
     result = guarded_read(lambda: import_population(population, target, encoding=reading.encoding,
                                                     column_map=reading.column_map, max_bytes=reading.max_bytes,
+                                                    max_rows=reading.max_rows,
                                                     require_mapped=reading.strict), file=population)
     problems += result.problems
     report["population"] = result.report
@@ -223,7 +227,8 @@ def _read_registers(facilities: Sequence[FacilityInput], plan: Plan, points_unit
             result = guarded_read(functools.partial(
                 import_facilities, item.path, kind=item.kind, attributes=plan.kinds[item.kind].attributes,
                 datum=reading.datum, encoding=reading.encoding, column_map=reading.column_map,
-                units=points_units, max_bytes=reading.max_bytes, require_mapped=reading.strict), file=item.path)
+                units=points_units, max_bytes=reading.max_bytes, max_rows=reading.max_rows,
+                require_mapped=reading.strict), file=item.path)
         problems += result.problems
         report[f"facilities.{item.kind}"] = result.report
         if result.frame is not None:

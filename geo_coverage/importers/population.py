@@ -156,6 +156,7 @@ def _joined(units: gpd.GeoDataFrame, values: pd.DataFrame, codes: pd.Series, pop
 
 def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding: str | None = None,
                       column_map: Mapping[str, str] | str | None = None, max_bytes: int = io.MAX_UPLOAD_BYTES,
+                      max_rows: int = io.MAX_TABLE_ROWS,
                       require_mapped: bool = True) -> ImportResult:
     """Read a population table (CSV/XLSX) and join it to ``units`` (see :func:`join_population`).
 
@@ -171,6 +172,8 @@ def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding: st
         As for :func:`join_population`.
     max_bytes
         The largest file read.
+    max_rows
+        The most rows read from the table.
 
     Returns
     -------
@@ -183,7 +186,7 @@ def import_population(path: str | Path, units: gpd.GeoDataFrame, *, encoding: st
                        fix="Give the population as a .csv or .xlsx table keyed by unit code.")
     try:
         data = io.read_upload(path, max_bytes=max_bytes)
-        table, info = parse_table(data, name=path.name, encoding=encoding)
+        table, info = parse_table(data, name=path.name, encoding=encoding, max_rows=max_rows)
     except DataError as exc:
         return failed(exc, file=path.name)
     result = join_population(units, table, name=path.name, column_map=column_map,

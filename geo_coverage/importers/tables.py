@@ -23,7 +23,8 @@ TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8": "utf-8", "utf8bom": "utf-8-sig", "utf-8-sig": "utf-8-sig",
                      "utf8sig": "utf-8-sig", "gbk": "gbk", "cp936": "gbk", "gb2312": "gbk",
-                     "gb18030": "gb18030", "utf16": "utf-16", "utf-16": "utf-16"}
+                     "gb18030": "gb18030", "utf16": "utf-16", "utf-16": "utf-16",
+                     "utf32": "utf-32", "utf-32": "utf-32"}
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MALFORMED_FIX = "Check quoting and the number of columns in every row."
 _EMPTY_FIX = "Export the table again with its header row."
@@ -69,6 +70,10 @@ def decode_text(data: bytes, *, encoding: str | None = None, origin: str | Path 
         return text.lstrip("\ufeff"), name
     detected = _detect(data)
     if detected is None:
+        for width, looks_like in ((32, _utf32_without_bom), (16, _utf16_without_bom)):
+            if looks_like(data):
+                raise DataError(f"The file is UTF-{width} text without a byte-order mark, so its encoding is "
+                                "unclear.", file=origin, fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8').")
         raise DataError("The file is not text in UTF-8, GBK or GB18030.", file=origin,
                         fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8') or upload the .xlsx itself.")
     return detected
@@ -78,6 +83,11 @@ def _detect(data: bytes) -> tuple[str, str] | None:
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return None
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # UTF-32 (its BOM starts like UTF-16's)
+        try:
+            return data.decode("utf-32"), "utf-32"
         except UnicodeDecodeError:
             return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
@@ -93,7 +103,8 @@ def _detect(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple[pd.DataFrame, dict]:
+def parse_table(data: bytes, *, name: str, encoding: str | None = None,
+                max_rows: int = io.MAX_TABLE_ROWS) -> tuple[pd.DataFrame, dict]:
     """Parse CSV or XLSX bytes into a frame of text cells (codes keep their leading zeros).
 
     The header is the first of the first ten rows holding at least two recognised headers (a
@@ -108,6 +119,8 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
         The file name: its suffix picks XLSX (``.xlsx``, ``.xlsm``) or CSV (anything else).
     encoding
         The CSV's declared encoding (see :func:`decode_text`); ``None`` detects it.
+    max_rows
+        The most rows read (``--max-rows``); a longer table is refused before it is parsed whole.
 
     Returns
     -------
@@ -125,17 +138,18 @@ def parse_table(data: bytes, *, name: str, encoding: str | None = None) -> tuple
     if not data or not data.strip():
         raise DataError("The file is empty.", file=name, fix=_EMPTY_FIX)
     if suffix in (".xlsx", ".xlsm"):
-        grid, info = _workbook_grid(data, name=name)
+        grid, info = _workbook_grid(data, name=name, max_rows=max_rows)
         widened = False
     elif suffix == ".xls":
         raise DataError("Old Excel .xls workbooks are not read.", file=name,
                         fix="Open it in Excel and save as .xlsx (or CSV UTF-8).")
     else:
-        grid, info, widened = _csv_text_grid(data, name=name, suffix=suffix, encoding=encoding)
+        grid, info, widened = _csv_text_grid(data, name=name, suffix=suffix, encoding=encoding,
+                                             max_rows=max_rows)
     return _frame_below_header(grid.fillna("").astype(str), info, widened=widened, name=name)
 
 
-def _workbook_grid(data: bytes, *, name: str) -> tuple[pd.DataFrame, dict]:
+def _workbook_grid(data: bytes, *, name: str, max_rows: int) -> tuple[pd.DataFrame, dict]:
     """The cells of the workbook's sheet holding a header row (else its first sheet)."""
     if data.startswith(_OLE2_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
@@ -150,14 +164,14 @@ def _workbook_grid(data: bytes, *, name: str) -> tuple[pd.DataFrame, dict]:
     if not data.startswith(b"PK"):
         raise DataError("The file is not an Excel .xlsx workbook.", file=name,
                         fix="Open it in Excel and save as .xlsx, or as CSV UTF-8.")
-    sheets = io.read_xlsx(data, name=name)
+    sheets = io.read_xlsx(data, name=name, max_rows=max_rows)
     chosen = next((sheet for sheet, grid in sheets.items() if header_row(grid.fillna("")) is not None),
                   next(iter(sheets)))
     return sheets[chosen], {"encoding": "xlsx", "format": "xlsx", "sheet": str(chosen)}
 
 
-def _csv_text_grid(data: bytes, *, name: str, suffix: str,
-                   encoding: str | None) -> tuple[pd.DataFrame, dict, bool]:
+def _csv_text_grid(data: bytes, *, name: str, suffix: str, encoding: str | None,
+                   max_rows: int) -> tuple[pd.DataFrame, dict, bool]:
     """The CSV's cells, the encoding used, and whether it was read wider than its first line."""
     if data.startswith((_OLE2_MAGIC, b"PK\x03\x04")):
         raise DataError("The file is an Excel workbook (or another binary file), not CSV text.", file=name,
@@ -173,14 +187,33 @@ def _csv_text_grid(data: bytes, *, name: str, suffix: str,
                         "being read with the wrong encoding, and the original characters are lost.",
                         file=name, fix="Export the table again from the original source.")
     if "\x00" in text:
+        if _utf32_without_bom(data):
+            raise DataError("The file is UTF-32 text without a byte-order mark, so its encoding is unclear.",
+                            file=name, fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8'), or as UTF-32 with its "
+                                           "byte-order mark.")
         if _utf16_without_bom(data):
             raise DataError("The file is UTF-16 text without a byte-order mark, so its encoding is unclear.",
                             file=name, fix="Save it as CSV UTF-8 (Excel: 'CSV UTF-8'), or as "
                                            "'Unicode text' (UTF-16 with its BOM).")
         raise DataError("The file holds NUL bytes: it is not a CSV table.", file=name,
                         fix="Upload the .xlsx itself, or save it as CSV UTF-8.")
-    grid, widened = _csv_grid(text, _separator(text, suffix=suffix, name=name), name=name)
+    separator = _separator(text, suffix=suffix, name=name)
+    _check_csv_rows(text, separator, name=name, max_rows=max_rows)
+    grid, widened = _csv_grid(text, separator, name=name)
     return grid, {"encoding": used, "format": "csv"}, widened
+
+
+def _check_csv_rows(text: str, separator: str, *, name: str, max_rows: int) -> None:
+    """Refuse a CSV of more than ``max_rows`` rows before building its grid (cheap line count
+    first; records counted only when the lines exceed the limit, as quoted cells may span lines)."""
+    if text.count("\n") + text.count("\r") <= max_rows + 1:
+        return
+    records = 0
+    for _ in csv.reader(_stdlib_io.StringIO(text, newline=""), delimiter=separator):
+        records += 1
+        if records > max_rows + 1:
+            raise DataError(f"The table has more than {max_rows:,} rows; at most {max_rows:,} are read.",
+                            file=name, fix=io.row_limit_fix(max_rows * 2))
 
 
 def _separator(text: str, *, suffix: str, name: str) -> str:
@@ -280,6 +313,17 @@ def _looks_like_markup(data: bytes) -> bool:
     """An HTML page or XML document (e.g. a web system's 'Excel' export, or a saved page)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<table", b"<head", b"<body"))
+
+
+def _utf32_without_bom(data: bytes) -> bool:
+    # Text below U+10000 in UTF-32 has three zero bytes in every four (LE: bytes 1-3, BE: 0-2).
+    sample = data[: len(data[:4000]) // 4 * 4]
+    if len(sample) < 8:
+        return False
+    quarter = len(sample) // 4
+    little = sum(sample[i::4].count(0) for i in (1, 2, 3)) > 0.9 * 3 * quarter
+    big = sum(sample[i::4].count(0) for i in (0, 1, 2)) > 0.9 * 3 * quarter
+    return little or big
 
 
 def _utf16_without_bom(data: bytes) -> bool:

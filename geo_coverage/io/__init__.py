@@ -32,7 +32,16 @@ from .files import (
 )
 from .graph import read_road_graph, write_graphml
 from .raster import RasterWindow, raster_to_bytes, read_raster_window, write_raster
-from .tables import dataframe_to_csv_bytes, dataframe_to_xlsx_bytes, read_csv, read_xlsx, write_csv
+from .tables import (
+    MAX_TABLE_ROWS,
+    dataframe_to_csv_bytes,
+    dataframe_to_xlsx_bytes,
+    neutralise_formulas,
+    read_csv,
+    read_xlsx,
+    row_limit_fix,
+    write_csv,
+)
 from .upload import read_vector_upload
 from .vector import (
     VECTOR_SUFFIXES,
@@ -46,6 +55,7 @@ from .vector import (
 from .yaml import dump_yaml, parse_yaml, read_yaml, write_yaml
 
 __all__ = [
+    "MAX_TABLE_ROWS",
     "MAX_UNPACKED_BYTES",
     "MAX_UPLOAD_BYTES",
     "VECTOR_SUFFIXES",
@@ -58,6 +68,7 @@ __all__ = [
     "dataframe_to_geojson_bytes",
     "dataframe_to_geoparquet_bytes",
     "dataframe_to_xlsx_bytes",
+    "neutralise_formulas",
     "dump_yaml",
     "parse_yaml",
     "raster_to_bytes",
@@ -70,6 +81,7 @@ __all__ = [
     "read_vector_any_encoding",
     "read_vector_upload",
     "read_xlsx",
+    "row_limit_fix",
     "read_yaml",
     "write_bytes",
     "write_csv",

@@ -54,16 +54,30 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     if target.parent and not target.parent.exists():
         raise DataError(f"The folder '{target.parent}' does not exist.", file=target,
                         fix="Create the folder first or choose another --out path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp",
-                               dir=target.parent or ".")
+    if target.is_dir():
+        raise DataError("This is a folder, not a file: the output needs a file name.", file=target,
+                        fix=f"Name a file inside it, e.g. --out {target / ('result' + (suffix or '.csv'))}.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp",
+                                   dir=target.parent or ".")
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:  # a full disk, a read-only or special file system: nothing half-written
+        raise _cannot_write(target, exc) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _cannot_write(target: Path, exc: OSError) -> DataError:
+    reason = exc.strerror or type(exc).__name__
+    return DataError(f"Cannot write the file here ({reason}); nothing was written.", file=target,
+                     fix="Choose an --out path in a folder you can write to, with free space.")
 
 
 def write_bytes(data: bytes, target: str | Path) -> Path:

@@ -103,7 +103,17 @@ def _safe_members(archive: zipfile.ZipFile, path: Path, *, max_unpacked_bytes: i
         raise DataError(f"The zip unpacks to {total / 1e6:.1f} MB, more than the "
                         f"{max_unpacked_bytes / 1e6:.1f} MB allowed.", file=path,
                         fix="Upload only the boundary files.")
-    return {info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower(): info for info in members}
+    by_name: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in members:
+        by_name.setdefault(info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower(), []).append(info)
+    for name, infos in sorted(by_name.items()):
+        if len(infos) > 1 and name.endswith((*VECTOR_SUFFIXES, ".dbf", ".shx", ".prj", ".cpg")):
+            # Picking one of 2019/streets.geojson and 2023/streets.geojson would be a silent guess.
+            paths = ", ".join(sorted(info.filename for info in infos))
+            raise DataError(f"The zip holds {len(infos)} files named '{name}' in different folders: {paths}; "
+                            "which one is meant is unclear.", file=path,
+                            fix="Zip only the layer to read (one file per name), e.g. the 2023 folder alone.")
+    return {name: infos[0] for name, infos in by_name.items()}
 
 
 def _vector_member(by_name: dict[str, zipfile.ZipInfo], path: Path, *, layer: str | None) -> str:

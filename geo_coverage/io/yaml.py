@@ -10,7 +10,13 @@ import yaml
 from ..errors import DataError
 from .files import write_text
 
-__all__ = ["read_yaml", "parse_yaml", "dump_yaml", "write_yaml"]
+__all__ = ["read_yaml", "parse_yaml", "dump_yaml", "write_yaml", "MAX_YAML_BYTES", "MAX_YAML_VALUES"]
+
+# A plan is ~100 kB and ~5,000 values, a 150-edit scenario ~40 kB; these bounds are far above any
+# real file and far below what hurts (an alias bomb of a few hundred bytes expands to 10⁹ values).
+MAX_YAML_BYTES = 10 * 1024 * 1024
+MAX_YAML_VALUES = 1_000_000
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -35,6 +41,9 @@ def read_yaml(path: str | Path) -> Any:
     if not path.exists():
         raise DataError("File not found.", file=path, fix="Check the path.")
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise DataError(_too_large(size), file=path, fix=_TOO_LARGE_FIX)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"Not UTF-8 text ({exc.reason}).", file=path,
@@ -62,16 +71,78 @@ def parse_yaml(text: str, *, origin: str | Path = "<yaml>") -> Any:
     Raises
     ------
     DataError
-        Invalid YAML or a Python tag, naming ``origin`` and the line.
+        Invalid YAML or a Python tag, naming ``origin`` and the line; a document over
+        :data:`MAX_YAML_BYTES`, or whose aliases (``*name``) expand to more than
+        :data:`MAX_YAML_VALUES` values (an alias bomb) or refer to themselves.
     """
+    if len(text) > MAX_YAML_BYTES:
+        raise DataError(_too_large(len(text.encode("utf-8"))), file=origin, fix=_TOO_LARGE_FIX)
     try:
-        return yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_expansion(node, origin=origin)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except RecursionError:
+        raise DataError("The YAML is nested too deeply to read.", file=origin,
+                        fix="Write the document with fewer levels of nesting.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DataError(f"Invalid YAML: {problem}.", file=origin, row=row,
                         fix="Correct the YAML syntax; Python tags (!!python/...) are never accepted.") from None
+
+
+_TOO_LARGE_FIX = "A plan, scenario or dataset.yaml is a few kB; check that this is the right file."
+
+
+def _too_large(size: int) -> str:
+    return f"The YAML file is {size / 1e6:.1f} MB, more than the {MAX_YAML_BYTES / 1e6:.1f} MB allowed."
+
+
+def _check_expansion(root: yaml.Node, *, origin: str | Path) -> None:
+    """Count the values the document holds once every alias is expanded, without expanding.
+
+    Each node's expanded size is computed once (aliases share nodes, so the walk is linear in the
+    document), and a node met again while its own size is being computed is a recursive alias.
+    """
+    sizes: dict[yaml.Node, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[yaml.Node] = set()
+    while stack:
+        node, children_done = stack.pop()
+        if node in sizes:
+            continue
+        children = ([item for pair in node.value for item in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            open_nodes.discard(node)
+            sizes[node] = 1 + sum(sizes[child] for child in children)
+            if sizes[node] > MAX_YAML_VALUES:
+                line = node.start_mark.line + 1 if node.start_mark else None
+                raise DataError(f"The YAML's aliases (*name) expand to more than {MAX_YAML_VALUES:,} values "
+                                "(an alias bomb).", file=origin, row=line,
+                                fix="Write the values out instead of repeating anchors, or check that "
+                                    "this is the right file.")
+            continue
+        if node in open_nodes:
+            raise DataError("A YAML alias (*name) refers to the value that holds it (a recursive alias).",
+                            file=origin, row=node.start_mark.line + 1 if node.start_mark else None,
+                            fix="Write the values out instead of the self-referring alias.")
+        open_nodes.add(node)
+        stack.append((node, True))
+        for child in children:
+            if child not in sizes:
+                if child in open_nodes:
+                    raise DataError("A YAML alias (*name) refers to the value that holds it (a recursive "
+                                    "alias).", file=origin, fix="Write the values out instead of the "
+                                                                "self-referring alias.")
+                stack.append((child, False))
 
 
 class _SafeDumper(yaml.SafeDumper):
