@@ -49,6 +49,11 @@ __all__ = [
 
 UNIT_LEVELS = ("city", "district", "street")
 UNIT_FILES = {"city": "city.geojson", "district": "districts.geojson", "street": "streets.geojson"}
+# Beds, places, staff of one facility: the largest hospitals have about 10,000 beds, so more than
+# 100,000 is a typing or unit error (1e308 beds would overflow every sum it enters).  Registers
+# (importers) and scenario edits share this bound.
+MAX_FACILITY_ATTRIBUTE = 1e5
+
 POPULATION_COLUMNS = ("pop_total", "pop_0_2", "pop_0_14", "pop_60_plus", "pop_65_plus")
 # The embedded default's name in exports ("数据集 Dataset"); a folder's name would say where the
 # package happens to be installed.

@@ -11,7 +11,7 @@ from geo_coverage.plan import Indicator, Plan
 from geo_coverage.viz import SHORTFALL_UNITS_ZH, decimals_for, shortfall_unit
 
 from . import data
-from .i18n import LEVELS, OUTLINE, POPULATION, STATUS, label, number, source_text, t
+from .i18n import LEVELS, OUTLINE, POPULATION, STATUS, label, number, plain, source_text, t
 from .map_view import FOCUS, UNIT_PICK
 
 _STATUS_COLOURS = {"met": "#2166ac", "gap": "#b2182b", "no_data": "#bdbdbd"}
@@ -194,7 +194,7 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
         t("clause", language): rows["indicator"].map(lambda i: indicators[i].clause),
     })
     unit = units.loc[code]
-    st.markdown(f"**{labels[code]}**")
+    st.markdown(f"**{plain(labels[code])}**")
     population = {label(POPULATION.get(column, (column, column)), language):
                   number(unit[column], language, digits=0)
                   for column in ("pop_total", "pop_0_2", "pop_0_14", "pop_60_plus", "pop_65_plus")
@@ -202,10 +202,10 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
     colon = "：" if language == "zh" else ": "
     source = unit.get("pop_source")
     meta = (f"{t('population_source', language)}{colon}"
-            f"**{source_text(source, language) if pd.notna(source) else '—'}**")
+            f"**{plain(source_text(source, language)) if pd.notna(source) else '—'}**")
     if "outline_quality" in unit and str(unit["outline_quality"]):
         quality = str(unit["outline_quality"])
-        meta += f" · {t('outline', language)}{colon}**{label(OUTLINE.get(quality, (quality, quality)), language)}**"
+        meta += f" · {t('outline', language)}{colon}**{plain(label(OUTLINE.get(quality, (quality, quality)), language))}**"
     st.markdown(f"{t('population', language)}{colon}"
                 + " · ".join(f"{name} {value}" for name, value in population.items()))
     st.markdown(meta)

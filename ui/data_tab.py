@@ -16,7 +16,7 @@ from geo_coverage import importers
 from geo_coverage.plan import Plan
 
 from . import data
-from .i18n import t
+from .i18n import plain, t
 
 KINDS = importers.UPLOAD_KINDS
 FLASH = "data_loaded"  # session_state: (file name, problems) of the upload just loaded
@@ -130,7 +130,7 @@ def render(plan: Plan, language: str) -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
         name, problems, replaced = flash
-        st.success(_t("ok", language) + name)
+        st.success(_t("ok", language) + plain(name))
         if replaced is not None:
             st.info(replaced)
         if problems:

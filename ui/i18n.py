@@ -124,6 +124,17 @@ _STRINGS = {
 }
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def plain(text) -> str:
+    """User-supplied text (a unit or file name, a scenario name, a message quoting a cell) for
+    Streamlit's markdown, shown as the characters it holds: every markdown, HTML-looking,
+    LaTeX ($) and :directive: character is backslash-escaped, so '<img src=x onerror=...>' or
+    '[x](javascript:...)' reads as written and never becomes markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
 def t(key: str, language: str, **values) -> str:
     """The string ``key`` in ``language`` ("zh" | "en"), with ``{placeholders}`` filled."""
     zh, en = _STRINGS[key]

@@ -8,6 +8,8 @@ new scenario, never change the cached dataset, plan or tables (the library retur
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -18,7 +20,7 @@ from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
 from ui import coverage_view, edits, store_panel
-from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label
+from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label, plain
 from ui.i18n import MODELS as MODEL_NAMES
 
 __all__ = ["render", "STATE", "PROPOSAL", "SAVED", "lang_key", "describe_edit", "flips_frame", "closed_frame"]
@@ -273,7 +275,7 @@ def render(dataset: Dataset, plan: Plan, language: str, *, dataset_key: str,
             # The map draws everything in its tiles' datum (Amap: GCJ-02), so a click is in it too.
             st.session_state["scenario_datum"] = bases[base_map].datum
     if problem:
-        st.error(problem)
+        st.error(plain(problem))
 
     with right:
         _add_form(plan, kinds, language)
@@ -320,7 +322,7 @@ def _try_edit(edits: list[dict], language: str) -> None:
     try:
         _set(_scenario(language).with_edits(edits))
     except GeoCoverageError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     # The maps and tables above were drawn from the previous scenario: draw them again.
     st.rerun()
@@ -484,7 +486,7 @@ def _optimiser(dataset: Dataset, plan: Plan, language: str) -> None:
                 st.session_state[PROPOSAL] = {"edits": proposal.edits, "solution": proposal.solution.to_dict(),
                                               "places": _places(dataset, proposal.edits)}
             except GeoCoverageError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
         proposal = st.session_state.get(PROPOSAL)
         if proposal:
             solution = proposal["solution"]
@@ -618,7 +620,7 @@ def _suggestion_markers(fmap, labels: dict[str, str], edits) -> None:
     for edit in edits:
         folium.CircleMarker([edit["lat"], edit["lon"]], radius=7, color="#ffffff", weight=2, fill=True,
                             fill_color="#f28e2b", fill_opacity=1.0,
-                            tooltip=labels.get(edit["id"], str(edit["id"]))).add_to(fmap)
+                            tooltip=html.escape(labels.get(edit["id"], str(edit["id"])))).add_to(fmap)
 
 
 # Comparison columns in reading order: what changed first, the details after (exports keep theirs).
@@ -757,4 +759,4 @@ def _files(comparison, changed: Dataset, plan: Plan, language: str) -> None:
                 _set(sc.scenario_from_yaml(upload.getvalue().decode("utf-8"), origin=upload.name), replaced=True)
                 st.rerun()
             except (GeoCoverageError, UnicodeDecodeError) as exc:
-                st.error(str(exc))
+                st.error(plain(exc))

@@ -20,6 +20,8 @@ from geo_coverage import scenario as sc
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 
+from .i18n import plain
+
 __all__ = [
     "store",
     "author",
@@ -108,12 +110,12 @@ def snapshot_choice(language: str) -> tuple[str, Dataset] | None:
     for the embedded (or uploaded) data."""
     opened, problem = store()
     if opened is None:
-        st.caption(_t("store_error", language) + (problem or ""))
+        st.caption(_t("store_error", language) + plain(problem or ""))
         return None
     try:
         years = opened.years()
     except GeoCoverageError as exc:
-        st.caption(_t("store_error", language) + str(exc))
+        st.caption(_t("store_error", language) + plain(exc))
         return None
     if not years:
         return None
@@ -176,7 +178,7 @@ def scenarios_section(
     opened, problem = store()
     with st.expander(_t("shared", language), expanded=False):
         if opened is None:
-            st.warning(_t("store_error", language) + (problem or ""))
+            st.warning(_t("store_error", language) + plain(problem or ""))
             return
         st.caption(f"{_t('store_at', language)}: {opened.location}")
         name = author(language)
@@ -189,7 +191,7 @@ def scenarios_section(
         try:
             summaries = opened.list_scenarios()
         except GeoCoverageError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         if not summaries:
             st.info(_t("none", language))
@@ -232,13 +234,13 @@ def _save(opened, scenario: sc.Scenario, name: str, message: str, snapshot, lang
             snapshot=snapshot,
         )
     except ConflictError as exc:
-        st.error(_t("conflict", language) + str(exc))
+        st.error(_t("conflict", language) + plain(exc))
         return
     except GeoCoverageError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.session_state[BASE] = (saved.name, saved.version)
-    st.success(_t("saved", language).format(name=saved.name, version=saved.version))
+    st.success(_t("saved", language).format(name=plain(saved.name), version=saved.version))
 
 
 def _fork(
@@ -250,9 +252,9 @@ def _fork(
     try:
         saved = opened.fork_scenario(pick, fork_name, version=version, author=name)
     except GeoCoverageError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.session_state[BASE] = (saved.name, saved.version)
     open_scenario(saved.scenario())
-    st.success(_t("forked", language).format(name=saved.name))
+    st.success(_t("forked", language).format(name=plain(saved.name)))
     st.rerun()

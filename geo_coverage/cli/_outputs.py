@@ -3,8 +3,8 @@
 Checked for every verb before it runs, from the parsed arguments alone (standard library only,
 so ``--help`` stays light): every argument naming an existing file or folder is an input, and
 ``--out`` is refused when it resolves (through symbolic links, ``..`` and hard links) to one of
-those files, or, for ``import`` (whose ``--out`` folder is replaced whole), when an input lies
-inside it.  Write-time failures (a missing folder, ``/proc``, a folder named as the file, a full
+those files, or, for ``import`` (whose ``--out`` folder is replaced whole), when it is an input
+folder such as ``--base`` (an input inside it is refused by ``importers.check_import``).  Write-time failures (a missing folder, ``/proc``, a folder named as the file, a full
 disk) are turned into clear errors by the atomic writer itself (``geo_coverage.io.files``).
 """
 
@@ -68,9 +68,10 @@ def check_output(args: argparse.Namespace) -> None:
         if source.is_dir() and (target == source or source in target.parents and not replaces_folder):
             # Writing into a data folder: only its files are inputs.
             files = [p for p in source.rglob("*") if p.is_file()]
-        if replaces_folder and (target == source or target in source.parents):
-            raise DataError(f"The output folder holds the input '{given}': the import replaces the "
-                            "whole folder and would delete it.", file=out,
+        if replaces_folder and target == source:
+            # (An input inside the output folder is refused by importers.check_import itself.)
+            raise DataError(f"The output folder is the input '{given}': the import replaces the whole "
+                            "folder, so its files would be overwritten.", file=out,
                             fix="Choose another --out folder (a new folder for the imported data).")
         for path in files:
             if target == path or (out.exists() and _same(out, path)):

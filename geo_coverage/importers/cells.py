@@ -11,14 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..dataset import MAX_FACILITY_ATTRIBUTE  # the bound registers share with scenario edits
 from .problems import Problem, row_problems
 
 __all__ = ["MAX_UNIT_POPULATION", "MAX_FACILITY_ATTRIBUTE"]
 
 MAX_UNIT_POPULATION = 1e8  # more people than any city has: a unit with more is a unit or typing error
-# Beds, places, staff of one facility: the largest hospitals have about 10,000 beds, so more than
-# 100,000 is a typing or unit error (1e308 beds would overflow every sum it enters).
-MAX_FACILITY_ATTRIBUTE = 1e5
 SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE][+-]?\d+"
 _THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _COMMA_HINT = (" (a comma is read only as a thousands separator, as in 1,234; "
@@ -31,9 +29,10 @@ def numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     comma ``1100,5`` is not a number rather than silently 123 or 11005)."""
     text = values.astype(str).str.strip()
     text = text.str.translate(str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,"))
-    # 'nan' is not blank: it is what a program wrote for a number it did not have, and saying
-    # "not a number" names it (as 'inf' is); the words people type for "nothing" are blank.
-    blank = (text == "") | text.str.lower().isin(["null", "none", "na", "n/a", "-"])
+    # The text 'nan' is not blank: it is what a program wrote for a number it did not have, and
+    # "not a number" names it (as 'inf' is); a missing value (JSON null: NaN in a vector file's
+    # frame) and the words people type for "nothing" are blank.
+    blank = (text == "") | values.isna() | text.str.lower().isin(["null", "none", "na", "n/a", "-"])
     comma = text.str.contains(",", regex=False)
     grouped = text.str.fullmatch(_THOUSANDS)
     text = text.where(~comma, text.str.replace(",", "", regex=False).where(grouped, "not a number"))
@@ -111,6 +110,14 @@ def population_problems(frame: pd.DataFrame, columns: Sequence[str], rows: np.nd
     return problems
 
 
+def _cell_text(value: Any) -> str:
+    # A missing value of a vector file (JSON null, a NULL field) is blank; the text 'nan' typed
+    # into a table is not (it is named as not a number).
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
 def _population_column(cells: pd.Series, rows: np.ndarray, *, file: str, header: str,
                        whole: bool) -> tuple[np.ndarray, list[Problem]]:
     problems: list[Problem] = []
@@ -119,7 +126,7 @@ def _population_column(cells: pd.Series, rows: np.ndarray, *, file: str, header:
                                 "ten thousands, thousands or a share).", file=file, row=1, column=header,
                                 fix="Give the population as a number of people (e.g. 12.3 万人 = 123000)."))
     values, unusable, found_problems = numeric_column(
-        cells.map(lambda v: "" if v is None else str(v)), rows, file=file, column=header,
+        cells.map(_cell_text), rows, file=file, column=header,
         blank=Problem("error", "The population is blank (NaN).",
                       fix="Fill in the population (0 if nobody lives there) or drop the column."),
         fix="Write plain numbers (no units, no thousands text).",

@@ -39,6 +39,7 @@ def read_road_graph(path: str | Path) -> nx.MultiDiGraph:
     path = Path(path)
     if not path.exists():
         raise DataError("File not found.", file=path, fix="Check the path of the road network.")
+    _refuse_entities(path)
     try:
         import osmnx
     except ImportError:  # pragma: no cover - osmnx is an optional extra
@@ -65,3 +66,21 @@ def write_graphml(graph: nx.MultiDiGraph, target: str | Path) -> Path:
     with atomic_path(target, suffix=".graphml") as tmp:
         osmnx.save_graphml(graph, filepath=tmp)
     return Path(target)
+
+
+def _refuse_entities(path: Path) -> None:
+    """OSM XML and GraphML never declare entities; a file that does is refused before any XML
+    parser sees it (entity expansion - "billion laughs" - and external entities naming local
+    files).  The document type declaration comes before the root element, so the start of the
+    file is enough."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError as exc:
+        raise DataError(f"Cannot read the file ({exc.strerror}).", file=path) from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 XML: look at its characters
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    if b"<!ENTITY" in head.upper():
+        raise DataError("The file declares XML entities (<!ENTITY ...>); road networks never need them, and "
+                        "expanding them can exhaust memory or read local files.", file=path,
+                        fix="Export the network again from OpenStreetMap or osmnx (plain OSM XML / GraphML).")

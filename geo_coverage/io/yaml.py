@@ -105,6 +105,10 @@ def _too_large(size: int) -> str:
     return f"The YAML file is {size / 1e6:.1f} MB, more than the {MAX_YAML_BYTES / 1e6:.1f} MB allowed."
 
 
+_RECURSIVE = "A YAML alias (*name) refers to the value that holds it (a recursive alias)."
+_RECURSIVE_FIX = "Write the values out instead of the self-referring alias."
+
+
 def _check_expansion(root: yaml.Node, *, origin: str | Path) -> None:
     """Count the values the document holds once every alias is expanded, without expanding.
 
@@ -125,23 +129,20 @@ def _check_expansion(root: yaml.Node, *, origin: str | Path) -> None:
             sizes[node] = 1 + sum(sizes[child] for child in children)
             if sizes[node] > MAX_YAML_VALUES:
                 line = node.start_mark.line + 1 if node.start_mark else None
-                raise DataError(f"The YAML's aliases (*name) expand to more than {MAX_YAML_VALUES:,} values "
-                                "(an alias bomb).", file=origin, row=line,
-                                fix="Write the values out instead of repeating anchors, or check that "
-                                    "this is the right file.")
+                raise DataError(f"The YAML's aliases (*name) expand to more than {MAX_YAML_VALUES:,} "
+                                "values (an alias bomb).", file=origin, row=line,
+                                fix="Write the values out instead of repeating anchors, or check "
+                                    "that this is the right file.")
             continue
         if node in open_nodes:
-            raise DataError("A YAML alias (*name) refers to the value that holds it (a recursive alias).",
-                            file=origin, row=node.start_mark.line + 1 if node.start_mark else None,
-                            fix="Write the values out instead of the self-referring alias.")
+            line = node.start_mark.line + 1 if node.start_mark else None
+            raise DataError(_RECURSIVE, file=origin, row=line, fix=_RECURSIVE_FIX)
         open_nodes.add(node)
         stack.append((node, True))
         for child in children:
             if child not in sizes:
                 if child in open_nodes:
-                    raise DataError("A YAML alias (*name) refers to the value that holds it (a recursive "
-                                    "alias).", file=origin, fix="Write the values out instead of the "
-                                                                "self-referring alias.")
+                    raise DataError(_RECURSIVE, file=origin, fix=_RECURSIVE_FIX)
                 stack.append((child, False))
 
 

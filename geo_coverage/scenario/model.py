@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from ..dataset import MAX_FACILITY_ATTRIBUTE
 from ..datum import DATUMS
 from ..errors import ScenarioError
 from ..measures import COUNTED_STATUSES
@@ -25,6 +26,10 @@ __all__ = ["ACTIONS", "BASE_YEAR", "AddFacility", "RemoveFacility", "ChangeFacil
 ACTIONS = ("add", "remove", "change", "population")
 # Population figures of the default data are the 2020 census; growth is compounded from it.
 BASE_YEAR = 2020
+# Population edits: a rate of at most ±50 % a year, and at most a hundredfold overall (a unit
+# growing beyond that is a typing error; 1e308 a year to 2100 overflowed).
+MAX_ANNUAL_GROWTH = 0.5
+MAX_POPULATION_FACTOR = 100.0
 _POPULATION_LEVELS = ("district", "street")
 # Columns every facility has; they cannot be set as attributes.
 _RESERVED = ("id", "kind", "status", "source", "street_code", "district_code", "geometry")
@@ -272,6 +277,11 @@ def _attributes(value, *, origin, edit, position) -> dict:
         if isinstance(item, float) and not math.isfinite(item):
             _fail(f"attribute '{name}' must be finite, not {item!r}.", origin=origin, edit=edit,
                   position=position)
+        if isinstance(item, (int, float)) and not isinstance(item, bool) \
+                and not 0 <= item <= MAX_FACILITY_ATTRIBUTE:
+            _fail(f"attribute '{name}' is {item:g}; a facility holds 0 to {MAX_FACILITY_ATTRIBUTE:,.0f}.",
+                  origin=origin, edit=edit, position=position,
+                  fix="Check the digits and the unit (beds, places, staff of this one facility).")
         out[name] = item
     return out
 
@@ -324,6 +334,9 @@ def _population_edit(spec: Mapping, position: int, common: dict[str, Any]) -> Po
         factor = _number(factor, "factor", **common)
         if factor < 0:
             _fail(f"the factor {factor:g} is negative.", **common, fix="Use e.g. 1.08 for +8 %.")
+        if factor > MAX_POPULATION_FACTOR:
+            _fail(f"the factor {factor:g} is more than {MAX_POPULATION_FACTOR:g}.", **common,
+                  fix="Use e.g. 1.08 for +8 %.")
         return PopulationChange(position, level, code, factor=factor)
     if year is None or growth is None:
         _fail("needs 'factor', or 'year' with 'annual_growth'.", **common,
@@ -332,9 +345,13 @@ def _population_edit(spec: Mapping, position: int, common: dict[str, Any]) -> Po
     if year_number != int(year_number) or not BASE_YEAR <= year_number <= 2100:
         _fail(f"the year {year!r} must be a whole year from {BASE_YEAR} to 2100.", **common)
     growth = _number(growth, "annual_growth", **common)
-    if growth <= -1:
-        _fail(f"the annual growth {growth:g} is -100 % or less.", **common,
+    if not -MAX_ANNUAL_GROWTH <= growth <= MAX_ANNUAL_GROWTH:
+        _fail(f"the annual growth {growth:g} is outside -{MAX_ANNUAL_GROWTH:.0%} to "
+              f"+{MAX_ANNUAL_GROWTH:.0%} a year.", **common,
               fix="Give a rate such as 0.015 for 1.5 % a year.")
+    if (1.0 + growth) ** (int(year_number) - BASE_YEAR) > MAX_POPULATION_FACTOR:
+        _fail(f"the annual growth {growth:g} to {int(year_number)} multiplies the population by more "
+              f"than {MAX_POPULATION_FACTOR:g}.", **common, fix="Check the rate (0.015 is 1.5 % a year).")
     return PopulationChange(position, level, code, year=int(year_number), annual_growth=growth)
 
 

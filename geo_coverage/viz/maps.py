@@ -7,6 +7,8 @@ the one module that imports folium (the ``app`` extra).
 
 from __future__ import annotations
 
+import html
+
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -236,6 +238,10 @@ def _styled_units(rows: pd.DataFrame, indicator, collection: dict, *, language: 
                                if language == "en" else properties["name"]) + f" ({feature['id']})"
         properties.update(extra_records.get(feature["id"], {"fill": NO_DATA_COLOUR,
                                                              "status_text": text["no_data"]}))
+        # Leaflet's GeoJSON tooltip writes these as HTML: a district's upload naming a unit
+        # '<img src=x onerror=...>' must show those characters, never run them.
+        properties = {key: html.escape(value) if isinstance(value, str) and key not in ("code", "fill")
+                      else value for key, value in properties.items()}
         features.append({"type": "Feature", "id": feature["id"], "properties": properties,
                          "geometry": feature["geometry"]})
     return features, bool(approximate.any())
