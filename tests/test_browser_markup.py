@@ -116,11 +116,18 @@ def test_markup_in_uploaded_names_never_runs(tmp_path):
             page.get_by_text("校验通过", exact=False).first.wait_for(timeout=180_000)
             page.get_by_text("设施登记表", exact=False).first.click()
             # The uploader still holds the outlines: remove them, then give it the register.
-            page.locator('[data-testid="stFileUploaderDeleteBtn"] button').first.click()
-            page.get_by_text("streets.geojson", exact=True).wait_for(state="detached", timeout=60_000)
+            page.locator(
+                '[data-testid="stFileUploader"] button:not([aria-label="Add files"])'
+            ).first.click()
+            page.get_by_text("streets.geojson", exact=True).wait_for(
+                state="detached", timeout=60_000
+            )
+            page.wait_for_timeout(2000)  # the widget reruns once the file is removed
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
                 str(register)
             )
+            page.get_by_text("register.csv", exact=True).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
             page.get_by_role("button", name="校验并载入").click()
             page.get_by_text("已载入本次会话的数据集：register.csv", exact=False).first.wait_for(
                 timeout=180_000
@@ -156,7 +163,11 @@ def test_markup_in_uploaded_names_never_runs(tmp_path):
             # The Scenario tab: facility and unit lists hold the names; its maps draw them too.
             page.get_by_role("tab", name="情景 · Scenario").click()
             page.get_by_text("情景中的修改", exact=False).first.wait_for(timeout=180_000)
-            page.get_by_text("养老院", exact=False).first.wait_for(state="attached", timeout=60_000)
+            page.get_by_text("撤除或调整现有设施", exact=False).first.wait_for(timeout=60_000)
+            # The facility list shows the name as text: in the DOM it is a text node (escaped
+            # when serialised), never a <script> or <img> element.
+            assert "X1 · &lt;script&gt;top.__xss" in page.content()
+            assert page.locator("img[src=x]").count() == 0
             time.sleep(2)
             page.screenshot(path=str(ARTIFACTS / "markup_scenario_tab.png"), full_page=True)
             assert _no_script_ran(page, dialogs) == []
