@@ -32,6 +32,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from .conftest import METRIC, X0, Y0, write_tiny_city
+from .test_bad_inputs import zipped
 
 REPO = Path(__file__).resolve().parents[1]
 SECONDS = 20.0
@@ -311,23 +312,13 @@ def test_gap_list_of_imported_names_holds_no_formula(capsys, hostile_city, tmp_p
         assert "HYPERLINK" in xlsx_text(out)
 
 
+STREET_REPORT = ("report", "--level", "street", "--indicator", "elderly_beds_per_1000")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_report_of_imported_names_holds_no_formula(capsys, hostile_city, tmp_path, fmt):
     out = tmp_path / f"report.{fmt}"
-    run = inproc(
-        capsys,
-        "report",
-        "--data",
-        hostile_city,
-        "--level",
-        "street",
-        "--indicator",
-        "elderly_beds_per_1000",
-        "--format",
-        fmt,
-        "--out",
-        out,
-    )
+    run = inproc(capsys, *STREET_REPORT, "--data", hostile_city, "--format", fmt, "--out", out)
     assert run.code == 0, run.text
     if fmt == "csv":
         assert csv_formula_cells(out.read_bytes()) == []
@@ -337,18 +328,7 @@ def test_report_of_imported_names_holds_no_formula(capsys, hostile_city, tmp_pat
 
 
 def test_report_csv_on_standard_output_holds_no_formula(capsys, hostile_city):
-    run = inproc(
-        capsys,
-        "report",
-        "--data",
-        hostile_city,
-        "--level",
-        "street",
-        "--indicator",
-        "elderly_beds_per_1000",
-        "--format",
-        "csv",
-    )
+    run = inproc(capsys, *STREET_REPORT, "--data", hostile_city, "--format", "csv")
     assert run.code == 0, run.text
     assert csv_formula_cells(run.out) == [] and "HYPERLINK" in run.out
 
@@ -453,24 +433,16 @@ def _matrix(
     return paths
 
 
+def access_argv(demand, supply, costs, *, max_cost=10) -> list:
+    """``geo-coverage access`` on the three tables of :func:`_matrix`."""
+    return ["access", "--demand", demand, "--supply", supply, "--costs", costs,
+            "--max-cost", max_cost, "--demand-value", "pop", "--supply-value", "beds"]  # fmt: skip
+
+
 def test_access_csv_holds_no_formula(capsys, tmp_path):
     demand, supply, costs = _matrix(tmp_path, FORMULAS[:3], FORMULAS[3:5])
     before = digests(tmp_path)
-    args = [
-        "access",
-        "--demand",
-        demand,
-        "--supply",
-        supply,
-        "--costs",
-        costs,
-        "--max-cost",
-        10,
-        "--demand-value",
-        "pop",
-        "--supply-value",
-        "beds",
-    ]
+    args = access_argv(demand, supply, costs)
     run = inproc(capsys, *args)
     assert run.code == 0, run.text
     assert csv_formula_cells(run.out) == [] and "HYPERLINK" in run.out
@@ -817,22 +789,7 @@ def test_absurd_numbers_in_access_tables(capsys, tmp_path, where, value):
         costs=costs,
     )
     before = digests(tmp_path)
-    run = inproc(
-        capsys,
-        "access",
-        "--demand",
-        demand,
-        "--supply",
-        supply,
-        "--costs",
-        cost_file,
-        "--max-cost",
-        10,
-        "--demand-value",
-        "pop",
-        "--supply-value",
-        "beds",
-    )
+    run = inproc(capsys, *access_argv(demand, supply, cost_file))
     column = {"supply": "beds", "demand": "pop", "costs": "cost"}[where]
     assert_refused(run, re.escape(f"{where}.csv"), names=[f"{where}.csv"], row=3, column=column)
     assert digests(tmp_path) == before
@@ -843,21 +800,7 @@ def test_absurd_numbers_in_access_tables(capsys, tmp_path, where, value):
 )
 def test_absurd_numeric_options_are_refused(capsys, tmp_path, argv):
     demand, supply, costs = _matrix(tmp_path, ["d1"], ["s1"])
-    run = inproc(
-        capsys,
-        "access",
-        "--demand",
-        demand,
-        "--supply",
-        supply,
-        "--costs",
-        costs,
-        *argv,
-        "--demand-value",
-        "pop",
-        "--supply-value",
-        "beds",
-    )
+    run = inproc(capsys, *access_argv(demand, supply, costs, max_cost=argv[1]))
     assert_refused(run, r"--max-cost")
 
 
@@ -889,25 +832,7 @@ def test_nan_demand_weight_in_optimize(capsys, tmp_path):
 
 def _access_args(tmp_path):
     demand, supply, costs = _matrix(tmp_path, ["d1", "d2"], ["s1"])
-    return (
-        demand,
-        supply,
-        [
-            "access",
-            "--demand",
-            demand,
-            "--supply",
-            supply,
-            "--costs",
-            costs,
-            "--max-cost",
-            10,
-            "--demand-value",
-            "pop",
-            "--supply-value",
-            "beds",
-        ],
-    )
+    return demand, supply, access_argv(demand, supply, costs)
 
 
 def test_out_equal_to_an_input_is_refused(capsys, tmp_path):
@@ -938,22 +863,16 @@ def test_gaps_out_onto_the_data_folder_is_refused(capsys, city, tmp_path):
     assert digests(city) == before
 
 
+def import_argv(register, *, out, base) -> list:
+    return ["import", "--facilities", register, "--kind", "elderly_care", "--out", out,
+            "--base", base]  # fmt: skip
+
+
 def test_import_out_onto_its_base_is_refused(capsys, city, tmp_path):
     register = tmp_path / "reg.csv"
     register.write_bytes(csv_of(register_frame()))
     before = digests(city)
-    run = inproc(
-        capsys,
-        "import",
-        "--facilities",
-        register,
-        "--kind",
-        "elderly_care",
-        "--out",
-        city,
-        "--base",
-        city,
-    )
+    run = inproc(capsys, *import_argv(register, out=city, base=city))
     assert_refused(run, r"input|base", names=[city.name])
     assert digests(city) == before
 
@@ -964,18 +883,7 @@ def test_import_out_onto_a_folder_holding_the_input_is_refused(capsys, city, tmp
     register = folder / "reg.csv"
     register.write_bytes(csv_of(register_frame()))
     before = digests(folder)
-    run = inproc(
-        capsys,
-        "import",
-        "--facilities",
-        register,
-        "--kind",
-        "elderly_care",
-        "--out",
-        folder,
-        "--base",
-        city,
-    )
+    run = inproc(capsys, *import_argv(register, out=folder, base=city))
     assert_refused(run, r"input", names=["reg.csv"])
     assert digests(folder) == before
 
@@ -1009,12 +917,7 @@ def test_unwritable_out_for_reports(capsys, city, verb):
 # --- 6. ambiguous archives ------------------------------------------------------------------------
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = _io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+_zip = zipped  # the bad-input catalogue's zip builder
 
 
 def _streets_geojson(names=("甲一街道", "甲二街道", "乙一街道", "乙二街道"), pop=1000) -> bytes:

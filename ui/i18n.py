@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from geo_coverage.gaps import OUTLINE_WORDS, STATUS_WORDS, source_words
 from geo_coverage.maps import format_number
 

@@ -181,7 +181,8 @@ def _value_column(frame: pd.DataFrame, column: str, origin) -> np.ndarray:
     low, high = (values.min(), values.max()) if len(values) else (0.0, 0.0)
     if not (low >= 0 and high <= MAX_TABLE_VALUE):  # (NaN fails both; a reduction allocates no mask)
         row = _first_row(~np.isfinite(values) | (values < 0) | (values > MAX_TABLE_VALUE))
-        raise DataError(f"'{series.iloc[row]}' is not a number from 0 to {MAX_TABLE_VALUE:,.0f}.",
+        raise DataError(f"'{series.iloc[row]}' is not a number of zero or more (at most "
+                        f"{MAX_TABLE_VALUE:,.0f}).",
                         file=origin, row=row + 2, column=column,
                         fix="Use plain non-negative numbers (a dot for decimals) in the column's unit.")
     return values

@@ -277,9 +277,9 @@ def _attributes(value, *, origin, edit, position) -> dict:
         if isinstance(item, float) and not math.isfinite(item):
             _fail(f"attribute '{name}' must be finite, not {item!r}.", origin=origin, edit=edit,
                   position=position)
-        if isinstance(item, (int, float)) and not isinstance(item, bool) \
-                and not 0 <= item <= MAX_FACILITY_ATTRIBUTE:
-            _fail(f"attribute '{name}' is {item:g}; a facility holds 0 to {MAX_FACILITY_ATTRIBUTE:,.0f}.",
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and item > MAX_FACILITY_ATTRIBUTE:
+            # (a negative value is refused when the edit is applied, scenario.apply)
+            _fail(f"attribute '{name}' is {item:g}; a facility holds at most {MAX_FACILITY_ATTRIBUTE:,.0f}.",
                   origin=origin, edit=edit, position=position,
                   fix="Check the digits and the unit (beds, places, staff of this one facility).")
         out[name] = item
