@@ -205,7 +205,8 @@ def unit_card(dataset_key: str, dataset: Dataset, plan: Plan, plan_id: str, leve
             f"**{plain(source_text(source, language)) if pd.notna(source) else '—'}**")
     if "outline_quality" in unit and str(unit["outline_quality"]):
         quality = str(unit["outline_quality"])
-        meta += f" · {t('outline', language)}{colon}**{plain(label(OUTLINE.get(quality, (quality, quality)), language))}**"
+        outline = plain(label(OUTLINE.get(quality, (quality, quality)), language))
+        meta += f" · {t('outline', language)}{colon}**{outline}**"
     st.markdown(f"{t('population', language)}{colon}"
                 + " · ".join(f"{name} {value}" for name, value in population.items()))
     st.markdown(meta)

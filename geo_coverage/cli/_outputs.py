@@ -4,8 +4,9 @@ Checked for every verb before it runs, from the parsed arguments alone (standard
 so ``--help`` stays light): every argument naming an existing file or folder is an input, and
 ``--out`` is refused when it resolves (through symbolic links, ``..`` and hard links) to one of
 those files, or, for ``import`` (whose ``--out`` folder is replaced whole), when it is an input
-folder such as ``--base`` (an input inside it is refused by ``importers.check_import``).  Write-time failures (a missing folder, ``/proc``, a folder named as the file, a full
-disk) are turned into clear errors by the atomic writer itself (``geo_coverage.io.files``).
+folder such as ``--base`` (an input inside it is refused by ``importers.check_import``).
+Write-time failures (a missing folder, ``/proc``, a folder named as the file, a full disk) are
+turned into clear errors by the atomic writer itself (``geo_coverage.io.files``).
 """
 
 from __future__ import annotations

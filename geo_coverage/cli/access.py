@@ -80,8 +80,6 @@ def _points(path: str, crs):
 
 
 def cmd_costs(args) -> int:
-    import numpy as np
-
     from .. import io
     from ..access import check_max_cost
     from ..catchment import network_costs, network_from_csv, network_from_file

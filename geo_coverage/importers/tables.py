@@ -208,9 +208,8 @@ def _check_csv_rows(text: str, separator: str, *, name: str, max_rows: int) -> N
     first; records counted only when the lines exceed the limit, as quoted cells may span lines)."""
     if text.count("\n") + text.count("\r") <= max_rows + 1:
         return
-    records = 0
-    for _ in csv.reader(_stdlib_io.StringIO(text, newline=""), delimiter=separator):
-        records += 1
+    reader = csv.reader(_stdlib_io.StringIO(text, newline=""), delimiter=separator)
+    for records, _ in enumerate(reader, start=1):
         if records > max_rows + 1:
             raise DataError(f"The table has more than {max_rows:,} rows; at most {max_rows:,} are read.",
                             file=name, fix=io.row_limit_fix(max_rows * 2))

@@ -8,7 +8,6 @@ the one module that imports folium (the ``app`` extra).
 from __future__ import annotations
 
 import html
-
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
