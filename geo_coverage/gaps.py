@@ -6,6 +6,8 @@ and the app hand out exactly the same files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from . import io
 from .dataset import Dataset
 from .errors import DataError
 from .plan import Plan
+from .text import group, pair
 
 __all__ = ["gap_list", "summary", "HEADERS", "bilingual", "export_bytes", "gap_geoframe",
            "EXPORT_FORMATS", "EXPORT_LANGUAGES", "provenance_notes", "localise", "source_words",
@@ -23,58 +26,19 @@ __all__ = ["gap_list", "summary", "HEADERS", "bilingual", "export_bytes", "gap_g
 EXPORT_FORMATS = ("csv", "xlsx", "geojson")
 EXPORT_LANGUAGES = ("zh", "en")
 
-# Column id → (中文, English).  Exports show "中文 English" headers.
-HEADERS = {
-    "rank": ("排名", "Rank"),
-    "level": ("层级", "Level"),
-    "district_code": ("区代码", "District code"),
-    "district_name": ("所属区", "District"),
-    "unit_code": ("单位代码", "Unit code"),
-    "unit_name": ("单位名称", "Unit"),
-    "parent_code": ("上级代码", "Parent code"),
-    "indicator": ("指标代码", "Indicator id"),
-    "indicator_name_zh": ("指标名称", "Indicator (Chinese)"),
-    "indicator_name_en": ("指标名称（英文）", "Indicator"),
-    "value": ("现状值", "Value"),
-    "target": ("目标值", "Target"),
-    "comparator": ("比较", "Comparator"),
-    "unit": ("单位", "Unit of measure"),
-    "met": ("是否达标", "Met"),
-    "status": ("状态", "Status"),
-    "shortfall": ("缺口", "Shortfall"),
-    "shortfall_unit": ("缺口单位", "Shortfall unit"),
-    "numerator": ("分子", "Numerator"),
-    "denominator": ("分母", "Denominator"),
-    "indicator_type": ("指标类型", "Indicator type"),
-    "provenance": ("数据来源", "Data source"),
-    "note": ("备注", "Note"),
-    "clause": ("规划条款", "Plan clause"),
-    "outline_quality": ("边界精度", "Outline quality"),
-    "units_total": ("单位数", "Units"),
-    "units_met": ("达标数", "Met"),
-    "units_gap": ("未达标数", "Gap"),
-    "units_no_data": ("无数据", "No data"),
-    "total_shortfall": ("缺口合计", "Total shortfall"),
-}
-LEVEL_ZH = {"city": "市", "district": "区", "street": "街道/乡镇"}
+# Column id → (中文, English), from the word catalogue (geo_coverage.text).  Exports show
+# "中文 English" headers.
+HEADERS = group("column")
+LEVEL_ZH = {level: zh for level, (zh, _) in group("scope_level").items()}
 
 # The words of an export's cells, id → (中文, English): an export is in one language at a time.
-STATUS_WORDS = {"met": ("达标", "met"), "gap": ("未达标", "gap"), "no_data": ("无数据", "no data")}
-LEVEL_WORDS = {"city": ("全市", "city"), "district": ("区", "district"),
-               "street": ("街道/乡镇", "street / township")}
-OUTLINE_WORDS = {"approximate": ("近似（示意）", "approximate"), "official": ("官方", "official"),
-                 "official (c. 2015 division)": ("官方（约2015年区划）",
-                                                 "official (c. 2015 division)")}
-TYPE_WORDS = {"ratio": ("比率", "ratio"), "share": ("占比", "share"), "count": ("数量", "count"),
-              "access": ("可达覆盖", "access"), "accessible_ratio": ("可达供给比（2SFCA）",
-                                                                  "accessible ratio (2SFCA)")}
-_YES_NO = {True: ("是", "yes"), False: ("否", "no")}
+STATUS_WORDS = group("status")
+LEVEL_WORDS = group("cell_level")
+OUTLINE_WORDS = group("outline")
+TYPE_WORDS = group("indicator_type")
+_YES_NO = {True: pair("yes_no.yes"), False: pair("yes_no.no")}
 # Words of the provenance column (coverage.py) and of population sources, in Chinese.
-_SOURCE_WORDS_ZH = (("0-2 estimated", "0–2 岁为估算"), ("population", "人口"),
-                    ("facilities", "设施"),
-                    ("no data", "无数据"), ("census", "普查"), ("estimate", "估算"),
-                    ("synthetic", "合成"), ("imported", "导入"), ("scenario", "情景"),
-                    ("real", "真实"), ("unknown", "未知"), ("osm", "OpenStreetMap"))
+_SOURCE_WORDS_ZH = tuple((english, chinese) for english, (chinese, _) in group("source_word").items())
 # Decimals of the numbers an export writes (no 15-digit floats in a planner's spreadsheet).
 EXPORT_DECIMALS = {"value": 2, "target": 2, "shortfall": 1, "numerator": 1, "denominator": 1,
                    "total_shortfall": 1}
@@ -93,7 +57,7 @@ def source_words(text, language: str) -> str:
     return text.replace(": ", "：").replace("; ", "；").replace("+", "、")
 
 
-def _word(words: dict, key, language: str):
+def _word(words: Mapping, key, language: str):
     pair = words.get(key)
     if pair is None:
         return key

@@ -84,7 +84,8 @@ def test_unit_counts_columns_and_codes(units):
     assert len(provisional) == 7
     assert provisional["code"].str[6].eq("9").all()
     assert set(streets["code_status"]) == {"official", "provisional"}
-    assert set(streets["pop_source"]) == {"estimate"} and set(streets["outline_quality"]) == {"official (c. 2015 division)"}
+    assert set(streets["pop_source"]) == {"estimate"}
+    assert set(streets["outline_quality"]) == {"official (c. 2015 division)"}
     assert set(districts["pop_source"]) == {"census; 0-2 estimated"}
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from geo_coverage import access, coverage, gaps, maps
-from geo_coverage.viz import live
 from geo_coverage.dataset import Dataset
 from geo_coverage.plan import Plan, available_plans, load_plan
+from geo_coverage.viz import live
 from ui import warm
 
 DEFAULT_KEY = "default"

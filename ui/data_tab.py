@@ -14,6 +14,7 @@ import streamlit as st
 
 from geo_coverage import importers
 from geo_coverage.plan import Plan
+from geo_coverage.text import group, pair, text
 
 from . import data
 from .i18n import plain, t
@@ -21,50 +22,6 @@ from .i18n import plain, t
 KINDS = importers.UPLOAD_KINDS
 FLASH = "data_loaded"  # session_state: (file name, problems) of the upload just loaded
 DATUMS = ("wgs84", "gcj02", "bd09")
-_TEXT = {
-    "heading": ("上传自有数据", "Bring your own data"),
-    "intro": ("上传的文件只在本次会话中使用，不会写入项目目录。校验规则与命令行 `geo-coverage validate` 相同。",
-              "Uploaded files are used in this session only and never written into the project. "
-              "The checks are those of `geo-coverage validate`."),
-    "limit": ("每个文件不超过 {mb} MB（服务器设置 server.maxUploadSize）；更大的文件请用命令行 "
-              "`geo-coverage import`（不超过 200 MB）。",
-              "Files up to {mb} MB each (the server's server.maxUploadSize); for larger files use "
-              "`geo-coverage import` on the command line (up to 200 MB)."),
-    "what": ("文件类型", "What the file holds"),
-    "facilities": ("设施登记表（CSV/XLSX）", "Facility register (CSV/XLSX)"),
-    "population": ("人口表（CSV/XLSX，按单位代码）", "Population table (CSV/XLSX, by unit code)"),
-    "boundaries": ("边界（GeoJSON/GPKG/Shapefile zip/GeoParquet）",
-                   "Boundaries (GeoJSON/GPKG/zipped Shapefile/GeoParquet)"),
-    "kind": ("设施类型", "Facility kind"),
-    "datum": ("坐标系（高德/腾讯为 GCJ-02，百度为 BD-09）", "Datum (Amap/Tencent: GCJ-02, Baidu: BD-09)"),
-    "level": ("层级", "Level"),
-    "file": ("选择文件", "Choose a file"),
-    "check": ("校验并载入", "Check and load"),
-    "ok": ("校验通过，已载入本次会话的数据集：", "Checks passed; loaded into this session's dataset: "),
-    "failed": ("文件有错误，未载入。请按下表修改后重新上传。",
-               "The file has errors and was not loaded. Fix them as listed and upload again."),
-    "warnings": ("有提示（不影响载入）：", "Warnings (loaded anyway):"),
-    "replaced": ("上传的登记表替换了本次会话中「{layer}」图层的全部 {before:,} 处设施，现为 {after:,} 处；"
-                 "其他图层不变。可点击“恢复内置默认数据”撤销。",
-                 "The register replaced all {before:,} facilities of the '{layer}' layer in this session; "
-                 "it now holds {after:,}. Other layers are unchanged. 'Back to the embedded default' undoes it."),
-    "merged": ("上传的登记表替换了「{layer}」图层中{districts}的 {before:,} 处设施"
-               "（现为 {after:,} 处）；其他各区的 {kept:,} 处设施保留不变。"
-               "可点击“恢复内置默认数据”撤销。",
-               "The register replaced the {before:,} facilities of the '{layer}' layer in {districts} "
-               "(now {after:,}); the other districts keep their {kept:,}. 'Back to the embedded "
-               "default' undoes it."),
-    "replace": ("上传的登记表替换", "The register replaces"),
-    "replace_district": ("所含各区的设施（其他区保留，推荐）",
-                         "the facilities of the districts it covers (others kept; recommended)"),
-    "replace_layer": ("整个图层（全市）", "the whole layer (every district)"),
-    "reset": ("恢复内置默认数据", "Back to the embedded default"),
-    "current": ("当前数据集", "Current dataset"),
-    "severity": ("级别", "Severity"),
-    "severity_error": ("错误", "error"), "severity_warning": ("提示", "warning"),
-    "where_file": ("文件", "File"), "row": ("行", "Row"),
-    "column": ("列", "Column"), "message": ("问题", "Problem"), "fix": ("修改建议", "Fix"),
-}
 
 
 def upload_limit_mb() -> int:
@@ -73,8 +30,7 @@ def upload_limit_mb() -> int:
 
 
 def _t(key: str, language: str) -> str:
-    zh, en = _TEXT[key]
-    return zh if language == "zh" else en
+    return text(f"data.{key}", language)
 
 
 def problems_frame(problems, language: str) -> pd.DataFrame:
@@ -83,7 +39,7 @@ def problems_frame(problems, language: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "fix"])
     frame["row"] = frame["row"].astype("Int64")
     frame["severity"] = frame["severity"].map(lambda v: _t(f"severity_{v}", language)
-                                              if f"severity_{v}" in _TEXT else v)
+                                              if f"severity_{v}" in group("data") else v)
     names = {"severity": "severity", "file": "where_file", "row": "row", "column": "column",
              "message": "message", "fix": "fix"}
     return frame.rename(columns={c: _t(k, language) for c, k in names.items()})
@@ -141,7 +97,7 @@ def render(plan: Plan, language: str) -> None:
         st.session_state.pop(data.UPLOAD_STATE, None)
         st.rerun()
     what = st.radio(_t("what", language), KINDS, key="data_what",
-                    format_func=lambda w: " · ".join(_TEXT[w]))
+                    format_func=lambda w: " · ".join(pair(f"data.{w}")))
     kind = datum = None
     level, scope = "street", "district"
     if what == "facilities":

@@ -14,9 +14,9 @@ import streamlit as st
 import streamlit_folium
 
 from geo_coverage import viz as maps
-from geo_coverage.viz import live
 from geo_coverage.dataset import Dataset
 from geo_coverage.plan import Plan
+from geo_coverage.viz import live
 
 from . import data
 from .i18n import t
@@ -196,7 +196,7 @@ def render(layers: LiveMap, *, level: str, unit_codes: pd.Index, language: str,
     returned = streamlit_folium._component_func(
         script=frame.script, header=frame.header, html=frame.html, id=frame.map_id,
         key=f"{key}-{frame.key}", height=height, width=None, returned_objects=returned_objects,
-        default={name: None for name in returned_objects}, zoom=None, center=None,
+        default=dict.fromkeys(returned_objects), zoom=None, center=None,
         feature_group=groups, return_on_hover=False, layer_control=control, pixelated=False,
         css_links=list(frame.css_links), js_links=list(frame.js_links), wrap_longitude=False)
     code = clicked_code(returned, unit_codes)

@@ -17,48 +17,14 @@ import streamlit as st
 from geo_coverage.monitor import series_from_datasets, series_from_tables, trajectories, warnings
 from geo_coverage.monitor.labels import STAGES, header, status_word
 from geo_coverage.plan import Indicator, Plan
+from geo_coverage.text import pair, text
 
 __all__ = ["render", "series_for", "monitored_for", "lang_key", "source_choice"]
 
-_TEXT = {
-    "heading": ("监测 · 趋势与预警", "Monitoring · trajectories and early warnings"),
-    "synthetic": ("演示年份2021—2024年为合成数据（按说明中的增长假设生成），仅用于演示，不是统计数据。",
-                  "Demo years 2021–2024 are SYNTHETIC (built from stated growth assumptions): "
-                  "for trying the tool, not statistics."),
-    "years": ("数据年份", "Years"),
-    "rules": ("规则：{b}年起各年数值的最小二乘直线在{e}年的值为预计值；预计值低于目标不超过{m:.0%}为"
-              "“达标存在风险”；年变化超过{v:.0%}为“波动较大”。",
-              "Rules: the projection is the least-squares line through the values from {b} on, at {e}; "
-              "at risk within {m:.0%} of the target; volatile above {v:.0%} change a year."),
-    "level": ("层级", "Level"),
-    "map": ("{e}年预计达标状态", "Status, projected to {e}"),
-    "trends": ("各区趋势（点：监测值；虚线：趋势预计；点线：目标）",
-               "Trend per district (dots: values; dashed: projection; dotted: target)"),
-    "warnings": ("预警清单（按预计差距排序）", "Early warnings (furthest off course first)"),
-    "all_indicators": ("全部指标", "All indicators"),
-    "none": ("无预警。", "No warnings."),
-    "downloads": ("下载（与命令行 geo-coverage monitor 相同）", "Downloads (as `geo-coverage monitor` writes them)"),
-    "download": ("下载", "Download"),
-    "reports": ("评估报告", "Assessment report"),
-    "stage": ("阶段", "Stage"),
-    "report_year": ("报告年份", "Year"),
-    "scope": ("范围", "Scope"),
-    "city": ("全市", "City"),
-    "indicator": ("指标", "Indicator"),
-    "unit": ("单位", "Unit"),
-    "gap": ("预计差距", "Projected gap"),
-    "no_level": ("该指标在此层级无数据。", "This indicator has no rows at this level."),
-    "source": ("监测数据", "Years from"),
-    "until": ("截至年份", "Up to"),
-    "demo": ("内置演示年份（合成）", "embedded demo years (synthetic)"),
-    "store": ("项目库快照", "the project store's snapshots"),
-}
-_LEVELS = {"district": ("区", "District"), "street": ("街道/乡镇", "Street / township")}
 
 
 def _t(key: str, language: str, **values) -> str:
-    text = _TEXT[key][0 if language == "zh" else 1]
-    return text.format(**values) if values else text
+    return text(f"monitor_tab.{key}", language, **values)
 
 
 def lang_key(base: str, language: str) -> str:
@@ -180,7 +146,7 @@ def render(plan: Plan, language: str, indicator: Indicator, *, units: Mapping, p
         st.info(_t("no_level", language))
         return
     level = st.radio(_t("level", language), levels, key="monitor_level", horizontal=True,
-                     format_func=lambda lvl: _LEVELS[lvl][language != "zh"])
+                     format_func=lambda lvl: pair(f"level.{lvl}")[language != "zh"])
     rows = monitored[(monitored["level"] == level) & (monitored["indicator"] == indicator.id)]
     counts = rows["status"].value_counts()
     for column, status in zip(st.columns(5), ("met", "on_track", "at_risk", "off_track", "no_data"), strict=True):

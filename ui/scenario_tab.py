@@ -19,6 +19,7 @@ from geo_coverage.coverage import evaluate
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
 from geo_coverage.plan import Plan
+from geo_coverage.text import group, text
 from ui import coverage_view, edits, store_panel
 from ui.i18n import ATTRIBUTES, FLIPS, LEVELS, SOLVER_STATUS, STATUS, label, plain
 from ui.i18n import MODELS as MODEL_NAMES
@@ -33,96 +34,10 @@ CLICK = "scenario_last_click"   # session_state: the last map click turned into 
 UPLOAD = "upload"               # the optimiser's "uploaded list" choice of candidates
 SYNC = "scenario_sync"          # session_state: the name/description widgets must show a new scenario
 
-_TEXT = {
-    "heading": ("情景分析", "What-if scenario"),
-    "name": ("情景名称", "Scenario name"),
-    "description": ("说明", "Description"),
-    "indicator": ("显示指标", "Indicator shown"),
-    "level": ("层级", "Level"),
-    "base_map": ("底图", "Base map"),
-    "click_hint": ("点击地图选择新设施位置（坐标填入下方）。",
-                   "Click the map to place a new facility (its coordinates fill in below)."),
-    "add": ("新增设施", "Add a facility"),
-    "kind": ("设施类型", "Kind"),
-    "capacity": ("规模", "Capacity"),
-    "lon": ("经度", "Longitude"),
-    "lat": ("纬度", "Latitude"),
-    "datum": ("坐标系", "Datum"),
-    "add_button": ("添加", "Add"),
-    "existing": ("撤除或调整现有设施", "Remove or resize a facility"),
-    "facility": ("设施", "Facility"),
-    "remove_button": ("撤除", "Remove"),
-    "resize_button": ("调整规模", "Resize"),
-    "new_capacity": ("新规模", "New capacity"),
-    "no_capacity": ("该类设施没有规模（床位、托位等）属性，只计数量。",
-                    "Facilities of this kind have no capacity (beds, places…): they are counted."),
-    "population": ("人口变化", "Population change"),
-    "pop_level": ("单元层级", "Unit level"),
-    "pop_unit": ("单元", "Unit"),
-    "pop_change": ("变化（%）", "Change (%)"),
-    "pop_button": ("应用人口变化", "Apply the population change"),
-    "edits": ("情景中的修改", "Edits in this scenario"),
-    "no_edits": ("尚无修改。", "No edits yet."),
-    "edit": ("修改", "Edit"),
-    "drop": ("删除所选修改", "Delete the chosen edit"),
-    "optimise": ("优化选址", "Optimise sites"),
-    "new_sites": ("新增数量", "New sites"),
-    "candidates": ("候选点", "Candidates"),
-    "grid": ("网格", "grid"),
-    "upload_candidates": ("上传候选点（CSV/XLSX：编号、经度、纬度）", "Upload candidates (CSV/XLSX: id, lon, lat)"),
-    "candidates_read": ("已读入 {n} 个候选点。", "{n} candidate sites read."),
-    "spacing": ("网格间距（米）", "Grid spacing (m)"),
-    "units": ("限定区域", "Only these districts"),
-    "all_districts": ("全部区", "All districts"),
-    "model": ("模型", "Model"),
-    "run_optimiser": ("运行优化", "Run the optimiser"),
-    "suggestions": ("建议选址", "Suggested sites"),
-    "accept": ("采纳所选建议", "Accept the chosen suggestions"),
-    "opt_indicator": ("优化指标", "Indicator to improve"),
-    "solution": ("目标值 {objective:,.0f}，覆盖率 {share:.1%}，求解状态：{status}，用时 {seconds:.1f} 秒",
-                 "objective {objective:,.0f}, coverage {share:.1%}, solver status: {status}, {seconds:.1f} s"),
-    # The capacity-gap model's objective is the shortfall closed, its share that of the total shortfall.
-    "solution_gap": ("弥补缺口 {objective:,.0f}，占总缺口 {share:.1%}，求解状态：{status}，用时 {seconds:.1f} 秒",
-                     "shortfall closed {objective:,.0f}, {share:.1%} of the total shortfall, "
-                     "solver status: {status}, {seconds:.1f} s"),
-    # Why the optimiser's coverage and the map's differ by a few tenths of a point (e.g. 71.4 % vs
-    # 71.2 %): siting.propose_sites merges the demand grid into squares of a quarter of the
-    # catchment radius and judges each square from its centre; the map counts 100 m cells.
-    "solution_note": ("优化模型的覆盖率按合并格网（约为服务半径的四分之一）估算，地图与情景表按 100 米格网计算，"
-                      "两者可相差零点几个百分点；采纳建议后，以情景表中的数值为准。",
-                      "The optimiser's coverage is estimated on merged squares (about a quarter of the "
-                      "catchment radius); the map and the scenario tables count 100 m cells, so the two "
-                      "can differ by a few tenths of a point. Once suggestions are accepted, the "
-                      "scenario tables' figure is the one to quote."),
-    "outside": ("区域外", "outside every unit"),
-    "suggested_on_map": ("建议选址（未采纳）以橙色圆点显示在情景图上。",
-                         "Suggested sites (not yet accepted) are the orange dots on the After map."),
-    "before": ("现状", "Before"),
-    "after": ("情景", "After"),
-    "flips": ("达标变化的单元", "Units that flip"),
-    "changed_units": ("数值改变的单元 · {indicator} · {level}", "Units whose value changed · {indicator} · {level}"),
-    "no_changed_units": ("本情景没有改变该指标在此层级的任何数值。",
-                         "The scenario changes no value of this indicator at this level."),
-    "scenario_value": ("情景值", "Scenario value"),
-    "unsaved": ("本情景有未保存的修改：离开或刷新页面前请先下载情景 YAML。",
-                "This scenario has unsaved edits: download the scenario YAML before leaving or reloading."),
-    "no_flips": ("没有单元改变达标状态。", "No unit changes between gap and met."),
-    "closed": ("各指标缺口变化", "Shortfall closed per indicator"),
-    "file": ("保存与导入", "Save, download, upload"),
-    "save": ("保存到本次会话", "Save in this session"),
-    "saved": ("已保存的情景", "Saved scenarios"),
-    "load": ("载入", "Load"),
-    "download": ("下载情景 YAML", "Download scenario YAML"),
-    "download_comparison": ("下载对比 XLSX", "Download comparison XLSX"),
-    "upload": ("上传情景 YAML", "Upload scenario YAML"),
-    "new": ("新建空白情景", "Start a new scenario"),
-    "default_name": ("我的情景", "My scenario"),
-}
 
 
 def _t(key: str, language: str) -> str:
-    zh, en = _TEXT[key]
-    return zh if language == "zh" else en
+    return text(f"scenario.{key}", language)
 
 
 def lang_key(base: str, language: str) -> str:
@@ -629,8 +544,6 @@ _FLIP_COLUMNS = ("unit_name", "indicator_name", "status_before", "status_after",
                  "shortfall_unit", "level", "unit_code")
 _CLOSED_COLUMNS = ("indicator_name", "level", "shortfall_closed", "units_gap_to_met", "units_met_to_gap",
                    "shortfall_before", "shortfall_after", "shortfall_unit")
-_DISPLAY_HEADERS = {"unit_name": ("单元", "Unit"), "indicator_name": ("指标", "Indicator"),
-                    "unit_code": ("代码", "Code")}
 
 
 def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
@@ -655,7 +568,7 @@ def _readable(frame, plan: Plan, columns: tuple[str, ...], language: str):
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(2)
     out = out[[c for c in columns if c in out]]
-    headers = {c: label(pair, language) for c, pair in _DISPLAY_HEADERS.items()}
+    headers = {c: label(pair, language) for c, pair in group("scenario_column").items()}
     return _localised(out.rename(columns=headers), language)
 
 

@@ -19,6 +19,7 @@ import streamlit as st
 from geo_coverage import scenario as sc
 from geo_coverage.dataset import Dataset
 from geo_coverage.errors import GeoCoverageError
+from geo_coverage.text import text
 
 from .i18n import plain
 
@@ -39,45 +40,12 @@ AUTHOR = "store_author"  # session_state: this browser session's name, asked onc
 BASE = "store_scenario_base"  # session_state: (name, version) the scenario was opened / saved at
 EMBEDDED = ""
 
-_TEXT = {
-    "snapshot": ("数据年份（快照）", "Data year (snapshot)"),
-    "embedded": ("内置数据 / 上传数据", "Embedded / uploaded data"),
-    "store_error": (
-        "项目库不可用，使用内置数据：",
-        "The project store is unavailable; using the embedded data: ",
-    ),
-    "store_at": ("项目库", "Store"),
-    "shared": ("共享情景（项目库）", "Shared scenarios (project store)"),
-    "your_name": (
-        "您的姓名（保存时记录，本次浏览会话内保留）",
-        "Your name (recorded with each save, kept for this browser session)",
-    ),
-    "name_needed": ("请先填写姓名再保存。", "Enter your name before saving."),
-    "message": ("本次修改说明", "What changed (message)"),
-    "save": ("保存新版本", "Save as a new version"),
-    "saved": ("已保存：{name} 第 {version} 版", "Saved: {name} v{version}"),
-    "conflict": (
-        "未保存：他人已在您打开的版本之后保存。",
-        "Not saved: someone saved after the version you opened. ",
-    ),
-    "none": ("项目库中还没有情景。", "No scenarios in the store yet."),
-    "open": ("打开", "Open"),
-    "version": ("版本", "Version"),
-    "fork": ("另存为新情景（分支）", "Fork as a new scenario"),
-    "fork_name": ("新情景名称", "New scenario's name"),
-    "forked": ("已创建分支：{name}", "Forked: {name}"),
-    "opened_at": ("当前情景打开自第 {version} 版", "The current scenario was opened at v{version}"),
-    "columns": (
-        ("情景", "最新版本", "保存人", "保存时间", "创建人", "分支自"),
-        ("Scenario", "Latest", "Saved by", "Saved at", "Created by", "Forked from"),
-    ),
-    "synthetic": ("（合成示例数据）", "(synthetic demo data)"),
-}
+# The scenario list's columns, in order (store.column_* in geo_coverage.text).
+_COLUMNS = ("scenario", "latest", "saved_by", "saved_at", "created_by", "forked_from")
 
 
-def _t(key: str, language: str):
-    zh, en = _TEXT[key]
-    return zh if language == "zh" else en
+def _t(key: str, language: str) -> str:
+    return text(f"store.{key}", language)
 
 
 @st.cache_resource(show_spinner=False)
@@ -152,7 +120,7 @@ def author(language: str) -> str:
 
 
 def _summary_frame(summaries, language: str) -> pd.DataFrame:
-    columns = _t("columns", language)
+    columns = [_t(f"column_{name}", language) for name in _COLUMNS]
     rows = [
         (
             s.name,

@@ -21,6 +21,7 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
+from .._validate import spreadsheet_row
 from ..catchment import CostTable
 from ..errors import DataError
 from .decay import decay_from_name, e2sfca_steps, step_decay
@@ -48,7 +49,7 @@ def _as_text(values) -> pd.Series:
 
 
 def _first_row(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
+    return int(np.flatnonzero(mask)[0])  # (callers know some entry is true)
 
 
 def _id_column(frame: pd.DataFrame, column: str, origin) -> pd.Series:
@@ -56,12 +57,12 @@ def _id_column(frame: pd.DataFrame, column: str, origin) -> pd.Series:
     ids = _as_text(_column(frame, column, origin, "id"))
     blank = (ids == "").to_numpy(dtype=bool, na_value=False)
     if blank.any():
-        raise DataError("Empty id.", file=origin, row=_first_row(blank) + 2, column=column)
+        raise DataError("Empty id.", file=origin, row=spreadsheet_row(_first_row(blank)), column=column)
     codes, distinct = pd.factorize(ids, use_na_sentinel=False)
     if len(distinct) < len(ids):
         # Codes follow first appearance: the first row whose code is not its position repeats one.
         row = _first_row(codes != np.arange(len(codes)))
-        raise DataError(f"Duplicate id '{ids.iloc[row]}'.", file=origin, row=row + 2, column=column,
+        raise DataError(f"Duplicate id '{ids.iloc[row]}'.", file=origin, row=spreadsheet_row(row), column=column,
                         fix="Give every location one row.")
     return ids
 
@@ -94,8 +95,8 @@ def _arrow_positions(heads: pd.Series, known: pd.Series) -> np.ndarray | None:
     arrow = "pyarrow"
     if not all(isinstance(c.dtype, pd.StringDtype) and c.dtype.storage == arrow for c in (heads, known)):
         return None
-    import pyarrow as pa  # type: ignore[import-untyped]  # (present: the columns are Arrow's)
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow as pa  # (present: the columns are Arrow's)
+    import pyarrow.compute as pc
 
     found = pc.index_in(pa.array(heads.array), value_set=pa.array(known.array))
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -183,7 +184,7 @@ def _value_column(frame: pd.DataFrame, column: str, origin) -> np.ndarray:
         row = _first_row(~np.isfinite(values) | (values < 0) | (values > MAX_TABLE_VALUE))
         raise DataError(f"'{series.iloc[row]}' is not a number of zero or more (at most "
                         f"{MAX_TABLE_VALUE:,.0f}).",
-                        file=origin, row=row + 2, column=column,
+                        file=origin, row=spreadsheet_row(row), column=column,
                         fix="Use plain non-negative numbers (a dot for decimals) in the column's unit.")
     return values
 

@@ -18,6 +18,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .. import io
+from .._validate import first_true, known_positions, spreadsheet_row
 from ..errors import DataError
 from ..plan import DEFAULT_SPEED_KMH
 from .costs import WEIGHTS, _as_xy, _metres_per_minute
@@ -262,18 +263,15 @@ def network_from_csv(nodes_path: str | Path, edges_path: str | Path, *, crs=None
     lon = _numeric_column(nodes, "lon", nodes_path)
     lat = _numeric_column(nodes, "lat", nodes_path)
     ids = nodes["id"].astype(str).to_numpy(dtype=object)
-    duplicated = pd.Series(ids).duplicated().to_numpy()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated)[0]) + 2
-        raise DataError(f"Duplicate node id '{ids[row - 2]}'.", file=nodes_path, row=row, column="id")
+    repeated = first_true(pd.Series(ids).duplicated().to_numpy())
+    if repeated is not None:
+        raise DataError(f"Duplicate node id '{ids[repeated]}'.", file=nodes_path, row=spreadsheet_row(repeated),
+                        column="id")
     position = pd.Index(ids)
-    tail = position.get_indexer(edges["u"].astype(str))
-    head = position.get_indexer(edges["v"].astype(str))
-    for column, found in (("u", tail), ("v", head)):
-        if (found < 0).any():
-            row = int(np.flatnonzero(found < 0)[0]) + 2
-            raise DataError(f"Unknown node id '{edges[column].iloc[row - 2]}'.", file=edges_path,
-                            row=row, column=column, fix="Every edge end must be a node id of the node file.")
+    tail, head = (known_positions(edges[column].astype(str), position, file=edges_path, column=column,
+                                  message="Unknown node id '{value}'.",
+                                  fix="Every edge end must be a node id of the node file.")
+                  for column in ("u", "v"))
     x, y, crs = _project(lon, lat, "EPSG:4326", crs)
     straight = np.hypot(x[tail] - x[head], y[tail] - y[head])
     length = _numeric_column(edges, "length", edges_path, default=straight)
@@ -299,9 +297,9 @@ def _numeric_column(frame: pd.DataFrame, column: str, origin, *, default=None) -
     bad = np.isnan(values) & ~blank
     if default is None:
         bad |= blank
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 2
-        raise DataError(f"'{frame[column].iloc[row - 2]}' is not a number.", file=origin, row=row,
+    wrong = first_true(bad)
+    if wrong is not None:
+        raise DataError(f"'{frame[column].iloc[wrong]}' is not a number.", file=origin, row=spreadsheet_row(wrong),
                         column=column, fix="Use plain numbers (a dot for decimals).")
     if default is not None:
         values = np.where(blank, np.asarray(default, dtype=float), values)

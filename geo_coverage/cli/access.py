@@ -56,25 +56,20 @@ def register(subparsers) -> None:
 def _points(path: str, crs):
     """Ids (text) and metric coordinates of an ``id, lon, lat`` file."""
     import numpy as np
-    import pandas as pd
     from pyproj import Transformer
 
     from .. import io
+    from .._validate import checked_numbers
 
     frame = io.read_csv(path)
     for column in ("id", "lon", "lat"):
         if column not in frame:
             raise DataError(f"Missing column '{column}'.", file=path, column=column,
                             fix="Point files need id, lon, lat (WGS84 degrees).")
-    values = {}
-    for column, low, high in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
-        numbers = pd.to_numeric(frame[column].str.strip(), errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(numbers) | (numbers < low) | (numbers > high)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"'{frame[column].iloc[row]}' is not a {column} in degrees.", file=path,
-                            row=row + 2, column=column, fix="Use WGS84 decimal degrees.")
-        values[column] = numbers
+    values = {column: checked_numbers(frame[column].str.strip(), file=path, column=column, low=low, high=high,
+                                      message=f"'{{value}}' is not a {column} in degrees.",
+                                      fix="Use WGS84 decimal degrees.", shown=frame[column])
+              for column, low, high in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0))}
     x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(values["lon"], values["lat"])
     return frame["id"].astype(str).to_numpy(dtype=object), np.column_stack([x, y])
 

@@ -134,56 +134,28 @@ def _add_solver_and_output_options(p) -> None:
 
 
 def _column(frame: pd.DataFrame, column: str, *, file, option: str) -> pd.Series:
-    from ..optimize.pairs import table_column
+    from .._validate import text_column
 
-    return table_column(frame, column, file=file, fix=f"Name the right column with {option}.")
+    return text_column(frame, column, file=file, fix=f"Name the right column with {option}.")
 
 
 def _ids(frame: pd.DataFrame, column: str, *, file, option: str) -> list[str]:
-    import numpy as np
+    from .._validate import check_ids
 
     ids = _column(frame, column, file=file, option=option)
-    empty = (ids == "").to_numpy()
-    if empty.any():
-        raise DataError(
-            "An id is empty.",
-            file=file,
-            row=int(np.flatnonzero(empty)[0]) + 2,
-            column=column,
-            fix="Give every row an id.",
-        )
-    repeated = ids.duplicated().to_numpy()
-    if repeated.any():
-        row = int(np.flatnonzero(repeated)[0])
-        raise DataError(
-            f"The id '{ids.iloc[row]}' appears twice.",
-            file=file,
-            row=row + 2,
-            column=column,
-            fix="Make ids unique.",
-        )
+    check_ids(ids, file=file, column=column, empty="An id is empty.", empty_fix="Give every row an id.",
+              repeated="The id '{value}' appears twice.", repeated_fix="Make ids unique.")
     return ids.tolist()
 
 
 def _weights(frame: pd.DataFrame, column: str | None, *, file) -> np.ndarray | None:
-    import numpy as np
-    import pandas as pd
+    from .._validate import checked_numbers
 
     if column is None:
         return None
     text = _column(frame, column, file=file, option="--demand-weight")
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"The weight '{text.iloc[row]}' is not a number ≥ 0.",
-            file=file,
-            row=row + 2,
-            column=column,
-            fix="Give weights as plain numbers (0 if none).",
-        )
-    return values
+    return checked_numbers(text, file=file, column=column, message="The weight '{value}' is not a number ≥ 0.",
+                           fix="Give weights as plain numbers (0 if none).")
 
 
 def _check_options(args) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import shapely
 
+from .._compat import require
 from ..errors import DataError
 from ..population import finest_level
 from .partitioned import (
@@ -41,13 +42,10 @@ BYTES_PER_DEMAND_CELL = 400.0
 
 
 def _require_dask():
-    try:
-        import dask  # noqa: F401
-        import distributed
-    except ImportError:  # pragma: no cover - the extra is installed for the tests
-        raise DataError("The Dask engine needs dask.distributed.",
-                        fix="pip install 'geo-coverage[dask]' (or use --engine local).") from None
-    return distributed
+    needs = {"message": "The Dask engine needs dask.distributed.",
+             "fix": "pip install 'geo-coverage[dask]' (or use --engine local).", "error": DataError}
+    require("dask", **needs)
+    return require("distributed", **needs)
 
 
 def _parse_memory(value) -> int | None:

@@ -310,7 +310,7 @@ def _write_folder(building: Path, parts: Mapping[str, Any], meta: dict) -> None:
     (building / "layers").mkdir()
     for level, frame in parts["units"].items():
         io.write_geojson(frame, building / "boundaries" / UNIT_FILES[level])
-    for level, file in parts["base_units"].items():
+    for file in parts["base_units"].values():
         # The base's own file, GeoJSON or GeoParquet (the embedded default), under its own name.
         io.copy_file(file, building / "boundaries" / file.name)
     for kind, file in parts["base_layers"].items():

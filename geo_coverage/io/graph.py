@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._compat import require
 from ..errors import DataError
 from .files import atomic_path
 
@@ -40,11 +41,8 @@ def read_road_graph(path: str | Path) -> nx.MultiDiGraph:
     if not path.exists():
         raise DataError("File not found.", file=path, fix="Check the path of the road network.")
     _refuse_entities(path)
-    try:
-        import osmnx
-    except ImportError:  # pragma: no cover - osmnx is an optional extra
-        raise DataError("Reading road networks needs osmnx.", file=path,
-                        fix="Install it: pip install 'geo-coverage[osm]'.") from None
+    osmnx = require("osmnx", message="Reading road networks needs osmnx.", file=path, error=DataError,
+                    fix="Install it: pip install 'geo-coverage[osm]'.")
     suffix = path.suffix.lower()
     try:
         if suffix in (".osm", ".xml"):

@@ -22,6 +22,7 @@ import pandas as pd
 from .. import io
 from ..errors import DataError
 from ..plan import Indicator, Plan
+from ..text import text
 from ..viz.legend import decimals_for
 from .findings import finding, number
 from .labels import LEVELS, STAGES, STATUS, status_word
@@ -145,44 +146,10 @@ def build_assessment(
 
 # --- layout -------------------------------------------------------------------------------------
 
-_T = {  # report wording: id -> (中文, English)
-    "scope_city": ("全市", "City-wide"),
-    "synthetic": (
-        "本报告所用数据含合成演示数据（2021年起各年份及多数设施图层），仅用于演示本工具，"
-        "并非真实统计，不得作为评估结论引用。",
-        "This report uses SYNTHETIC demo data (every year from 2021 and most facility layers). "
-        "It demonstrates the tool; it is not official statistics and must not be quoted as "
-        "an assessment.",
-    ),
-    "summary": ("一、总体情况", "1. Summary"),
-    "sources": ("数据来源与说明", "Data sources and notes"),
-    "values": ("指标监测值", "Indicator values"),
-    "findings": ("主要发现", "Findings"),
-    "map": ("地图", "Map"),
-    "trend": ("趋势", "Trends"),
-    "warnings": ("预警清单", "Early warnings"),
-    "behind": ("差距最大的单位", "Units furthest behind"),
-    "none": ("无。", "None."),
-    "indicator": ("指标", "Indicator"),
-    "target": ("目标", "Target"),
-    "status": ("状态", "Status"),
-    "volatile": ("波动", "Volatile"),
-    "unit": ("单位", "Unit"),
-    "count": ("数量", "Count"),
-    "years": ("年份", "Years"),
-    "source": ("数据来源", "Source"),
-    "needed": ("需/年", "Needed/yr"),
-    "observed": ("实际/年", "Observed/yr"),
-    "sub": ("下级单位", "Sub-units"),
-    "off_course": ("未按期指标数", "Indicators off course"),
-    "worst": ("差距最大的指标", "Furthest behind on"),
-    "gap": ("预计差距", "Projected gap"),
-    "yes": ("是", "yes"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    return _T[key][0 if lang == "zh" else 1]
+    return text(f"report.{key}", lang)
 
 
 def _fmt(value) -> str:

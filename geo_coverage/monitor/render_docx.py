@@ -5,7 +5,7 @@ from __future__ import annotations
 import io as _io
 from collections.abc import Sequence
 
-from ..errors import GeoCoverageError
+from .._compat import require
 
 __all__ = ["docx_bytes"]
 
@@ -27,14 +27,8 @@ def _east_asian(run_or_style, latin: str, east_asian: str) -> None:
 
 def require_docx():
     """python-docx, or an error saying which extra installs it."""
-    try:
-        import docx
-    except ImportError:
-        raise GeoCoverageError(
-            "Word reports need python-docx.",
-            fix="pip install 'geo-coverage[report]' (or: make install).",
-        ) from None
-    return docx
+    return require("docx", message="Word reports need python-docx.",
+                   fix="pip install 'geo-coverage[report]' (or: make install).")
 
 
 def docx_bytes(blocks: Sequence, *, lang: str = "zh") -> bytes:

@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._compat import require
 from ..errors import GeoCoverageError
 
 __all__ = ["pdf_bytes", "cjk_font_path"]
@@ -46,13 +47,8 @@ def cjk_font_path() -> Path:
 
 
 def _require_reportlab():
-    try:
-        import reportlab  # noqa: F401
-    except ImportError:
-        raise GeoCoverageError(
-            "PDF reports need reportlab.",
-            fix="pip install 'geo-coverage[report]' (or: make install).",
-        ) from None
+    require("reportlab", message="PDF reports need reportlab.",
+            fix="pip install 'geo-coverage[report]' (or: make install).")
 
 
 def _styles():

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import checked_numbers
 from ..datum import to_wgs84
 from ..errors import DataError
 from ._frames import check_points, frame_ids
@@ -191,22 +192,12 @@ def table_candidates(
                 column=column,
                 fix=f"Columns present: {', '.join(map(str, table.columns))}.",
             )
-    coordinates = []
-    for column, low, high in ((lon_column, -180, 180), (lat_column, -90, 90)):
-        values = pd.to_numeric(table[column].astype(str).str.strip(), errors="coerce").to_numpy(
-            dtype=float
-        )
-        bad = ~np.isfinite(values) | (values < low) | (values > high)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"'{table[column].iloc[row]}' is not a coordinate between {low} and {high}.",
-                file=file,
-                row=row + 2,
-                column=column,
-                fix="Give decimal degrees.",
-            )
-        coordinates.append(values)
+    coordinates = [
+        checked_numbers(table[column].astype(str).str.strip(), file=file, column=column, low=low, high=high,
+                        message=f"'{{value}}' is not a coordinate between {low} and {high}.",
+                        fix="Give decimal degrees.", shown=table[column])
+        for column, low, high in ((lon_column, -180, 180), (lat_column, -90, 90))
+    ]
     lon, lat = to_wgs84(coordinates[0], coordinates[1], datum)
     ids = ids_of(table[id_column].astype(str).str.strip().tolist(), len(table), "candidate")
     frame = gpd.GeoDataFrame({"id": list(ids)}, geometry=gpd.points_from_xy(lon, lat), crs=4326)

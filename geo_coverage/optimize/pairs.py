@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 
+from .._validate import checked_numbers, known_positions, no_repeated_rows, text_column
 from ..catchment import CostTable
 from ..errors import DataError
 
@@ -251,14 +252,7 @@ def count_of(value, what: str) -> int:
 
 def table_column(table: pd.DataFrame, column: str, *, file=None, fix: str) -> pd.Series:
     """A column of a table read as text, stripped; a clear error naming the columns if absent."""
-    if column not in table.columns:
-        raise DataError(
-            f"The column '{column}' is missing (columns: {', '.join(map(str, table.columns))}).",
-            file=file,
-            column=column,
-            fix=fix,
-        )
-    return table[column].astype(str).str.strip()
+    return text_column(table, column, file=file, fix=fix)
 
 
 def cost_pairs_from_table(
@@ -304,38 +298,13 @@ def cost_pairs_from_table(
         (destination_column, candidate_ids, "candidate"),
     ):
         values = table_column(table, column, file=file, fix=fix)
-        found = pd.Index([str(value) for value in ids]).get_indexer(values)
-        if (found < 0).any():
-            bad = int(np.flatnonzero(found < 0)[0])
-            raise DataError(
-                f"Unknown {what} id '{values.iloc[bad]}'.",
-                file=file,
-                row=bad + 2,
-                column=column,
-                fix=f"Use ids that appear in the {what} table.",
-            )
+        found = known_positions(values, pd.Index([str(value) for value in ids]), file=file, column=column,
+                                message=f"Unknown {what} id '{{value}}'.",
+                                fix=f"Use ids that appear in the {what} table.")
         positions.append(found.astype(np.int64))
-    cost = pd.to_numeric(
-        table_column(table, cost_column, file=file, fix=fix), errors="coerce"
-    ).to_numpy(dtype=float)
-    bad = ~np.isfinite(cost) | (cost < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"The cost '{table[cost_column].iloc[row]}' is not a number ≥ 0.",
-            file=file,
-            row=row + 2,
-            column=cost_column,
-            fix="Give costs as plain numbers (metres, minutes).",
-        )
-    repeated = pd.DataFrame({"o": positions[0], "d": positions[1]}).duplicated().to_numpy()
-    if repeated.any():
-        row = int(np.flatnonzero(repeated)[0])
-        raise DataError(
-            "This demand–candidate pair appears twice.",
-            file=file,
-            row=row + 2,
-            column=origin_column,
-            fix="Keep one cost per pair.",
-        )
+    cost = checked_numbers(table_column(table, cost_column, file=file, fix=fix), file=file, column=cost_column,
+                           message="The cost '{value}' is not a number ≥ 0.",
+                           fix="Give costs as plain numbers (metres, minutes).", shown=table[cost_column])
+    no_repeated_rows(positions, file=file, column=origin_column, message="This demand–candidate pair appears twice.",
+                     fix="Keep one cost per pair.")
     return positions[0], positions[1], cost

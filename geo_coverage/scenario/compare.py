@@ -13,26 +13,14 @@ from ..dataset import Dataset
 from ..errors import ScenarioError
 from ..gaps import STATUS_WORDS, bilingual, gap_geoframe, localise, provenance_notes, sheet_words
 from ..plan import Plan
+from ..text import group
 from .model import Scenario
 
 __all__ = ["COMPARISON_HEADERS", "GAP_TO_MET", "MET_TO_GAP", "Comparison", "compare",
            "comparison_export_bytes"]
 
 
-COMPARISON_HEADERS = {
-    "value_before": ("现状值", "Value before"),
-    "value_after": ("情景值", "Value after"),
-    "value_change": ("变化", "Change in value"),
-    "shortfall_before": ("现状缺口", "Shortfall before"),
-    "shortfall_after": ("情景缺口", "Shortfall after"),
-    "shortfall_change": ("缺口变化", "Change in shortfall"),
-    "status_before": ("现状状态", "Status before"),
-    "status_after": ("情景状态", "Status after"),
-    "flip": ("达标变化", "Flip"),
-    "shortfall_closed": ("已弥补缺口", "Shortfall closed"),
-    "units_gap_to_met": ("转为达标数", "Units gap → met"),
-    "units_met_to_gap": ("转为未达标数", "Units met → gap"),
-}
+COMPARISON_HEADERS = group("comparison_column")
 GAP_TO_MET = "gap→met"
 MET_TO_GAP = "met→gap"
 

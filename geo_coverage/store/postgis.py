@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .._compat import require
 from .errors import StoreFormatError, StoreUnavailableError
 from .frames import json_dumps
 
@@ -53,14 +54,10 @@ class PostgisBackend:
                 fix="Use postgresql://USER@HOST:PORT/DATABASE, or a file path for the embedded "
                     "store.",
             )
-        try:
-            import geoalchemy2  # noqa: F401
-            import psycopg  # noqa: F401
-        except ImportError as exc:
-            raise StoreUnavailableError(
-                f"The PostGIS store needs {exc.name}, which is not installed.",
-                fix="pip install 'geo-coverage[postgis]' (GeoAlchemy2 and psycopg 3).",
-            ) from None
+        for module in ("geoalchemy2", "psycopg"):
+            require(module, message="The PostGIS store needs {module}, which is not installed.",
+                    fix="pip install 'geo-coverage[postgis]' (GeoAlchemy2 and psycopg 3).",
+                    error=StoreUnavailableError)
         if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.url = parsed

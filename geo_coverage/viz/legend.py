@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..plan import Indicator
+from ..text import group, words
 
 __all__ = ["LANGUAGES", "LABELS", "RATIO_BREAKS", "GAP_COLOURS", "MET_COLOURS", "NO_DATA_COLOUR",
            "SOURCE_COLOURS", "SHORTFALL_UNITS_ZH", "format_number", "decimals_for", "gap_ratio",
@@ -32,32 +33,8 @@ SOURCE_COLOURS = {"real": "#1b7837", "synthetic": "#762a83", "imported": "#e0821
                   "scenario": "#2166ac", "osm": "#01665e"}
 _CLASS_COLOURS = GAP_COLOURS + MET_COLOURS
 
-LABELS = {
-    "zh": {
-        "value": "现状值", "target": "目标", "shortfall": "缺口", "status": "状态",
-        "met": "达标", "gap": "未达标", "no_data": "无数据", "approximate": "街道边界为近似边界",
-        "legend_ratio": "颜色 = 现状值 ÷ 目标", "legend_no_data": "无数据",
-        "legend_facility": "设施来源", "real": "真实", "synthetic": "合成（演示）",
-        "imported": "导入", "scenario": "情景", "osm": "OpenStreetMap",
-        "legend_approximate": "街道边界为近似（示意）边界",
-        "facilities": "设施", "districts": "区界", "units": "单元", "status_label": "状态",
-        "source": "来源", "location_quality": "位置精度", "existing": "现有", "planned": "规划",
-        "cells_uncovered": "未覆盖居民（格网）", "catchments": "服务半径",
-    },
-    "en": {
-        "value": "Value", "target": "Target", "shortfall": "Shortfall", "status": "Status",
-        "met": "met", "gap": "gap", "no_data": "no data",
-        "approximate": "street outline is approximate",
-        "legend_ratio": "colour = value ÷ target", "legend_no_data": "no data",
-        "legend_facility": "Facility source", "real": "real", "synthetic": "synthetic (demo)",
-        "imported": "imported", "scenario": "scenario", "osm": "OpenStreetMap",
-        "legend_approximate": "Street outlines are approximate",
-        "facilities": "Facilities", "districts": "District outlines",
-        "units": "Units", "status_label": "Status", "source": "Source",
-        "location_quality": "Location", "existing": "existing", "planned": "planned",
-        "cells_uncovered": "Residents not covered (grid)", "catchments": "Catchments",
-    },
-}
+# The map's words in each language (the catalogue's "map" namespace, geo_coverage.text).
+LABELS = {language: words("map", language) for language in ("zh", "en")}
 
 
 def decimals_for(indicator: Indicator) -> int:
@@ -285,13 +262,7 @@ def legend_html(indicator: Indicator, target: float, *, language: str, approxima
 
 
 # The plan names shortfall units in English; what a Chinese reader sees.
-SHORTFALL_UNITS_ZH = {
-    "beds": "张床位", "nursing beds": "张护理型床位", "institutions": "家机构", "centres": "个中心",
-    "places": "个托位", "venues": "个场所", "residents not covered": "名未覆盖居民",
-    "children not covered": "名未覆盖儿童", "stations": "个工作站", "social workers": "名社会工作者",
-    "organisations": "家社会组织", "paediatricians": "名儿科医生", "inclusive places": "个普惠性学位",
-    "communities": "个社区",
-}
+SHORTFALL_UNITS_ZH = {english: chinese for english, (chinese, _) in group("shortfall_unit").items()}
 
 
 def shortfall_unit(indicator: Indicator, language: str) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..dataset import source_class
 from ..errors import DataError
+from ..text import words
 from .legend import NO_DATA_COLOUR, decimals_for, fill_colours, format_number, legend_classes
 
 __all__ = [
@@ -268,49 +269,8 @@ def to_pdf(figure) -> bytes:
 
 # --- the coverage map for print -----------------------------------------------------------------
 
-_PRINT_WORDS = {
-    "zh": {
-        "ratio": "颜色 = 现状值 ÷ 目标", "no_data": "无数据", "target": "目标",
-        "north": "北", "km": "千米", "m": "米", "legend": "图例", "districts": "区界",
-        "level": {"district": "区", "street": "街道/乡镇"}, "city": "全市",
-        "scenario": "情景", "sources": "数据来源与说明",
-        "synthetic": "注意：设施为合成演示数据，并非真实统计",
-        "population": "人口（{level}）：{what}。",
-        "facilities": "设施（{kind}）：{what}。",
-        "outlines": "边界（{level}）：{what}。",
-        "made": "制图：geo-coverage，{date}；坐标系 {crs}。",
-        "class": {"census": "2020年第七次全国人口普查", "estimate": "估算值（按各区普查总数校准）",
-                  "synthetic": "合成演示数据，并非真实统计，不可作为正式依据",
-                  "real": "真实数据", "imported": "导入数据", "scenario": "情景新增",
-                  "osm": "OpenStreetMap", "unknown": "来源未知"},
-        "quality": {"approximate": "近似（示意）边界，由代表点与面积生成，并非官方边界",
-                    "official": "官方边界",
-                    "official (c. 2015 division)": "官方边界（约2015年区划，mosstool，MIT）"},
-        "separator": "；",
-    },
-    "en": {
-        "ratio": "colour = value ÷ target", "no_data": "no data", "target": "Target",
-        "north": "N", "km": "km", "m": "m", "legend": "Legend", "districts": "district outlines",
-        "level": {"district": "districts", "street": "streets / townships"}, "city": "whole city",
-        "scenario": "Scenario", "sources": "Sources and notes",
-        "synthetic": "Note: facilities are SYNTHETIC demo data, not official records",
-        "population": "Population ({level}): {what}.",
-        "facilities": "Facilities ({kind}): {what}.",
-        "outlines": "Outlines ({level}): {what}.",
-        "made": "Made with geo-coverage, {date}; coordinate system {crs}.",
-        "class": {"census": "2020 national census",
-                  "estimate": "estimates scaled to district census totals",
-                  "synthetic": "SYNTHETIC demo data, not official records; do not cite",
-                  "real": "real records", "imported": "imported data",
-                  "scenario": "added in the scenario", "osm": "OpenStreetMap",
-                  "unknown": "source unknown"},
-        "quality": {"approximate":
-                    "approximate, built from representative points and areas, not official",
-                    "official": "official",
-                    "official (c. 2015 division)": "official (c. 2015 division; mosstool, MIT)"},
-        "separator": "; ",
-    },
-}
+# The print map's words (the catalogue's "print" namespace, geo_coverage.text).
+_PRINT_WORDS = {language: words("print", language) for language in ("zh", "en")}
 
 
 def _words(language: str) -> dict:
