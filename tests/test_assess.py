@@ -170,6 +170,7 @@ def test_chaoyang_midterm_report_end_to_end(tmp_path, capsys):
     docx_text += "".join(cell for table in tables for row in table for cell in row)
     for text in (pdf_text, re.sub(r"\s+", "", docx_text)):
         assert "朝阳区" in text and "中期评估报告" in text and "合成演示数据" in text
+        assert "内置演示年份2020—2023年（2020年为基期，其后各年为合成数据）" in text  # the cover's data line
         for row in rows:
             if row["value_last"] is not None and row["year_last"] == 2023:
                 assert f"{row['value_last']:.2f}" in text, row["indicator"]

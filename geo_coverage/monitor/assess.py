@@ -12,6 +12,7 @@ warnings and the units furthest behind, and the provenance of every figure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,19 @@ class Assessment:
         if lang == "en" and self.names_en.get(code):
             return str(self.names_en[code])
         return fallback or str(code)
+
+
+def _origin_zh(origin: str) -> str:
+    """The data origin line in Chinese for the cover of a Chinese report (the CLI and the tab write
+    it in English: 'embedded demo years 2020–2023 (…)', 'folders: …', 'store snapshots: …')."""
+    demo = re.fullmatch(r"embedded demo years (\d{4})–(\d{4}) \(2020 baseline; later years SYNTHETIC\)",
+                        origin)
+    if demo:
+        return f"内置演示年份{demo[1]}—{demo[2]}年（2020年为基期，其后各年为合成数据）"
+    for english, chinese in (("folders: ", "数据文件夹："), ("store snapshots: ", "项目库快照：")):
+        if origin.startswith(english):
+            return chinese + origin[len(english):]
+    return origin
 
 
 def build_assessment(
@@ -207,7 +221,7 @@ def report_blocks(assessment: Assessment, *, lang: str = "zh") -> list[Block]:
             Block(
                 "paragraph",
                 f"数据年份：{'、'.join(str(y) for y in years)}；目标年份：{rules.end_year}年；"
-                f"基期：{rules.baseline_year}年。数据：{assessment.origin}。",
+                f"基期：{rules.baseline_year}年。数据：{_origin_zh(assessment.origin)}。",
             )
         )
     else:
