@@ -60,6 +60,10 @@ def check_output(args: argparse.Namespace) -> None:
     out_text = getattr(args, "out", None)
     if not out_text:
         return
+    if isinstance(out_text, list):  # assess takes --out more than once (a .docx and a .pdf)
+        for one in out_text:
+            check_output(argparse.Namespace(**{**vars(args), "out": one}))
+        return
     out = Path(out_text)
     target = out.resolve()
     replaces_folder = getattr(args, "command", None) == "import"
