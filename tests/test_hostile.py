@@ -67,40 +67,46 @@ class Run:
         return self.out + self.err
 
 
+def _hwm_bytes(pid: int) -> int:
+    """The process's own peak resident memory (VmHWM of its address space since exec)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(match.group(1)) * 1024 if match else 0
+
+
 def cli(*argv, cwd: Path | None = None, timeout: float = 60.0) -> Run:
-    """Run ``python -m geo_coverage ARGV`` from this checkout; measure wall time and peak RSS."""
+    """Run ``python -m geo_coverage ARGV`` from this checkout; measure wall time and peak RSS.
+
+    The peak is the child's VmHWM, sampled every 20 ms until it exits (its own address space
+    since exec).  ``ru_maxrss`` from ``wait4`` would not do: Linux carries the forking parent's
+    high-water mark (here the pytest process, often over 1 GB) into the child across exec."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     with _tempfile() as out_file, _tempfile() as err_file:
         start = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "geo_coverage", *map(str, argv)],
-            stdout=out_file,
-            stderr=err_file,
-            stdin=subprocess.DEVNULL,
-            cwd=cwd or REPO,
-            env=env,
-        )
+        child = subprocess.Popen([sys.executable, "-m", "geo_coverage", *map(str, argv)],
+                                 stdout=out_file, stderr=err_file, stdin=subprocess.DEVNULL,
+                                 cwd=cwd or REPO, env=env)
         deadline = start + timeout
+        peak = 0
         while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            peak = max(peak, _hwm_bytes(child.pid))
+            pid, status, _ = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
                 child.kill()
-                _, status, usage = os.wait4(child.pid, 0)
+                _, status, _ = os.wait4(child.pid, 0)
                 break
             time.sleep(0.02)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
         out_file.seek(0)
         err_file.seek(0)
-        return Run(
-            child.returncode,
-            out_file.read().decode("utf-8", "replace"),
-            err_file.read().decode("utf-8", "replace"),
-            seconds,
-            usage.ru_maxrss * 1024,
-        )
+        return Run(child.returncode, out_file.read().decode("utf-8", "replace"),
+                   err_file.read().decode("utf-8", "replace"), seconds, peak)
 
 
 def inproc(capsys, *argv) -> Run:
