@@ -179,7 +179,9 @@ class _Labels(MacroElement):
         var {{ this.get_name() }} = (function () {
             var group = L.layerGroup();
             window.geoCoverageShapes[{{ this.level|tojson }}].features.forEach(function (f) {
-                var text = {{ this.english|tojson }} && f[2] ? f[2] : f[1];
+                // A name is data from a file: shown as text, never parsed as HTML.
+                var text = document.createElement("span");
+                text.textContent = {{ this.english|tojson }} && f[2] ? f[2] : f[1];
                 L.marker([f[3], f[4]], {interactive: false, keyboard: false,
                     icon: L.divIcon({className: "geo-coverage-label", html: "",
                                      iconSize: [0, 0]})})
