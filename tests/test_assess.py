@@ -12,8 +12,9 @@ import pytest
 from geo_coverage.cli import main
 from geo_coverage.dataset import load_dataset
 from geo_coverage.monitor import series_from_datasets
-from geo_coverage.monitor.assess import build_assessment, report_bytes
+from geo_coverage.monitor.assess import build_assessment
 from geo_coverage.monitor.findings import finding
+from geo_coverage.monitor.report_files import report_bytes
 from geo_coverage.plan import default_plan
 
 from .conftest import poppler

@@ -202,7 +202,8 @@ def _warning_table(flagged: pd.DataFrame, plan: Plan, language: str) -> pd.DataF
 
 
 def _reports(series: pd.DataFrame, plan: Plan, language: str, *, units: Mapping, origin: str) -> None:
-    from geo_coverage.monitor.assess import build_assessment, report_bytes
+    from geo_coverage.monitor.assess import build_assessment
+    from geo_coverage.monitor.report_files import report_bytes
 
     st.markdown(f"**{_t('reports', language)}**")
     years = sorted(int(y) for y in series["year"].unique())

@@ -260,7 +260,8 @@ def cmd_assess(args) -> int:
     from pathlib import Path
 
     from ..errors import DataError
-    from ..monitor.assess import build_assessment, write_report
+    from ..monitor.assess import build_assessment
+    from ..monitor.report_files import write_report
 
     for out in args.out:
         if Path(out).suffix.lower() not in (".docx", ".pdf"):

@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import io
 from ..errors import DataError
 from ..plan import Indicator, Plan
 from ..text import text
@@ -34,8 +32,6 @@ __all__ = [
     "Block",
     "build_assessment",
     "report_blocks",
-    "write_report",
-    "report_bytes",
 ]
 
 
@@ -582,24 +578,3 @@ def _year_span(years: list[int]) -> str:
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def report_bytes(assessment: Assessment, fmt: str, *, lang: str = "zh") -> bytes:
-    """The report as ``docx`` or ``pdf`` bytes."""
-    blocks = report_blocks(assessment, lang=lang)
-    fmt = fmt.lower().lstrip(".")
-    if fmt == "docx":
-        from .render_docx import docx_bytes
-
-        return docx_bytes(blocks, lang=lang)
-    if fmt == "pdf":
-        from .render_pdf import pdf_bytes
-
-        return pdf_bytes(blocks, lang=lang)
-    raise DataError(f"Unknown report format '{fmt}'.", fix="Use .docx or .pdf.")
-
-
-def write_report(assessment: Assessment, path: str | Path, *, lang: str = "zh") -> Path:
-    """Write the report (format from the suffix) atomically."""
-    path = Path(path)
-    return io.write_bytes(report_bytes(assessment, path.suffix, lang=lang), path)
