@@ -5,6 +5,8 @@ LocalCluster."""
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 import numpy as np
 import pandas as pd
@@ -26,10 +28,19 @@ ACCESS = ("access", "accessible_ratio")
 
 @pytest.fixture(scope="module")
 def cluster():
-    with make_engine("dask", n_workers=2, memory_limit="3GB", progress=False,
-                     dashboard=False) as engine:
-        engine.start()
-        yield engine
+    # Workers are spawned processes, which re-run the parent's __main__ from its file. Earlier
+    # AppTest tests in the same pytest process leave a Streamlit test page installed as __main__
+    # (it needs its own environment and fails in a worker), so workers start under a bare one.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        with make_engine("dask", n_workers=2, memory_limit="3GB", progress=False,
+                         dashboard=False) as engine:
+            engine.start()
+            sys.modules["__main__"] = main
+            yield engine
+    finally:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="module")
